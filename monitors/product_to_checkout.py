@@ -1,0 +1,43 @@
+"""Product page to order confirmation: the path every sale takes.
+
+Copy this file to write your own journey. Everything shop-specific (URLs, selectors,
+wording, checkout pages) comes from the storefront profile in your config, so most shops
+need no change here at all.
+"""
+
+from checkout_monitor.journey import JourneyRun, journey
+
+
+@journey("product-to-checkout", tags=("checkout",))
+async def product_to_checkout(run: JourneyRun) -> None:
+    """Buy one product with the sandbox card, then cancel the test order."""
+    shop = run.shop
+
+    async with run.step("open product page") as step:
+        step.note(await shop.open_product())
+
+    async with run.step("add to cart"):
+        await shop.add_to_cart()
+
+    async with run.step("open cart") as step:
+        lines = await shop.open_cart()
+        step.note(f"{lines} line(s) in the cart")
+
+    async with run.step("go to checkout") as step:
+        has_token = await shop.start_checkout()
+        step.note("checkout token present" if has_token else "no checkout token configured")
+
+    for index, page in enumerate(shop.checkout_pages):
+        async with run.step(page.step) as step:
+            step.note(await shop.complete_checkout_page(index))
+
+    async with run.step("see confirmation") as step:
+        order_number = await shop.read_confirmation()
+        step.note(f"order {order_number}")
+
+    if shop.can_cancel_orders:
+        async with run.step("cancel test order") as step:
+            await shop.cancel_order(order_number)
+            step.note(f"order {order_number} cancelled")
+    else:
+        run.skip("cancel test order", "the storefront profile has no order API")

@@ -1,0 +1,299 @@
+"""Command line: ``checkout-monitor smoke|validate|demo-shop`` and ``run-smoke``.
+
+Every anticipated problem ends in a plain message and exit code 2; only ``--verbose``
+shows a traceback, and only for a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from checkout_monitor import __version__
+from checkout_monitor.config_loader import load_config
+from checkout_monitor.config_model import LoadedConfig
+from checkout_monitor.demo_run import THEME_PROFILES, demo_config
+from checkout_monitor.demo_shop import FAULTS, DemoShop
+from checkout_monitor.errors import CheckoutMonitorError, ConfigError, UsageError
+from checkout_monitor.exit_codes import ExitCode
+from checkout_monitor.journey_plan import check_journeys_exist, plan_journeys
+from checkout_monitor.monitors_loader import default_monitors_dir, load_monitors
+from checkout_monitor.reports.console import ConsoleReporter
+from checkout_monitor.reports.json_report import run_to_dict, write_json
+from checkout_monitor.smoke import run_smoke
+
+CONFIG_ENV = "CHECKOUT_MONITOR_CONFIG"
+log = logging.getLogger("checkout_monitor")
+
+
+# --- argument parsers ----------------------------------------------------------------------
+
+
+def _add_smoke_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_argument_group("what to run against")
+    source.add_argument(
+        "--config",
+        type=Path,
+        help=f"config file (default: ${CONFIG_ENV}, else ./config.yaml)",
+    )
+    source.add_argument(
+        "--demo", action="store_true", help="start the embedded demo shop and run against it"
+    )
+    source.add_argument(
+        "--demo-theme",
+        choices=sorted(THEME_PROFILES),
+        default="classic",
+        help="markup of the demo shop (default: classic)",
+    )
+    source.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        choices=sorted(FAULTS),
+        metavar="NAME",
+        help="with --demo: switch a fault on in the demo shop (repeatable); "
+        f"one of: {', '.join(sorted(FAULTS))}",
+    )
+    parser.add_argument(
+        "--journey",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this configured journey (repeatable)",
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
+    parser.add_argument("--monitors", type=Path, metavar="DIR", help="folder of journey files")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+
+
+def _smoke_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Run the configured checkout journeys once and say what works.",
+        epilog="Exit codes: 0 all journeys passed, 1 a journey failed, 2 usage or config error.",
+    )
+    _add_smoke_arguments(parser)
+    return parser
+
+
+def _main_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="checkout-monitor",
+        description="Synthetic checkout monitoring for online shops.",
+        epilog="Exit codes: 0 all journeys passed, 1 a journey failed, 2 usage or config error.",
+    )
+    parser.add_argument("--version", action="version", version=f"checkout-monitor {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    smoke = commands.add_parser("smoke", help="run the journeys once (same as run-smoke)")
+    _add_smoke_arguments(smoke)
+
+    validate = commands.add_parser("validate", help="check a config file and exit")
+    validate.add_argument("config", type=Path, metavar="CONFIG")
+    validate.add_argument("--monitors", type=Path, metavar="DIR", help="folder of journey files")
+    validate.add_argument("-v", "--verbose", action="store_true")
+
+    shop = commands.add_parser("demo-shop", help="serve the embedded demo shop")
+    shop.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    shop.add_argument("--port", type=int, default=8080, help="shop port (default 8080)")
+    shop.add_argument(
+        "--sandbox-port", type=int, default=8081, help="payment sandbox port (default 8081)"
+    )
+    shop.add_argument("--theme", choices=sorted(THEME_PROFILES), default="classic")
+    shop.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        choices=sorted(FAULTS),
+        metavar="NAME",
+        help=f"switch a fault on at start (repeatable); one of: {', '.join(sorted(FAULTS))}",
+    )
+    shop.add_argument(
+        "--admin-token",
+        default=os.environ.get("DEMO_SHOP_ADMIN_TOKEN", "demo-admin-token"),
+        help="bearer token for /admin/faults and /api/orders "
+        "(default: $DEMO_SHOP_ADMIN_TOKEN, else demo-admin-token)",
+    )
+    shop.add_argument("-v", "--verbose", action="store_true")
+    return parser
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _main_parser().parse_args(argv)
+    commands: dict[str, Callable[[argparse.Namespace], ExitCode]] = {
+        "smoke": _smoke,
+        "validate": _validate,
+        "demo-shop": _demo_shop,
+    }
+    return _guarded("checkout-monitor", commands[args.command], args)
+
+
+def run_smoke_main(argv: Sequence[str] | None = None) -> int:
+    args = _smoke_parser("run-smoke").parse_args(argv)
+    return _guarded("run-smoke", _smoke, args)
+
+
+def _guarded(
+    prog: str, command: Callable[[argparse.Namespace], ExitCode], args: argparse.Namespace
+) -> int:
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # The embedded demo shop's request log is noise next to the journey's own lines.
+    logging.getLogger("werkzeug").setLevel(logging.INFO if args.verbose else logging.WARNING)
+    try:
+        return int(command(args))
+    except ConfigError as exc:
+        count = len(exc.problems)
+        print(
+            f"{prog}: the config is not valid ({count} problem{'s' * (count != 1)}):",
+            file=sys.stderr,
+        )
+        print(exc.render(), file=sys.stderr)
+    except CheckoutMonitorError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+    except Exception as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(
+            f"{prog}: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in checkout-monitor, not in your shop. Rerun with --verbose and "
+            "report what it prints.",
+            file=sys.stderr,
+        )
+    return int(ExitCode.USAGE_ERROR)
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def _smoke(args: argparse.Namespace) -> ExitCode:
+    if args.fault and not args.demo:
+        raise UsageError("--fault only works with --demo (it switches faults on in the demo shop)")
+    if args.demo and args.config:
+        raise UsageError("use either --demo or --config, not both")
+    started_at = datetime.now(UTC)
+    wall_start = time.perf_counter()
+    with _target(args) as (loaded, header):
+        registry = load_monitors(_monitors_dir(args, loaded))
+        planned = plan_journeys(loaded, registry, args.journey)
+        reporter = ConsoleReporter(sys.stdout)
+        reporter.run_started(header)
+        results = asyncio.run(run_smoke(loaded.config, planned, reporter))
+    wall = time.perf_counter() - wall_start
+    reporter.run_finished(results, wall)
+    if args.json:
+        try:
+            write_json(args.json, run_to_dict(results, started_at, wall))
+        except OSError as exc:
+            raise UsageError(f"could not write the JSON report to {args.json}: {exc}") from None
+    return ExitCode.OK if all(r.ok for r in results) else ExitCode.JOURNEY_FAILED
+
+
+@contextlib.contextmanager
+def _target(args: argparse.Namespace) -> Iterator[tuple[LoadedConfig, str]]:
+    """The config to run and a header line; with --demo, the demo shop runs meanwhile."""
+    if not args.demo:
+        path = _config_path(args.config)
+        loaded = load_config(path)
+        yield (
+            loaded,
+            f"checkout-monitor {__version__} | config {path} | location {loaded.config.location}",
+        )
+        return
+    with DemoShop(faults=args.fault, theme=args.demo_theme) as shop:
+        faults = ", ".join(args.fault) or "none"
+        yield (
+            demo_config(shop, args.demo_theme),
+            (
+                f"checkout-monitor {__version__} | demo shop ({args.demo_theme}) at "
+                f"{shop.shop_url}, payment sandbox at {shop.sandbox_url} | faults: {faults}"
+            ),
+        )
+
+
+def _config_path(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    default = Path("config.yaml")
+    if default.is_file():
+        return default
+    raise UsageError(
+        "no config given: use --config PATH (or set $CHECKOUT_MONITOR_CONFIG), "
+        "or --demo to try the embedded demo shop"
+    )
+
+
+def _monitors_dir(args: argparse.Namespace, loaded: LoadedConfig) -> Path:
+    return args.monitors or loaded.monitors_dir() or default_monitors_dir()
+
+
+def _validate(args: argparse.Namespace) -> ExitCode:
+    loaded = load_config(args.config)
+    registry = load_monitors(_monitors_dir(args, loaded))
+    check_journeys_exist(loaded, registry)
+    config = loaded.config
+    print(
+        f"{args.config}: OK: {len(config.journeys)} journeys, "
+        f"{len(config.storefronts)} storefronts, location {config.location}"
+    )
+    return ExitCode.OK
+
+
+def _demo_shop(args: argparse.Namespace) -> ExitCode:
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    shop = DemoShop(
+        host=args.host,
+        shop_port=args.port,
+        sandbox_port=args.sandbox_port,
+        faults=args.fault,
+        theme=args.theme,
+        admin_token=args.admin_token,
+    )
+    try:
+        shop.start()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {args.host}:{args.port} / {args.sandbox_port}: {exc.strerror}; "
+            "choose other ports with --port and --sandbox-port"
+        ) from None
+    try:
+        print(f"demo shop ({args.theme}) at {shop.shop_url}", flush=True)
+        print(f"payment sandbox at {shop.sandbox_url}", flush=True)
+        print(f"faults on: {', '.join(args.fault) or 'none'}", flush=True)
+        print(
+            f"switch faults at run time: curl -X POST -H 'Authorization: Bearer <admin token>' "
+            f"{shop.shop_url}/admin/faults/NAME (DELETE to switch off)",
+            flush=True,
+        )
+        print("Ctrl-C stops it.", flush=True)
+        stop.wait()
+    finally:
+        shop.stop()
+    return ExitCode.OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

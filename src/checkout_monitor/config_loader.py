@@ -1,0 +1,292 @@
+"""Turn a YAML file into a validated ``Config``, or a ``ConfigError`` a person can act on.
+
+Every problem names the file, the line where we know it, the field path and what would be
+valid. Problems are collected, not raised one at a time, so one run shows them all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from checkout_monitor.config_model import Config, LoadedConfig
+from checkout_monitor.errors import ConfigError, ConfigProblem
+
+Loc = tuple[str | int, ...]
+ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+BUILTIN_PROFILES = "builtin_profiles.yaml"
+
+
+def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedConfig:
+    """Read, substitute ${ENV_VAR}s, validate and cross-check one config file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, [ConfigProblem("", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, [ConfigProblem("", f"cannot read the file: {exc}")]) from None
+    return parse_config(text, str(path), path.resolve().parent, environ)
+
+
+def parse_config(
+    text: str, source: str, base_dir: Path, environ: Mapping[str, str] | None = None
+) -> LoadedConfig:
+    """Validate config text; ``source`` is how errors name it (a path, or the demo config)."""
+    environ = os.environ if environ is None else environ
+    data, lines = _read_yaml(text, source)
+    if not isinstance(data, dict):
+        raise ConfigError(source, [ConfigProblem("", "expected a mapping of keys at the top")])
+    problems: list[ConfigProblem] = []
+    secrets: set[str] = set()
+    data = _substitute_env(data, (), environ, lines, problems, secrets)
+    _apply_extends(data, lines, problems)
+    if problems:
+        raise ConfigError(source, problems)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, [_problem(err, lines) for err in exc.errors()]) from None
+    problems = list(_cross_reference_problems(config, lines))
+    if problems:
+        raise ConfigError(source, problems)
+    return LoadedConfig(config, source, base_dir, frozenset(secrets), lines)
+
+
+def format_loc(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+# --- YAML with line numbers -------------------------------------------------------------
+
+
+def _read_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(source, [ConfigProblem("", f"not valid YAML: {reason}", line)]) from None
+    if node is None:
+        raise ConfigError(source, [ConfigProblem("", "the file is empty")])
+    lines: dict[Loc, int] = {}
+    duplicates = list(_index_lines(node, (), lines))
+    if duplicates:
+        raise ConfigError(source, duplicates)
+    return data, lines
+
+
+def _index_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> Iterator[ConfigProblem]:
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                yield ConfigProblem(
+                    format_loc((*loc, key)), "this key appears twice", key_node.start_mark.line + 1
+                )
+            seen.add(key)
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+            yield from _index_lines(value_node, (*loc, key), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _index_lines(item, (*loc, i), lines)
+
+
+def line_of(loc: Loc, lines: Mapping[Loc, int]) -> int | None:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+# --- ${ENV_VAR} references ---------------------------------------------------------------
+
+
+def _substitute_env(
+    value: Any,
+    loc: Loc,
+    environ: Mapping[str, str],
+    lines: Mapping[Loc, int],
+    problems: list[ConfigProblem],
+    secrets: set[str],
+) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: _substitute_env(v, (*loc, k), environ, lines, problems, secrets)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _substitute_env(v, (*loc, i), environ, lines, problems, secrets)
+            for i, v in enumerate(value)
+        ]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        name = match[1]
+        if name not in environ:
+            problems.append(
+                ConfigProblem(
+                    format_loc(loc),
+                    f"refers to ${{{name}}}, but the environment variable {name} is not set",
+                    line_of(loc, lines),
+                )
+            )
+            return ""
+        if environ[name]:
+            secrets.add(environ[name])
+        return environ[name]
+
+    return ENV_REF.sub(replace, value)
+
+
+# --- storefront profiles that extend a built-in one -------------------------------------
+
+
+def builtin_profiles() -> dict[str, dict[str, Any]]:
+    """The profiles shipped with the package, by name, as plain data."""
+    text = resources.files("checkout_monitor").joinpath(BUILTIN_PROFILES).read_text("utf-8")
+    profiles: dict[str, dict[str, Any]] = yaml.safe_load(text)
+    return profiles
+
+
+def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _apply_extends(
+    data: dict[str, Any], lines: Mapping[Loc, int], problems: list[ConfigProblem]
+) -> None:
+    storefronts = data.get("storefronts")
+    if not isinstance(storefronts, dict):
+        return
+    available: dict[str, dict[str, Any]] | None = None
+    for name, profile in storefronts.items():
+        if not isinstance(profile, dict) or "extends" not in profile:
+            continue
+        available = available or builtin_profiles()
+        parent = profile["extends"]
+        loc: Loc = ("storefronts", name, "extends")
+        if parent not in available:
+            problems.append(
+                ConfigProblem(
+                    format_loc(loc),
+                    f"no built-in profile named {parent!r}; built in: {', '.join(available)}",
+                    line_of(loc, lines),
+                )
+            )
+            continue
+        own = {k: v for k, v in profile.items() if k != "extends"}
+        storefronts[name] = _deep_merge(available[parent], own)
+
+
+# --- pydantic errors as one-line problems ------------------------------------------------
+
+
+def _problem(err: Mapping[str, Any], lines: Mapping[Loc, int]) -> ConfigProblem:
+    loc: Loc = tuple(err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        message = _unknown_key_message(loc)
+    elif kind == "missing":
+        message = "required, but missing"
+    else:
+        message = str(err["msg"]).removeprefix("Value error, ")
+        given = err.get("input")
+        if isinstance(given, (str, int, float, bool)) and repr(given) not in message:
+            message += f" (got {given!r})"
+    if loc and loc[-1] == "[key]":
+        loc = loc[:-1]
+        message = f"the name {loc[-1]!r} is not allowed: {message}"
+    return ConfigProblem(format_loc(loc), message, line_of(loc, lines))
+
+
+def _unknown_key_message(loc: Loc) -> str:
+    valid = sorted(_fields_at(Config, loc[:-1]))
+    if not valid:
+        return "unknown key"
+    near = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    return f"unknown key ({hint}valid keys: {', '.join(valid)})"
+
+
+def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
+    """The keys allowed at ``loc``, found by walking the model classes down the path."""
+    target: Any = model
+    for part in loc:
+        target = _strip_optional(target)
+        if _is_model(target):
+            field = target.model_fields.get(str(part))
+            if field is None:
+                return []
+            target = field.annotation
+        elif typing.get_origin(target) in (list, dict):
+            target = typing.get_args(target)[-1]  # this part is an index or a key
+        else:
+            return []
+    target = _strip_optional(target)
+    return list(target.model_fields) if _is_model(target) else []
+
+
+def _strip_optional(annotation: Any) -> Any:
+    """From ``X | None`` or ``Annotated[X, ...]`` down to X."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        else:
+            return annotation
+
+
+def _is_model(target: Any) -> bool:
+    return isinstance(target, type) and issubclass(target, BaseModel)
+
+
+# --- checks across fields ------------------------------------------------------------------
+
+
+def _cross_reference_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
+    seen: set[str] = set()
+    for i, journey in enumerate(config.journeys):
+        if journey.storefront not in config.storefronts:
+            loc: Loc = ("journeys", i, "storefront")
+            defined = ", ".join(sorted(config.storefronts))
+            yield ConfigProblem(
+                format_loc(loc),
+                f"no storefront named {journey.storefront!r}; defined: {defined}",
+                line_of(loc, lines),
+            )
+        if journey.display_name in seen:
+            loc = ("journeys", i)
+            yield ConfigProblem(
+                format_loc(loc),
+                f"a second journey named {journey.display_name!r}; give it a distinct 'name'",
+                line_of(loc, lines),
+            )
+        seen.add(journey.display_name)

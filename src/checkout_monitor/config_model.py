@@ -1,0 +1,96 @@
+"""The typed, validated shape of a config file (see config.example.yaml for every option)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
+
+from checkout_monitor.config_types import SECONDS, Name, StrictModel, between
+from checkout_monitor.storefront_profile import StorefrontProfile
+
+StepTimeout = Annotated[float, SECONDS, between(0.5, 600)]
+JourneyTimeout = Annotated[float, SECONDS, between(1, 3600)]
+Interval = Annotated[float, SECONDS, between(10, 86400)]
+
+
+class BrowserConfig(StrictModel):
+    executable: str | None = None
+    headless: bool = True
+    extra_args: list[str] = Field(default_factory=list)
+    viewport_width: int = Field(1280, ge=320, le=3840)
+    viewport_height: int = Field(800, ge=320, le=2160)
+    locale: str = "en-GB"
+
+
+class SyntheticMarking(StrictModel):
+    """How every request says it is synthetic, so the shop's analytics can drop it."""
+
+    user_agent_suffix: str = Field("(synthetic)", min_length=1)
+    header_name: str = Field("X-Synthetic-Monitor", pattern=r"^[A-Za-z0-9-]+$")
+    header_value: str = Field("checkout-monitor", min_length=1)
+
+
+class Defaults(StrictModel):
+    step_timeout: StepTimeout = 15.0
+    journey_timeout: JourneyTimeout = 120.0
+    interval: Interval = 300.0
+    navigation_retries: int = Field(1, ge=0, le=5)
+
+
+class JourneyConfig(StrictModel):
+    journey: Name
+    name: Name | None = None
+    storefront: Name
+    enabled: bool = True
+    step_timeout: StepTimeout | None = None
+    journey_timeout: JourneyTimeout | None = None
+    interval: Interval | None = None
+    owner: str | None = None
+    runbook: str | None = None
+    tags: list[Name] = Field(default_factory=list)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.journey
+
+
+class Config(StrictModel):
+    location: Name = "local"
+    monitors_dir: str | None = None
+    browser: BrowserConfig = Field(default_factory=BrowserConfig)
+    synthetic: SyntheticMarking = Field(default_factory=SyntheticMarking)
+    defaults: Defaults = Field(default_factory=Defaults)
+    storefronts: dict[Name, StorefrontProfile] = Field(min_length=1)
+    journeys: list[JourneyConfig] = Field(min_length=1)
+
+
+class LoadedConfig:
+    """A validated config with where it came from and the secret values it holds."""
+
+    def __init__(
+        self,
+        config: Config,
+        source: str,
+        base_dir: Path,
+        secrets: frozenset[str] = frozenset(),
+        lines: Mapping[tuple[str | int, ...], int] | None = None,
+    ) -> None:
+        self.config = config
+        self.source = source
+        self.base_dir = base_dir
+        self.secrets = secrets
+        self.lines = lines or {}
+
+    def monitors_dir(self) -> Path | None:
+        if self.config.monitors_dir is None:
+            return None
+        return (self.base_dir / self.config.monitors_dir).resolve()
+
+    def step_timeout(self, journey: JourneyConfig) -> float:
+        return float(journey.step_timeout or self.config.defaults.step_timeout)
+
+    def journey_timeout(self, journey: JourneyConfig) -> float:
+        return float(journey.journey_timeout or self.config.defaults.journey_timeout)

@@ -1,0 +1,118 @@
+"""The fixed set of failure kinds: *why* a step failed, bounded so it can be a metric label.
+
+Every kind belongs to a class: ``site`` (the storefront is broken, page its owner) or
+``monitor`` (our own problem: never reported as a broken shop).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class FailureClass(StrEnum):
+    SITE = "site"
+    MONITOR = "monitor"
+
+
+class FailureKind(StrEnum):
+    TIMEOUT = "timeout"
+    HTTP_ERROR = "http_error"
+    CONNECTION_ERROR = "connection_error"
+    ELEMENT_MISSING = "element_missing"
+    ASSERTION = "assertion"
+    IMAGE_BROKEN = "image_broken"
+    CART_ADD_FAILED = "cart_add_failed"
+    DISCOUNT_REJECTED = "discount_rejected"
+    DISCOUNT_WRONG_AMOUNT = "discount_wrong_amount"
+    FORM_REJECTED = "form_rejected"
+    PAYMENT_DECLINED = "payment_declined"
+    PAYMENT_PROVIDER_DOWN = "payment_provider_down"
+    CHECKOUT_TOKEN_INVALID = "checkout_token_invalid"
+    OUT_OF_STOCK = "out_of_stock"
+    BROWSER_CRASH = "browser_crash"
+    JOURNEY_ERROR = "journey_error"
+
+    @property
+    def failure_class(self) -> FailureClass:
+        return KIND_INFO[self].failure_class
+
+    @property
+    def advice(self) -> str:
+        return KIND_INFO[self].advice
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    failure_class: FailureClass
+    advice: str
+
+
+_SITE = FailureClass.SITE
+_MONITOR = FailureClass.MONITOR
+
+KIND_INFO: dict[FailureKind, KindInfo] = {
+    FailureKind.TIMEOUT: KindInfo(
+        _SITE,
+        "The shop is too slow or stuck. Open the page yourself; check hosting and recent deploys.",
+    ),
+    FailureKind.HTTP_ERROR: KindInfo(
+        _SITE, "The shop answered with an HTTP error. Check the shop's server logs for that URL."
+    ),
+    FailureKind.CONNECTION_ERROR: KindInfo(
+        _SITE, "The shop could not be reached at all. Check that it is up, its DNS and its TLS."
+    ),
+    FailureKind.ELEMENT_MISSING: KindInfo(
+        _SITE,
+        "A page did not show what the journey expected. The theme may have changed: compare "
+        "the page with the storefront profile's selectors.",
+    ),
+    FailureKind.ASSERTION: KindInfo(
+        _SITE, "The shop showed something other than what was expected. Look at the page."
+    ),
+    FailureKind.IMAGE_BROKEN: KindInfo(
+        _SITE, "A product image is missing or broken. Re-upload it or check the image CDN."
+    ),
+    FailureKind.CART_ADD_FAILED: KindInfo(
+        _SITE,
+        "Shoppers cannot add this product to the cart. Try it in a browser; check the theme's "
+        "scripts and the last theme or app change.",
+    ),
+    FailureKind.DISCOUNT_REJECTED: KindInfo(
+        _SITE, "A discount code that should work was refused. Check the code's settings and dates."
+    ),
+    FailureKind.DISCOUNT_WRONG_AMOUNT: KindInfo(
+        _SITE, "A discount code took off the wrong amount. Check the code's value and conditions."
+    ),
+    FailureKind.FORM_REJECTED: KindInfo(
+        _SITE,
+        "The shop refused the checkout form. Check its validation rules and the customer "
+        "data in the storefront profile.",
+    ),
+    FailureKind.PAYMENT_DECLINED: KindInfo(
+        _SITE,
+        "The payment was declined for the sandbox test card. Check the payment provider's "
+        "dashboard and that the shop is in test mode where it should be.",
+    ),
+    FailureKind.PAYMENT_PROVIDER_DOWN: KindInfo(
+        _SITE,
+        "The payment provider is not answering. Check the provider's status page; tell "
+        "customers if checkout is affected.",
+    ),
+    FailureKind.CHECKOUT_TOKEN_INVALID: KindInfo(
+        _SITE,
+        "The shop rejected its own checkout session. Check session storage, cookies and "
+        "caching in front of the checkout.",
+    ),
+    FailureKind.OUT_OF_STOCK: KindInfo(
+        _SITE, "The monitored product is sold out. Restock it or monitor another product."
+    ),
+    FailureKind.BROWSER_CRASH: KindInfo(
+        _MONITOR, "The monitor's browser crashed. This is not the shop's fault; rerun it."
+    ),
+    FailureKind.JOURNEY_ERROR: KindInfo(
+        _MONITOR,
+        "The journey script itself failed. This is not the shop's fault; fix the journey "
+        "file in monitors/.",
+    ),
+}

@@ -1,0 +1,1 @@
+"""Reporters: turn ``JourneyResult``s into what people and tools read. No Playwright here."""

@@ -1,0 +1,63 @@
+"""``JourneyResult``: the one contract between the runner and everything after it.
+
+Metrics, alerting and reports read these and never import Playwright.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from checkout_monitor.failure_kinds import FailureClass, FailureKind
+
+
+class StepStatus(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    name: str
+    status: StepStatus
+    duration_seconds: float
+    failure_kind: FailureKind | None = None
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not StepStatus.FAILED
+
+
+@dataclass(frozen=True)
+class JourneyResult:
+    name: str
+    journey: str
+    storefront: str
+    location: str
+    started_at: datetime
+    duration_seconds: float
+    steps: tuple[StepResult, ...]
+    owner: str | None = None
+    runbook: str | None = None
+    evidence: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return all(step.ok for step in self.steps)
+
+    @property
+    def failed_step(self) -> StepResult | None:
+        return next((step for step in self.steps if not step.ok), None)
+
+    @property
+    def failure_kind(self) -> FailureKind | None:
+        failed = self.failed_step
+        return failed.failure_kind if failed else None
+
+    @property
+    def failure_class(self) -> FailureClass | None:
+        kind = self.failure_kind
+        return kind.failure_class if kind else None

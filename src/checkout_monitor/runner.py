@@ -1,0 +1,108 @@
+"""Run one planned journey in a fresh browser context and turn whatever happens into a result."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from playwright.async_api import BrowserContext
+
+from checkout_monitor.browser import ContextFactory
+from checkout_monitor.durations import format_duration
+from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.journey import JourneyRun, JourneyStopped
+from checkout_monitor.journey_plan import PlannedJourney
+from checkout_monitor.results import JourneyResult, StepResult, StepStatus
+from checkout_monitor.step_failures import classify
+from checkout_monitor.storefront import Storefront
+
+StepListener = Callable[[PlannedJourney, StepResult], None]
+_CLOSE_SECONDS = 10.0
+_GRACE_SECONDS = 2.0  # for code between steps, after the steps' own deadlines
+
+
+class JourneyRunner:
+    def __init__(
+        self,
+        contexts: ContextFactory,
+        location: str,
+        *,
+        clock: Callable[[], float] = time.perf_counter,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_step: StepListener | None = None,
+    ) -> None:
+        self._contexts = contexts
+        self._location = location
+        self._clock = clock
+        self._now = now
+        self._on_step = on_step
+
+    async def run(self, planned: PlannedJourney) -> JourneyResult:
+        started_at = self._now()
+        start = self._clock()
+        steps: list[StepResult] = []
+        context: BrowserContext | None = None
+        try:
+            context = await self._contexts.new_context(planned.step_timeout)
+            steps = await self._run_in(context, planned)
+        except Exception as exc:  # the context itself could not be made: browser gone
+            kind, message = classify(exc)
+            steps.append(StepResult("start browser context", StepStatus.FAILED, 0.0, kind, message))
+            self._notify(planned, steps[-1])
+        finally:
+            if context is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(context.close(), _CLOSE_SECONDS)
+        return JourneyResult(
+            name=planned.name,
+            journey=planned.definition.name,
+            storefront=planned.storefront,
+            location=self._location,
+            started_at=started_at,
+            duration_seconds=self._clock() - start,
+            steps=tuple(steps),
+            owner=planned.config.owner,
+            runbook=planned.config.runbook,
+        )
+
+    async def _run_in(self, context: BrowserContext, planned: PlannedJourney) -> list[StepResult]:
+        page = await context.new_page()
+        shop = Storefront(
+            page,
+            planned.profile,
+            time_left=lambda: run.time_left(),  # noqa: PLW0108 (run is bound below)
+            navigation_retries=planned.navigation_retries,
+        )
+        run = JourneyRun(
+            shop=shop,
+            page=page,
+            step_timeout=planned.step_timeout,
+            journey_timeout=planned.journey_timeout,
+            clock=self._clock,
+            on_step=lambda step: self._notify(planned, step),
+        )
+        try:
+            async with asyncio.timeout(planned.journey_timeout + _GRACE_SECONDS):
+                await planned.definition.func(run)
+        except JourneyStopped:
+            pass  # the failed step is already recorded
+        except TimeoutError:
+            run.record_failure(
+                "(between steps)",
+                FailureKind.TIMEOUT,
+                f"the journey did not finish within {format_duration(planned.journey_timeout)}",
+            )
+        except Exception as exc:
+            run.record_failure("(journey script)", *classify(exc))
+        if not run.steps:
+            run.record_failure(
+                "(journey script)", FailureKind.JOURNEY_ERROR, "the journey ran no steps"
+            )
+        return run.steps
+
+    def _notify(self, planned: PlannedJourney, step: StepResult) -> None:
+        if self._on_step is not None:
+            self._on_step(planned, step)

@@ -1,0 +1,36 @@
+"""One smoke run: launch one browser, run the planned journeys one after another, report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from playwright.async_api import async_playwright
+
+from checkout_monitor.browser import ContextFactory, launch_browser
+from checkout_monitor.config_model import Config
+from checkout_monitor.journey_plan import PlannedJourney
+from checkout_monitor.reports.console import ConsoleReporter
+from checkout_monitor.results import JourneyResult
+from checkout_monitor.runner import JourneyRunner
+
+
+async def run_smoke(
+    config: Config, planned: Sequence[PlannedJourney], reporter: ConsoleReporter
+) -> list[JourneyResult]:
+    results: list[JourneyResult] = []
+    async with async_playwright() as playwright:
+        browser = await launch_browser(playwright, config.browser)
+        try:
+            runner = JourneyRunner(
+                ContextFactory(browser, config.browser, config.synthetic),
+                config.location,
+                on_step=lambda _journey, step: reporter.step_finished(step),
+            )
+            for journey in planned:
+                reporter.journey_started(journey.name, journey.storefront)
+                result = await runner.run(journey)
+                reporter.journey_finished(result)
+                results.append(result)
+        finally:
+            await browser.close()
+    return results

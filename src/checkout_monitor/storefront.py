@@ -1,0 +1,289 @@
+"""The page-object journeys use to talk to a shop, driven entirely by its storefront profile.
+
+Each method is one shopper action. It raises ``CheckFailed`` with the most specific failure
+kind it can tell, and a message saying what the shop showed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable
+
+from playwright.async_api import Locator, Page, Response
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.navigation import goto_with_retries
+from checkout_monitor.step_failures import CheckFailed
+from checkout_monitor.storefront_profile import CheckoutPage, StorefrontProfile
+
+_MARGIN_SECONDS = 0.25  # fail a wait just before the step deadline, so its kind is specific
+
+
+class Storefront:
+    def __init__(
+        self,
+        page: Page,
+        profile: StorefrontProfile,
+        *,
+        time_left: Callable[[], float],
+        navigation_retries: int = 1,
+    ) -> None:
+        self.page = page
+        self.profile = profile
+        self._time_left = time_left
+        self._navigation_retries = navigation_retries
+        self._last_document: Response | None = None
+        self.page_errors: list[str] = []
+        page.on("response", self._remember_document)
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+
+    @property
+    def checkout_pages(self) -> list[CheckoutPage]:
+        return self.profile.checkout.pages
+
+    @property
+    def can_cancel_orders(self) -> bool:
+        return self.profile.order_api is not None
+
+    # --- shopper actions ---------------------------------------------------------------
+
+    async def open_product(self) -> str:
+        product = self.profile.product
+        await self._open(product.path, "the product page")
+        await self._expect(product.title, "the product page")
+        return (await self.page.locator(product.title).first.inner_text()).strip()
+
+    async def add_to_cart(self) -> None:
+        product = self.profile.product
+        if product.sold_out and await self.page.locator(product.sold_out).first.is_visible():
+            shown = await self.page.locator(product.sold_out).first.inner_text()
+            raise CheckFailed(FailureKind.OUT_OF_STOCK, f"the product page says {_quote(shown)}")
+        button = self.page.locator(product.add_to_cart).first
+        if not await self._appears(button):
+            raise CheckFailed(
+                FailureKind.ELEMENT_MISSING,
+                f"no add-to-cart button ({product.add_to_cart}) on {await self._shown()}",
+            )
+        if await button.is_disabled():
+            raise CheckFailed(FailureKind.CART_ADD_FAILED, "the add-to-cart button is disabled")
+        errors_before = len(self.page_errors)
+        await button.click(timeout=self._wait_ms())
+        outcome = await self._first_of([product.added])
+        if outcome is None:
+            scripts = self.page_errors[errors_before:]
+            why = f"; the page threw: {_quote(scripts[0])}" if scripts else ""
+            raise CheckFailed(
+                FailureKind.CART_ADD_FAILED,
+                f"clicked add to cart, but the shop never confirmed it{why}",
+            )
+
+    async def open_cart(self) -> int:
+        cart = self.profile.cart
+        await self._open(cart.path, "the cart")
+        lines = self.page.locator(cart.line)
+        if not await self._appears(lines.first):
+            raise CheckFailed(
+                FailureKind.CART_ADD_FAILED,
+                f"the cart is empty after adding: {await self._shown()}",
+            )
+        return await lines.count()
+
+    async def start_checkout(self) -> bool:
+        """Go from the cart to the first checkout page; return whether a token was found."""
+        checkout = self.profile.checkout
+        await self._click_and_load(self.profile.cart.checkout, "the cart's checkout button")
+        first = self.checkout_pages[0].present
+        await self._settle([first], "the first checkout page")
+        if checkout.token is None:
+            return False
+        token = self.page.locator(checkout.token).first
+        value = ""
+        if await token.count():
+            value = (await token.get_attribute("value")) or (
+                await token.get_attribute("content") or ""
+            )
+        if not value:
+            raise CheckFailed(
+                FailureKind.CHECKOUT_TOKEN_INVALID,
+                f"the checkout page carries no checkout token ({checkout.token})",
+            )
+        return True
+
+    async def complete_checkout_page(self, index: int) -> str:
+        """Fill and submit checkout page ``index``; return a note, e.g. that it was skipped."""
+        page_spec = self.checkout_pages[index]
+        following = self._next_present(index)
+        if page_spec.optional:
+            found = await self._first_of([page_spec.present, following])
+            if found == following:
+                return "the shop skipped this page"
+        await self._settle([page_spec.present], f"the {page_spec.step!r} page")
+        if page_spec.reveal and await self.page.locator(page_spec.reveal).first.is_visible():
+            await self.page.locator(page_spec.reveal).first.click(timeout=self._wait_ms())
+        for selector, template in page_spec.fill.items():
+            await self.page.locator(selector).first.fill(
+                self.profile.render(template), timeout=self._wait_ms()
+            )
+        for selector, template in page_spec.select.items():
+            await self.page.locator(selector).first.select_option(
+                self.profile.render(template), timeout=self._wait_ms()
+            )
+        for selector in page_spec.check:
+            await self.page.locator(selector).first.check(timeout=self._wait_ms())
+        await self._click_and_load(page_spec.submit, f"the {page_spec.step!r} submit button")
+        await self._settle([following], _describe_next(index, self))
+        return ""
+
+    async def read_confirmation(self) -> str:
+        confirmation = self.profile.checkout.confirmation
+        await self._expect(confirmation.present, "the order confirmation")
+        text = await self.page.locator(confirmation.order_number).first.inner_text()
+        match = re.search(confirmation.order_number_pattern, text)
+        if not match:
+            raise CheckFailed(
+                FailureKind.ASSERTION,
+                f"the confirmation shows no order number matching "
+                f"{confirmation.order_number_pattern!r}: {_quote(text)}",
+            )
+        return match[1] if match.groups() else match[0]
+
+    async def cancel_order(self, order_number: str) -> int:
+        """Cancel the synthetic order through the shop's API, so it is never fulfilled."""
+        api = self.profile.order_api
+        if api is None:
+            raise CheckFailed(FailureKind.ASSERTION, "the storefront profile has no order API")
+        call = api.cancel
+        url = self.profile.url(call.url.replace("{order_number}", order_number))
+        response = await self.page.context.request.fetch(
+            url, method=call.method, headers=call.headers, timeout=self._wait_ms()
+        )
+        if response.status >= 400:
+            raise CheckFailed(
+                FailureKind.HTTP_ERROR,
+                f"could not cancel test order {order_number}: the order API answered "
+                f"HTTP {response.status}",
+            )
+        return response.status
+
+    # --- waiting and reading what the shop shows ----------------------------------------
+
+    def _wait_ms(self) -> float:
+        return max(1.0, (self._time_left() - _MARGIN_SECONDS) * 1000)
+
+    def _remember_document(self, response: Response) -> None:
+        request = response.request
+        if request.is_navigation_request() and request.frame == self.page.main_frame:
+            self._last_document = response
+
+    async def _open(self, path: str, what: str) -> None:
+        url = self.profile.url(path)
+        response = await goto_with_retries(
+            self.page,
+            url,
+            wait_until=self.profile.navigation_wait,
+            timeout_ms=self._wait_ms(),
+            attempts=1 + self._navigation_retries,
+        )
+        if response is not None and response.status >= 400:
+            raise CheckFailed(
+                FailureKind.HTTP_ERROR,
+                f"{what} answered HTTP {response.status} ({path}): {await self._shown()}",
+            )
+
+    async def _click_and_load(self, selector: str, what: str) -> None:
+        target = self.page.locator(selector).first
+        if not await self._appears(target):
+            raise CheckFailed(
+                FailureKind.ELEMENT_MISSING, f"{what} ({selector}) is not on {await self._shown()}"
+            )
+        await target.click(timeout=self._wait_ms())
+        with contextlib.suppress(PlaywrightTimeoutError):  # what loaded is judged later
+            await self.page.wait_for_load_state(
+                self.profile.navigation_wait, timeout=self._wait_ms()
+            )
+
+    async def _expect(self, selector: str, what: str) -> None:
+        await self._settle([selector], what)
+
+    async def _settle(self, expected: list[str], what: str) -> None:
+        """Wait until an expected element or a failure signal shows; fail with its kind."""
+        found = await self._first_of(expected)
+        signal = await self._failure_signal()
+        if signal is not None:
+            raise CheckFailed(*signal)
+        if found is not None:
+            return
+        status = self._last_document.status if self._last_document else None
+        shown = await self._shown()
+        if status is not None and status >= 400:
+            raise CheckFailed(FailureKind.HTTP_ERROR, f"the shop answered HTTP {status}: {shown}")
+        raise CheckFailed(
+            FailureKind.ELEMENT_MISSING, f"expected {what} ({' or '.join(expected)}), got {shown}"
+        )
+
+    async def _first_of(self, selectors: list[str]) -> str | None:
+        """The first of ``selectors`` (or any failure signal) to appear, within the step."""
+        candidates = [self.page.locator(s) for s in selectors]
+        candidates += [self._signal_locator(s.selector) for s in self.profile.failure_signals]
+        combined = candidates[0]
+        for other in candidates[1:]:
+            combined = combined.or_(other)
+        try:
+            await combined.first.wait_for(state="attached", timeout=self._wait_ms())
+        except PlaywrightTimeoutError:
+            return None
+        for selector in selectors:
+            if await self.page.locator(selector).count():
+                return selector
+        return None
+
+    def _signal_locator(self, selector: str) -> Locator:
+        return self.page.locator(f"{selector} >> visible=true")
+
+    async def _failure_signal(self) -> tuple[FailureKind, str] | None:
+        for signal in self.profile.failure_signals:
+            for text in await self._signal_locator(signal.selector).all_inner_texts():
+                if signal.text is None or re.search(signal.text, text, re.IGNORECASE):
+                    return signal.kind, f"the shop said {_quote(text)}"
+        return None
+
+    async def _appears(self, locator: Locator) -> bool:
+        try:
+            await locator.wait_for(state="visible", timeout=self._wait_ms())
+        except PlaywrightTimeoutError:
+            return False
+        return True
+
+    async def _shown(self) -> str:
+        """A one-line description of the page a person would see: title and heading."""
+        try:
+            title, heading = await self.page.evaluate(
+                "() => [document.title, (document.querySelector('h1, h2') || {}).innerText || '']"
+            )
+        except Exception:  # the page may be mid-navigation or gone; the URL still helps
+            return f"the page at {self.page.url}"
+        parts = [p for p in (str(title).strip(), str(heading).strip()) if p]
+        shown = " / ".join(dict.fromkeys(parts)) or "an empty page"
+        return f"{_quote(shown)} at {self.page.url}"
+
+    def _next_present(self, index: int) -> str:
+        pages = self.checkout_pages
+        if index + 1 < len(pages):
+            return pages[index + 1].present
+        return self.profile.checkout.confirmation.present
+
+
+def _describe_next(index: int, shop: Storefront) -> str:
+    pages = shop.checkout_pages
+    if index + 1 < len(pages):
+        return f"the {pages[index + 1].step!r} page"
+    return "the order confirmation"
+
+
+def _quote(text: str, limit: int = 160) -> str:
+    one_line = " ".join(text.split())
+    if len(one_line) > limit:
+        one_line = one_line[: limit - 1] + "…"
+    return f'"{one_line}"'

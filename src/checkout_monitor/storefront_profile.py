@@ -1,0 +1,158 @@
+"""A storefront profile: every URL, selector, wording and checkout step of one shop.
+
+Journeys never hard-code markup; they talk to the shop through a page-object built from
+one of these, so a new storefront is a config change, not a code change.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from checkout_monitor.config_types import HttpUrl, Regex, StrictModel
+from checkout_monitor.failure_kinds import FailureClass, FailureKind
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([a-z_]+)\}")
+
+
+class Customer(StrictModel):
+    """The synthetic shopper typed into checkout forms, as {customer.FIELD}."""
+
+    email: str = "synthetic-monitor@example.com"
+    full_name: str = "Synthetic Monitor"
+    phone: str = "+44 20 7946 0000"
+    address1: str = "1 Test Street"
+    address2: str = ""
+    city: str = "London"
+    postcode: str = "SW1A 1AA"
+    country: str = "GB"
+
+
+class Card(StrictModel):
+    """The sandbox test card typed into payment forms, as {card.FIELD}."""
+
+    number: str = "4242424242424242"
+    expiry: str = "12/34"
+    cvc: str = "123"
+    name: str = "Synthetic Monitor"
+
+
+class ProductPage(StrictModel):
+    path: str = Field(description="path of the monitored product page, e.g. /products/mug")
+    title: str = Field(description="selector that must be visible on a product page")
+    add_to_cart: str = Field(description="selector of the add-to-cart button")
+    quantity: str | None = Field(None, description="selector of the quantity input")
+    added: str = Field(description="selector that appears once the product is in the cart")
+    sold_out: str | None = Field(None, description="selector shown when the product is sold out")
+
+
+class CartPage(StrictModel):
+    path: str
+    line: str = Field(description="selector of one cart line")
+    checkout: str = Field(description="selector of the button or link that starts checkout")
+
+
+class CheckoutPage(StrictModel):
+    """One page of the checkout, completed as one step of the journey."""
+
+    step: str = Field(min_length=1, max_length=60)
+    present: str = Field(description="selector in the DOM only while this page is showing")
+    optional: bool = False
+    reveal: str | None = None
+    fill: dict[str, str] = Field(default_factory=dict)
+    select: dict[str, str] = Field(default_factory=dict)
+    check: list[str] = Field(default_factory=list)
+    submit: str
+
+
+class Confirmation(StrictModel):
+    present: str
+    order_number: str
+    order_number_pattern: Regex = r"(.+)"
+
+
+class Checkout(StrictModel):
+    token: str | None = Field(None, description="selector of the checkout token field")
+    pages: list[CheckoutPage] = Field(min_length=1)
+    confirmation: Confirmation
+
+    @field_validator("pages")
+    @classmethod
+    def _unique_steps(cls, pages: list[CheckoutPage]) -> list[CheckoutPage]:
+        seen: set[str] = set()
+        for page in pages:
+            if page.step in seen:
+                raise ValueError(f"two checkout pages share the step name {page.step!r}")
+            seen.add(page.step)
+        return pages
+
+
+class FailureSignal(StrictModel):
+    """What the shop shows when something specific breaks, mapped to a failure kind."""
+
+    kind: FailureKind
+    selector: str
+    text: Regex | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _site_kind(cls, kind: FailureKind) -> FailureKind:
+        if kind.failure_class is not FailureClass.SITE:
+            valid = ", ".join(k.value for k in FailureKind if k.failure_class is FailureClass.SITE)
+            raise ValueError(f"{kind.value!r} is the monitor's own failure; use one of: {valid}")
+        return kind
+
+
+class HttpCall(StrictModel):
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    url: str = Field(description="URL or path; {order_number} is replaced")
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class OrderApi(StrictModel):
+    cancel: HttpCall
+
+
+class PaymentProvider(StrictModel):
+    health_url: HttpUrl | None = None
+
+
+class StorefrontProfile(StrictModel):
+    base_url: HttpUrl
+    navigation_wait: Literal["load", "domcontentloaded", "networkidle"] = "load"
+    product: ProductPage
+    cart: CartPage
+    checkout: Checkout
+    failure_signals: list[FailureSignal] = Field(default_factory=list)
+    order_api: OrderApi | None = None
+    payment: PaymentProvider = Field(default_factory=PaymentProvider)
+    customer: Customer = Field(default_factory=Customer)
+    card: Card = Field(default_factory=Card)
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> StorefrontProfile:
+        sources = {"customer": Customer.model_fields, "card": Card.model_fields}
+        for page in self.checkout.pages:
+            for value in (*page.fill.values(), *page.select.values()):
+                for group, field in PLACEHOLDER.findall(value):
+                    if group not in sources or field not in sources[group]:
+                        valid = ", ".join(
+                            f"{{{g}.{f}}}" for g, fields in sources.items() for f in fields
+                        )
+                        raise ValueError(
+                            f"checkout step {page.step!r}: unknown placeholder "
+                            f"{{{group}.{field}}}; valid: {valid}"
+                        )
+        return self
+
+    def render(self, template: str) -> str:
+        """Fill {customer.x} and {card.x} placeholders with the profile's shopper data."""
+        values = {"customer": self.customer, "card": self.card}
+        return PLACEHOLDER.sub(lambda m: str(getattr(values[m[1]], m[2])), template)
+
+    def url(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            return path_or_url
+        return self.base_url + "/" + path_or_url.lstrip("/")
