@@ -217,12 +217,16 @@ def _problem(err: Mapping[str, Any], lines: Mapping[Loc, int]) -> ConfigProblem:
     else:
         message = str(err["msg"]).removeprefix("Value error, ")
         given = err.get("input")
-        if isinstance(given, (str, int, float, bool)) and repr(given) not in message:
+        if isinstance(given, (str, int, float, bool)) and not _mentions(message, given):
             message += f" (got {given!r})"
     if loc and loc[-1] == "[key]":
         loc = loc[:-1]
         message = f"the name {loc[-1]!r} is not allowed: {message}"
     return ConfigProblem(format_loc(loc), message, line_of(loc, lines))
+
+
+def _mentions(message: str, given: object) -> bool:
+    return repr(given) in message or str(given) in message or "got " in message
 
 
 def _unknown_key_message(loc: Loc) -> str:

@@ -25,5 +25,8 @@ def format_duration(seconds: float) -> str:
         return f"{seconds:.1f}s".replace(".0s", "s")
     if seconds < 120:
         return f"{seconds:.0f}s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes}m{rest}s" if rest else f"{minutes}m"
+    if seconds < 7200:
+        minutes, rest = divmod(round(seconds), 60)
+        return f"{minutes}m{rest}s" if rest else f"{minutes}m"
+    hours, rest = divmod(round(seconds), 3600)
+    return f"{hours}h{rest // 60}m" if rest >= 60 else f"{hours}h"

@@ -20,8 +20,7 @@ class ConfigProblem:
 
     def render(self, source: str) -> str:
         where = f"{source}:{self.line}" if self.line else source
-        field = self.field or "(top level)"
-        return f"{where}: {field}: {self.message}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
 class CheckoutMonitorError(Exception):
@@ -33,7 +32,7 @@ class ConfigError(CheckoutMonitorError):
 
     def __init__(self, source: str | Path, problems: list[ConfigProblem]) -> None:
         self.source = str(source)
-        self.problems = problems
+        self.problems = sorted(problems, key=lambda p: p.line or 0)  # in file order
         super().__init__(self.render())
 
     @property

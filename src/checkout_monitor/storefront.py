@@ -198,6 +198,7 @@ class Storefront:
             raise CheckFailed(
                 FailureKind.ELEMENT_MISSING, f"{what} ({selector}) is not on {await self._shown()}"
             )
+        self._last_document = None  # judge only what this click loads
         await target.click(timeout=self._wait_ms())
         with contextlib.suppress(PlaywrightTimeoutError):  # what loaded is judged later
             await self.page.wait_for_load_state(
@@ -208,16 +209,21 @@ class Storefront:
         await self._settle([selector], what)
 
     async def _settle(self, expected: list[str], what: str) -> None:
-        """Wait until an expected element or a failure signal shows; fail with its kind."""
-        found = await self._first_of(expected)
+        """Wait until an expected element or a failure signal shows; fail with its kind.
+
+        An error page (HTTP 4xx/5xx) has already loaded, so it is judged at once: by a
+        failure signal when the shop explains itself, else as an HTTP error.
+        """
+        status = self._last_document.status if self._last_document else None
+        errored = status is not None and status >= 400
+        found = None if errored else await self._first_of(expected)
         signal = await self._failure_signal()
         if signal is not None:
             raise CheckFailed(*signal)
         if found is not None:
             return
-        status = self._last_document.status if self._last_document else None
         shown = await self._shown()
-        if status is not None and status >= 400:
+        if errored:
             raise CheckFailed(FailureKind.HTTP_ERROR, f"the shop answered HTTP {status}: {shown}")
         raise CheckFailed(
             FailureKind.ELEMENT_MISSING, f"expected {what} ({' or '.join(expected)}), got {shown}"

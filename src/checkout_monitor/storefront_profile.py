@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from checkout_monitor.config_types import HttpUrl, Regex, StrictModel
 from checkout_monitor.failure_kinds import FailureClass, FailureKind
@@ -39,6 +39,9 @@ class Card(StrictModel):
     name: str = "Synthetic Monitor"
 
 
+PLACEHOLDER_FIELDS = {"customer": tuple(Customer.model_fields), "card": tuple(Card.model_fields)}
+
+
 class ProductPage(StrictModel):
     path: str = Field(description="path of the monitored product page, e.g. /products/mug")
     title: str = Field(description="selector that must be visible on a product page")
@@ -65,6 +68,18 @@ class CheckoutPage(StrictModel):
     select: dict[str, str] = Field(default_factory=dict)
     check: list[str] = Field(default_factory=list)
     submit: str
+
+    @field_validator("fill", "select")
+    @classmethod
+    def _known_placeholders(cls, values: dict[str, str]) -> dict[str, str]:
+        for value in values.values():
+            for group, field in PLACEHOLDER.findall(value):
+                if field not in PLACEHOLDER_FIELDS.get(group, ()):
+                    valid = ", ".join(
+                        f"{{{g}.{f}}}" for g, fields in PLACEHOLDER_FIELDS.items() for f in fields
+                    )
+                    raise ValueError(f"unknown placeholder {{{group}.{field}}}; valid: {valid}")
+        return values
 
 
 class Confirmation(StrictModel):
@@ -130,22 +145,6 @@ class StorefrontProfile(StrictModel):
     payment: PaymentProvider = Field(default_factory=PaymentProvider)
     customer: Customer = Field(default_factory=Customer)
     card: Card = Field(default_factory=Card)
-
-    @model_validator(mode="after")
-    def _known_placeholders(self) -> StorefrontProfile:
-        sources = {"customer": Customer.model_fields, "card": Card.model_fields}
-        for page in self.checkout.pages:
-            for value in (*page.fill.values(), *page.select.values()):
-                for group, field in PLACEHOLDER.findall(value):
-                    if group not in sources or field not in sources[group]:
-                        valid = ", ".join(
-                            f"{{{g}.{f}}}" for g, fields in sources.items() for f in fields
-                        )
-                        raise ValueError(
-                            f"checkout step {page.step!r}: unknown placeholder "
-                            f"{{{group}.{field}}}; valid: {valid}"
-                        )
-        return self
 
     def render(self, template: str) -> str:
         """Fill {customer.x} and {card.x} placeholders with the profile's shopper data."""

@@ -1,0 +1,161 @@
+"""Every invalid-config rule has a fixture file and its exact message, and exits 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checkout_monitor.config_loader import load_config
+from checkout_monitor.errors import ConfigError
+from checkout_monitor.journey_plan import check_journeys_exist
+from checkout_monitor.monitors_loader import load_monitors
+from cli_support import REPO, run_cli
+
+FIXTURES = REPO / "tests" / "fixtures" / "invalid-configs"
+
+CASES = [
+    (
+        "bad-duration",
+        "{file}:2: defaults.step_timeout: '90 seconds' is not a duration: use a number with a unit, e.g. 500ms, 90s, 15m, 1h30m",
+    ),
+    (
+        "bad-name",
+        "{file}:1: location: 'EU West' is not a valid name: use lower-case letters, digits, '-', '_' or '.', starting with a letter or digit (at most 63 characters)",
+    ),
+    (
+        "bad-regex",
+        "{file}:9: storefronts.shop.checkout.confirmation.order_number_pattern: '(CM-\\\\d+' is not a valid regular expression: missing ), unterminated subpattern at position 0",
+    ),
+    (
+        "bad-url",
+        "{file}:4: storefronts.shop.base_url: 'shop.example.com' is not an http(s) URL such as https://shop.example.com",
+    ),
+    (
+        "duplicate-journey-name",
+        "{file}:8: journeys[1]: a second journey named 'product-to-checkout'; give it a distinct 'name'",
+    ),
+    ("duplicate-key", "{file}:2: location: this key appears twice"),
+    (
+        "duration-out-of-range",
+        "{file}:8: journeys[0].journey_timeout: must be between 1s and 60m, got 2h",
+    ),
+    (
+        "duration-without-unit",
+        "{file}:2: defaults.step_timeout: 30 is not a duration: use a number with a unit, e.g. 500ms, 90s, 15m, 1h30m",
+    ),
+    ("empty", "{file}: the file is empty"),
+    (
+        "missing-env-var",
+        "{file}:4: storefronts.shop.base_url: refers to ${CHECKOUT_MONITOR_TEST_UNSET_SHOP_URL}, but the environment variable CHECKOUT_MONITOR_TEST_UNSET_SHOP_URL is not set",
+    ),
+    ("missing-journeys", "{file}:1: journeys: required, but missing"),
+    ("missing-required-field", "{file}:6: journeys[0].storefront: required, but missing"),
+    (
+        "monitor-kind-as-signal",
+        "{file}:6: storefronts.shop.failure_signals[0].kind: 'browser_crash' is the monitor's own failure; use one of: timeout, http_error, connection_error, element_missing, assertion, image_broken, cart_add_failed, discount_rejected, discount_wrong_amount, form_rejected, payment_declined, payment_provider_down, checkout_token_invalid, out_of_stock",
+    ),
+    ("not-a-mapping", "{file}: expected a mapping of keys at the top"),
+    ("not-yaml", "{file}:5: not valid YAML: expected ',' or ']', but got ':'"),
+    (
+        "out-of-range",
+        "{file}:2: defaults.navigation_retries: Input should be less than or equal to 5 (got 9)",
+    ),
+    (
+        "unknown-extends",
+        "{file}:3: storefronts.shop.extends: no built-in profile named 'shopify'; built in: demo, demo-boutique",
+    ),
+    (
+        "unknown-failure-kind",
+        "{file}:6: storefronts.shop.failure_signals[0].kind: Input should be 'timeout', 'http_error', 'connection_error', 'element_missing', 'assertion', 'image_broken', 'cart_add_failed', 'discount_rejected', 'discount_wrong_amount', 'form_rejected', 'payment_declined', 'payment_provider_down', 'checkout_token_invalid', 'out_of_stock', 'browser_crash' or 'journey_error' (got 'card_declined')",
+    ),
+    (
+        "unknown-journey",
+        "{file}:8: journeys[1].journey: no journey named 'no-such-journey' in monitors/; available: product-to-checkout",
+    ),
+    (
+        "unknown-key-journey",
+        "{file}:8: journeys[0].step_timout: unknown key (did you mean 'step_timeout'? valid keys: enabled, interval, journey, journey_timeout, name, owner, runbook, step_timeout, storefront, tags)",
+    ),
+    (
+        "unknown-key-top",
+        "{file}:1: locaton: unknown key (did you mean 'location'? valid keys: browser, defaults, journeys, location, monitors_dir, storefronts, synthetic)",
+    ),
+    (
+        "unknown-placeholder",
+        "{file}:9: storefronts.shop.checkout.pages[0].fill: unknown placeholder {card.numbr}; valid: {customer.email}, {customer.full_name}, {customer.phone}, {customer.address1}, {customer.address2}, {customer.city}, {customer.postcode}, {customer.country}, {card.number}, {card.expiry}, {card.cvc}, {card.name}",
+    ),
+    (
+        "unknown-storefront",
+        "{file}:7: journeys[0].storefront: no storefront named 'shopp'; defined: shop",
+    ),
+    (
+        "wrong-type-bool",
+        "{file}:2: browser.headless: Input should be a valid boolean, unable to interpret input (got 'maybe')",
+    ),
+    (
+        "wrong-type",
+        "{file}:2: browser.viewport_width: Input should be a valid integer, unable to parse string as an integer (got 'wide')",
+    ),
+]
+
+
+def test_every_fixture_has_a_case() -> None:
+    assert sorted(p.stem for p in FIXTURES.glob("*.yaml")) == sorted(name for name, _ in CASES)
+
+
+@pytest.mark.parametrize(("name", "expected"), CASES, ids=[name for name, _ in CASES])
+def test_exact_message(name: str, expected: str) -> None:
+    path = FIXTURES / f"{name}.yaml"
+    with pytest.raises(ConfigError) as caught:
+        loaded = load_config(path, environ={})
+        check_journeys_exist(loaded, load_monitors(REPO / "monitors"))
+    assert caught.value.render() == expected.replace("{file}", str(path))
+
+
+@pytest.mark.parametrize(("name", "expected"), CASES, ids=[name for name, _ in CASES])
+def test_validate_command_exits_2_without_traceback(name: str, expected: str) -> None:
+    relative = Path("tests/fixtures/invalid-configs") / f"{name}.yaml"
+    result = run_cli("checkout-monitor", "validate", str(relative))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert expected.replace("{file}", str(relative)) in result.stderr
+    assert result.stderr.startswith("checkout-monitor: the config is not valid (1 problem):")
+    assert len(result.stderr.splitlines()) <= 24  # one screen
+
+
+def test_all_problems_reported_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "two.yaml"
+    path.write_text(
+        "locaton: x\ndefaults:\n  step_timeout: fast\n"
+        + (FIXTURES / "missing-journeys.yaml").read_text()
+        + "journeys: []\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    fields = [p.field for p in caught.value.problems]
+    assert fields == ["locaton", "defaults.step_timeout", "journeys"]
+    assert caught.value.problems[0].line == 1
+
+
+def test_missing_file_names_it() -> None:
+    result = run_cli("checkout-monitor", "validate", "no/such/config.yaml")
+    assert result.returncode == 2
+    assert "no/such/config.yaml: file not found" in result.stderr
+
+
+def test_env_values_are_substituted_and_kept_as_secrets(tmp_path: Path) -> None:
+    path = tmp_path / "env.yaml"
+    path.write_text(
+        "storefronts:\n  shop:\n    extends: demo\n    base_url: ${SHOP_URL}\n"
+        "    order_api:\n      cancel:\n        headers:\n"
+        "          Authorization: Bearer ${TOKEN}\n"
+        "journeys:\n  - journey: product-to-checkout\n    storefront: shop\n"
+    )
+    loaded = load_config(path, environ={"SHOP_URL": "http://127.0.0.1:9", "TOKEN": "s3cret"})
+    shop = loaded.config.storefronts["shop"]
+    assert shop.base_url == "http://127.0.0.1:9"
+    assert shop.order_api is not None
+    assert shop.order_api.cancel.headers["Authorization"] == "Bearer s3cret"
+    assert shop.order_api.cancel.url == "/api/orders/{order_number}/cancel"  # from demo
+    assert "s3cret" in loaded.secrets
