@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import logging
 import os
 import signal
@@ -273,11 +274,13 @@ def _demo_shop(args: argparse.Namespace) -> ExitCode:
         admin_token=args.admin_token,
     )
     try:
-        shop.start()
-    except OSError as exc:
+        with contextlib.redirect_stderr(io.StringIO()):  # werkzeug prints, then exits
+            shop.start()
+    except (OSError, SystemExit):
         raise UsageError(
-            f"cannot listen on {args.host}:{args.port} / {args.sandbox_port}: {exc.strerror}; "
-            "choose other ports with --port and --sandbox-port"
+            f"cannot listen on {args.host}:{args.port} (shop) and {args.sandbox_port} "
+            "(payment sandbox): a port is in use or not allowed; choose others with --port "
+            "and --sandbox-port"
         ) from None
     try:
         print(f"demo shop ({args.theme}) at {shop.shop_url}", flush=True)

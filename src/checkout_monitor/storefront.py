@@ -94,8 +94,7 @@ class Storefront:
         """Go from the cart to the first checkout page; return whether a token was found."""
         checkout = self.profile.checkout
         await self._click_and_load(self.profile.cart.checkout, "the cart's checkout button")
-        first = self.checkout_pages[0].present
-        await self._settle([first], "the first checkout page")
+        await self._settle(self._first_checkout_presents(), "the first checkout page")
         if checkout.token is None:
             return False
         token = self.page.locator(checkout.token).first
@@ -249,10 +248,16 @@ class Storefront:
         return self.page.locator(f"{selector} >> visible=true")
 
     async def _failure_signal(self) -> tuple[FailureKind, str] | None:
+        """The first configured signal the page shows, with everything it says."""
         for signal in self.profile.failure_signals:
-            for text in await self._signal_locator(signal.selector).all_inner_texts():
-                if signal.text is None or re.search(signal.text, text, re.IGNORECASE):
-                    return signal.kind, f"the shop said {_quote(text)}"
+            texts = await self._signal_locator(signal.selector).all_inner_texts()
+            said = [
+                t
+                for t in texts
+                if t.strip() and (signal.text is None or re.search(signal.text, t, re.I))
+            ]
+            if said:
+                return signal.kind, f"the shop said {_quote(' / '.join(said), limit=240)}"
         return None
 
     async def _appears(self, locator: Locator) -> bool:
@@ -273,6 +278,16 @@ class Storefront:
         parts = [p for p in (str(title).strip(), str(heading).strip()) if p]
         shown = " / ".join(dict.fromkeys(parts)) or "an empty page"
         return f"{_quote(shown)} at {self.page.url}"
+
+    def _first_checkout_presents(self) -> list[str]:
+        """Selectors of the pages checkout may open on: any optional ones, up to the first
+        page the shop cannot skip."""
+        presents = []
+        for page_spec in self.checkout_pages:
+            presents.append(page_spec.present)
+            if not page_spec.optional:
+                break
+        return presents
 
     def _next_present(self, index: int) -> str:
         pages = self.checkout_pages

@@ -1,0 +1,170 @@
+"""product-to-checkout against demo shops started by the test, through config files only.
+
+Each case changes the storefront profile or the shop, never the journey code.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from checkout_monitor.config_loader import builtin_profiles
+from checkout_monitor.demo_shop import DemoShop
+from cli_support import run_cli, write_shop_config
+
+pytestmark = pytest.mark.browser
+StartShop = Callable[..., DemoShop]
+
+
+def _smoke(config: Path, tmp_path: Path, *extra: str) -> tuple[int, str, dict[str, Any]]:
+    report = tmp_path / "report.json"
+    result = run_cli("run-smoke", "--config", str(config), "--json", str(report), *extra)
+    assert "Traceback" not in result.stdout + result.stderr
+    document = json.loads(report.read_text()) if report.exists() else {}
+    return result.returncode, result.stdout + result.stderr, document
+
+
+def _failed(document: dict[str, Any]) -> list[tuple[str, str]]:
+    (journey,) = document["journeys"]
+    return [(s["name"], s["failure_kind"]) for s in journey["steps"] if not s["ok"]]
+
+
+def test_order_is_marked_synthetic_and_cancelled(start_shop: StartShop, tmp_path: Path) -> None:
+    shop = start_shop()
+    code, output, document = _smoke(write_shop_config(tmp_path / "c.yaml", shop), tmp_path)
+    assert code == 0, output
+    (order,) = shop.orders.list()
+    assert order.synthetic is True
+    assert "checkout-monitor/" in order.user_agent
+    assert "(synthetic)" in order.user_agent
+    assert order.status == "cancelled"
+    assert document["journeys"][0]["steps"][-1]["message"] == f"order {order.number} cancelled"
+
+
+def test_fault_switched_at_run_time_then_off_again(start_shop: StartShop, tmp_path: Path) -> None:
+    shop = start_shop()
+    config = write_shop_config(tmp_path / "c.yaml", shop)
+    admin = httpx.Client(
+        base_url=shop.shop_url, headers={"Authorization": f"Bearer {shop.admin_token}"}
+    )
+    with admin:
+        assert admin.post("/admin/faults/payment-declines").status_code < 300
+        code, output, document = _smoke(config, tmp_path)
+        assert code == 1, output
+        assert _failed(document) == [("pay", "payment_declined")]
+        assert shop.orders.list() == []  # a declined payment creates no order
+
+        assert admin.delete("/admin/faults/payment-declines").status_code < 300
+    code, output, _ = _smoke(config, tmp_path)
+    assert code == 0, output
+
+
+def test_slow_product_page_is_a_timeout(start_shop: StartShop, tmp_path: Path) -> None:
+    shop = start_shop(
+        faults=["slow-product-page"], fault_params={"slow-product-page": {"delay_seconds": 4}}
+    )
+    config = write_shop_config(tmp_path / "c.yaml", shop, defaults={"step_timeout": "1500ms"})
+    code, output, document = _smoke(config, tmp_path)
+    assert code == 1, output
+    assert _failed(document) == [("open product page", "timeout")]
+    assert document["journeys"][0]["steps"][0]["duration_seconds"] < 3
+
+
+def test_optional_checkout_page_the_shop_skips(start_shop: StartShop, tmp_path: Path) -> None:
+    shop = start_shop()
+    sign_in = {
+        "step": "sign in or continue as guest",
+        "present": "form#login-choice",
+        "optional": True,
+        "submit": "button#guest",
+    }
+    pages = [sign_in, *_demo_pages()]
+    config = write_shop_config(tmp_path / "c.yaml", shop, storefront={"checkout": {"pages": pages}})
+    code, output, document = _smoke(config, tmp_path)
+    assert code == 0, output
+    steps = {s["name"]: s for s in document["journeys"][0]["steps"]}
+    assert steps["sign in or continue as guest"]["message"] == "the shop skipped this page"
+
+
+def test_theme_change_shows_as_element_missing(start_shop: StartShop, tmp_path: Path) -> None:
+    shop = start_shop()
+    config = write_shop_config(
+        tmp_path / "c.yaml",
+        shop,
+        storefront={"cart": {"checkout": "a#old-checkout-button"}},
+        defaults={"step_timeout": "2s"},
+    )
+    code, output, document = _smoke(config, tmp_path)
+    assert code == 1
+    assert _failed(document) == [("go to checkout", "element_missing")]
+    assert "a#old-checkout-button" in output
+
+
+def test_missing_product_is_an_http_error(start_shop: StartShop, tmp_path: Path) -> None:
+    shop = start_shop()
+    config = write_shop_config(
+        tmp_path / "c.yaml", shop, storefront={"product": {"path": "/products/discontinued"}}
+    )
+    code, output, document = _smoke(config, tmp_path)
+    assert code == 1
+    assert _failed(document) == [("open product page", "http_error")]
+    assert "HTTP 404" in output
+
+
+def test_unreachable_shop_is_a_connection_error(start_shop: StartShop, tmp_path: Path) -> None:
+    shop = start_shop()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    config = write_shop_config(
+        tmp_path / "c.yaml", shop, storefront={"base_url": f"http://127.0.0.1:{closed_port}"}
+    )
+    code, output, document = _smoke(config, tmp_path)
+    assert code == 1
+    assert _failed(document) == [("open product page", "connection_error")]
+    assert "ERR_CONNECTION_REFUSED" in output
+
+
+def test_refused_address_is_form_rejected(start_shop: StartShop, tmp_path: Path) -> None:
+    shop = start_shop()
+    config = write_shop_config(
+        tmp_path / "c.yaml", shop, storefront={"customer": {"postcode": "!!"}}
+    )
+    code, output, document = _smoke(config, tmp_path)
+    assert code == 1
+    assert _failed(document) == [("fill address", "form_rejected")]
+    assert "postcode" in output.lower()
+
+
+def test_same_journey_on_the_boutique_markup(start_shop: StartShop, tmp_path: Path) -> None:
+    shop = start_shop(theme="boutique")
+    config = write_shop_config(tmp_path / "c.yaml", shop, profile="demo-boutique")
+    code, output, document = _smoke(config, tmp_path)
+    assert code == 0, output
+    names = [s["name"] for s in document["journeys"][0]["steps"]]
+    assert "place order" in names
+    assert shop.orders.list()[0].status == "cancelled"
+
+
+def test_without_order_api_the_cleanup_is_a_visible_skip(
+    start_shop: StartShop, tmp_path: Path
+) -> None:
+    shop = start_shop()
+    config = write_shop_config(tmp_path / "c.yaml", shop, storefront={"order_api": None})
+    code, output, document = _smoke(config, tmp_path)
+    assert code == 0, output
+    last = document["journeys"][0]["steps"][-1]
+    assert (last["name"], last["status"]) == ("cancel test order", "skipped")
+    assert "SKIP  cancel test order" in output
+    assert shop.orders.list()[0].status == "paid"
+
+
+def _demo_pages() -> list[dict[str, Any]]:
+    pages: list[dict[str, Any]] = builtin_profiles()["demo"]["checkout"]["pages"]
+    return pages
