@@ -1,0 +1,21 @@
+# The two commands in README.md. Both set up what they need first (.ci/bootstrap).
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint setup
+
+## make demo: run-smoke against the embedded demo shop
+demo: setup
+	$(BIN)/run-smoke --demo
+
+## make test: lint, type-check and the whole test suite (what CI runs)
+test: setup lint
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check src tests monitors
+	$(BIN)/ruff format --check src tests monitors
+	$(BIN)/mypy
+
+setup:
+	@.ci/bootstrap

@@ -1,0 +1,73 @@
+"""The storefront Flask app: shared routes (images, health, operator API) plus one theme."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, abort, session
+from flask.typing import ResponseReturnValue
+
+from .addresses import COUNTRIES
+from .cart import summarise
+from .catalogue import PRODUCTS
+from .images import image_bytes, image_url, parse_image_name, placeholder_bytes, truncated
+from .money import decimal_eur, format_eur
+from .operator_api import build_operator_api
+from .shipping import SHIPPING_METHODS
+from .shop_services import ShopServices
+from .storefront_boutique import build_boutique
+from .storefront_classic import build_classic
+from .themes import check_theme
+
+# The image the image faults hit: the second photo of the product the demo journey buys.
+FAULTY_IMAGE_SLUG = PRODUCTS[0].slug
+FAULTY_IMAGE_INDEX = 2
+
+
+def create_shop_app(theme: str, services: ShopServices, secret_key: str) -> Flask:
+    """Build the shop for one theme; `secret_key` signs the cookie session (cart, checkout)."""
+    check_theme(theme)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key,
+        SESSION_COOKIE_NAME="shop_session",
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    app.jinja_env.globals.update(
+        format_eur=format_eur,
+        decimal_eur=decimal_eur,
+        image_url=image_url,
+        countries=COUNTRIES,
+        shipping_methods=SHIPPING_METHODS,
+    )
+
+    @app.context_processor
+    def header_context() -> dict[str, object]:
+        return {"cart": summarise(session), "theme": theme}
+
+    @app.get("/healthz")
+    def healthz() -> ResponseReturnValue:
+        return Response("ok", mimetype="text/plain")
+
+    @app.get("/images/<slug>/<name>")
+    def product_image(slug: str, name: str) -> ResponseReturnValue:
+        wanted = parse_image_name(slug, name)
+        if wanted is None:
+            abort(404)
+        data = image_bytes(wanted.slug, wanted.index, wanted.width, wanted.ext)
+        if wanted.slug == FAULTY_IMAGE_SLUG and wanted.index == FAULTY_IMAGE_INDEX:
+            faults = services.faults
+            if faults.is_on("broken-image"):
+                abort(404)
+            if faults.is_on("corrupt-image"):
+                data = truncated(data)
+            elif faults.is_on("placeholder-image"):
+                data = placeholder_bytes(wanted.ext)
+        response = Response(data, mimetype=wanted.content_type)
+        # Faults switch at run time; a cached good copy would hide them.
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    app.register_blueprint(build_operator_api(services))
+    builders = {"classic": build_classic, "boutique": build_boutique}
+    app.register_blueprint(builders[theme](services))
+    return app

@@ -1,0 +1,76 @@
+"""Plain-HTTP helpers for driving the demo shop the way a browser without JavaScript would."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import httpx
+
+from checkout_monitor.demo_shop import DemoShop
+
+APPROVE = "4242 4242 4242 4242"
+GOOD_ADDRESS = {
+    "email": "ana@example.com",
+    "full_name": "Ana Lima",
+    "address1": "Hauptstrasse 5",
+    "city": "Berlin",
+    "postcode": "10115",
+    "country": "DE",
+}
+
+
+def admin(shop: DemoShop) -> dict[str, str]:
+    """Headers for the operator API."""
+    return {"Authorization": f"Bearer {shop.admin_token}"}
+
+
+def hidden_value(html: str, name: str) -> str:
+    """The value of a hidden form field."""
+    match = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', html)
+    assert match, f"no field {name}"
+    return match.group(1)
+
+
+def text_of(html: str, css_class: str) -> list[str]:
+    """Text of elements whose class attribute includes `css_class` (flat elements only)."""
+    pattern = rf'class="[^"]*\b{re.escape(css_class)}\b[^"]*"[^>]*>([^<]*)<'
+    return [m.strip() for m in re.findall(pattern, html)]
+
+
+@dataclass
+class ClassicCheckout:
+    """Drives the classic theme's checkout over plain HTTP, as a browser without JS would."""
+
+    http: httpx.Client
+
+    def add(self, slug: str = "speckled-mug", quantity: int = 1) -> httpx.Response:
+        return self.http.post("/cart/add", data={"slug": slug, "quantity": str(quantity)})
+
+    def discount(self, code: str) -> httpx.Response:
+        return self.http.post("/cart/discount", data={"code": code}, follow_redirects=True)
+
+    def token(self) -> str:
+        return hidden_value(self.http.get("/checkout").text, "checkout_token")
+
+    def to_payment(self, shipping: str = "standard") -> str:
+        token = self.token()
+        response = self.http.post(
+            "/checkout/address", data={"checkout_token": token, **GOOD_ADDRESS}
+        )
+        assert response.status_code == 303, response.text
+        response = self.http.post(
+            "/checkout/shipping", data={"checkout_token": token, "shipping_method": shipping}
+        )
+        assert response.status_code == 303, response.text
+        return token
+
+    def pay(self, token: str, card: str = APPROVE, **headers: str) -> httpx.Response:
+        data = {
+            "checkout_token": token,
+            "card_number": card,
+            "card_expiry": "12/34",
+            "card_cvc": "123",
+            "card_name": "Ana Lima",
+        }
+        return self.http.post("/checkout/payment", data=data, headers=headers)
