@@ -2,7 +2,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint setup
+.PHONY: demo test lint setup bench
 
 ## make demo: run-smoke against the embedded demo shop
 demo: setup
@@ -19,3 +19,7 @@ lint: setup
 
 setup:
 	@.ci/bootstrap
+
+## make bench: benchmarks that print figures and ratios (no timed asserts)
+bench: setup
+	$(BIN)/python tests/benchmarks/bench_overhead.py

@@ -6,7 +6,6 @@ kind it can tell, and a message saying what the shop showed.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Callable
 
@@ -35,6 +34,7 @@ class Storefront:
         self._time_left = time_left
         self._navigation_retries = navigation_retries
         self._last_document: Response | None = None
+        self._showing: str | None = None  # the expected selector the last wait found
         self.page_errors: list[str] = []
         page.on("response", self._remember_document)
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
@@ -60,16 +60,10 @@ class Storefront:
         if product.sold_out and await self.page.locator(product.sold_out).first.is_visible():
             shown = await self.page.locator(product.sold_out).first.inner_text()
             raise CheckFailed(FailureKind.OUT_OF_STOCK, f"the product page says {_quote(shown)}")
-        button = self.page.locator(product.add_to_cart).first
-        if not await self._appears(button):
-            raise CheckFailed(
-                FailureKind.ELEMENT_MISSING,
-                f"no add-to-cart button ({product.add_to_cart}) on {await self._shown()}",
-            )
-        if await button.is_disabled():
-            raise CheckFailed(FailureKind.CART_ADD_FAILED, "the add-to-cart button is disabled")
         errors_before = len(self.page_errors)
-        await button.click(timeout=self._wait_ms())
+        await self._click(
+            product.add_to_cart, "the add-to-cart button", FailureKind.CART_ADD_FAILED
+        )
         outcome = await self._first_of([product.added])
         if outcome is None:
             scripts = self.page_errors[errors_before:]
@@ -93,16 +87,14 @@ class Storefront:
     async def start_checkout(self) -> bool:
         """Go from the cart to the first checkout page; return whether a token was found."""
         checkout = self.profile.checkout
-        await self._click_and_load(self.profile.cart.checkout, "the cart's checkout button")
+        await self._click(self.profile.cart.checkout, "the cart's checkout button")
         await self._settle(self._first_checkout_presents(), "the first checkout page")
         if checkout.token is None:
             return False
-        token = self.page.locator(checkout.token).first
-        value = ""
-        if await token.count():
-            value = (await token.get_attribute("value")) or (
-                await token.get_attribute("content") or ""
-            )
+        values = await self.page.locator(checkout.token).evaluate_all(
+            "els => els.map(e => e.value || e.getAttribute('content') || '')"
+        )
+        value = next((v for v in values if v), "")
         if not value:
             raise CheckFailed(
                 FailureKind.CHECKOUT_TOKEN_INVALID,
@@ -118,7 +110,8 @@ class Storefront:
             found = await self._first_of([page_spec.present, following])
             if found == following:
                 return "the shop skipped this page"
-        await self._settle([page_spec.present], f"the {page_spec.step!r} page")
+        if self._showing != page_spec.present:  # not already seen by the step before
+            await self._settle([page_spec.present], f"the {page_spec.step!r} page")
         if page_spec.reveal and await self.page.locator(page_spec.reveal).first.is_visible():
             await self.page.locator(page_spec.reveal).first.click(timeout=self._wait_ms())
         for selector, template in page_spec.fill.items():
@@ -131,7 +124,7 @@ class Storefront:
             )
         for selector in page_spec.check:
             await self.page.locator(selector).first.check(timeout=self._wait_ms())
-        await self._click_and_load(page_spec.submit, f"the {page_spec.step!r} submit button")
+        await self._click(page_spec.submit, f"the {page_spec.step!r} submit button")
         await self._settle([following], _describe_next(index, self))
         return ""
 
@@ -178,6 +171,7 @@ class Storefront:
 
     async def _open(self, path: str, what: str) -> None:
         url = self.profile.url(path)
+        self._showing = None
         response = await goto_with_retries(
             self.page,
             url,
@@ -191,18 +185,32 @@ class Storefront:
                 f"{what} answered HTTP {response.status} ({path}): {await self._shown()}",
             )
 
-    async def _click_and_load(self, selector: str, what: str) -> None:
+    async def _click(
+        self, selector: str, what: str, disabled: FailureKind = FailureKind.ASSERTION
+    ) -> None:
+        """Click, leaving the waits (visible, enabled, stable) to Playwright; when the click
+        cannot happen, say why in the shop's terms."""
         target = self.page.locator(selector).first
-        if not await self._appears(target):
-            raise CheckFailed(
-                FailureKind.ELEMENT_MISSING, f"{what} ({selector}) is not on {await self._shown()}"
-            )
         self._last_document = None  # judge only what this click loads
-        await target.click(timeout=self._wait_ms())
-        with contextlib.suppress(PlaywrightTimeoutError):  # what loaded is judged later
-            await self.page.wait_for_load_state(
-                self.profile.navigation_wait, timeout=self._wait_ms()
-            )
+        self._showing = None
+        try:
+            await target.click(timeout=self._wait_ms())
+        except PlaywrightTimeoutError:
+            if not await target.count():
+                raise CheckFailed(
+                    FailureKind.ELEMENT_MISSING,
+                    f"{what} ({selector}) is not on {await self._shown()}",
+                ) from None
+            if await target.is_disabled():
+                raise CheckFailed(disabled, f"{what} is disabled") from None
+            raise CheckFailed(
+                FailureKind.TIMEOUT,
+                f"{what} ({selector}) stayed hidden or covered, so it could not be clicked",
+            ) from None
+
+    def _document_status(self) -> int:
+        """HTTP status of the page the last click or load brought; 0 when none came."""
+        return self._last_document.status if self._last_document else 0
 
     async def _expect(self, selector: str, what: str) -> None:
         await self._settle([selector], what)
@@ -213,16 +221,17 @@ class Storefront:
         An error page (HTTP 4xx/5xx) has already loaded, so it is judged at once: by a
         failure signal when the shop explains itself, else as an HTTP error.
         """
-        status = self._last_document.status if self._last_document else None
-        errored = status is not None and status >= 400
-        found = None if errored else await self._first_of(expected)
+        self._showing = None
+        if self._document_status() < 400:
+            self._showing = await self._first_of(expected)
+            if self._showing is not None:
+                return  # the shop moved on as expected: no failure signal to look for
         signal = await self._failure_signal()
         if signal is not None:
             raise CheckFailed(*signal)
-        if found is not None:
-            return
         shown = await self._shown()
-        if errored:
+        status = self._document_status()
+        if status >= 400:
             raise CheckFailed(FailureKind.HTTP_ERROR, f"the shop answered HTTP {status}: {shown}")
         raise CheckFailed(
             FailureKind.ELEMENT_MISSING, f"expected {what} ({' or '.join(expected)}), got {shown}"
