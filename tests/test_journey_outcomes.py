@@ -76,6 +76,20 @@ def test_slow_product_page_is_a_timeout(start_shop: StartShop, tmp_path: Path) -
     assert document["journeys"][0]["steps"][0]["duration_seconds"] < 3
 
 
+def test_journey_timeout_bounds_the_whole_journey(start_shop: StartShop, tmp_path: Path) -> None:
+    shop = start_shop(
+        faults=["slow-product-page"], fault_params={"slow-product-page": {"delay_seconds": 5}}
+    )
+    config = write_shop_config(
+        tmp_path / "c.yaml", shop, journey={"step_timeout": "10s", "journey_timeout": "2s"}
+    )
+    code, output, document = _smoke(config, tmp_path)
+    assert code == 1, output
+    assert _failed(document) == [("open product page", "timeout")]
+    assert "ran out of its 2s time budget during this step" in output
+    assert document["journeys"][0]["duration_seconds"] < 4
+
+
 def test_optional_checkout_page_the_shop_skips(start_shop: StartShop, tmp_path: Path) -> None:
     shop = start_shop()
     sign_in = {

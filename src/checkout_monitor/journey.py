@@ -110,6 +110,8 @@ class JourneyRun:
                 kind, message = FailureKind.TIMEOUT, self._timeout_message(journey_limited)
             else:
                 kind, message = classify(exc)
+                if kind is FailureKind.TIMEOUT:  # a wait inside the step ran out first
+                    message = f"{message}: {self._timeout_message(journey_limited)}"
             self._record(StepResult(name, StepStatus.FAILED, self._clock() - start, kind, message))
             raise JourneyStopped(name) from exc
         finally:

@@ -172,13 +172,16 @@ class Storefront:
     async def _open(self, path: str, what: str) -> None:
         url = self.profile.url(path)
         self._showing = None
-        response = await goto_with_retries(
-            self.page,
-            url,
-            wait_until=self.profile.navigation_wait,
-            timeout_ms=self._wait_ms(),
-            attempts=1 + self._navigation_retries,
-        )
+        try:
+            response = await goto_with_retries(
+                self.page,
+                url,
+                wait_until=self.profile.navigation_wait,
+                timeout_ms=self._wait_ms(),
+                attempts=1 + self._navigation_retries,
+            )
+        except PlaywrightTimeoutError:
+            raise CheckFailed(FailureKind.TIMEOUT, f"{what} ({path}) did not load") from None
         if response is not None and response.status >= 400:
             raise CheckFailed(
                 FailureKind.HTTP_ERROR,
