@@ -106,54 +106,56 @@ def test_optional_checkout_page_the_shop_skips(start_shop: StartShop, tmp_path: 
     assert steps["sign in or continue as guest"]["message"] == "the shop skipped this page"
 
 
-def test_theme_change_shows_as_element_missing(start_shop: StartShop, tmp_path: Path) -> None:
-    shop = start_shop()
-    config = write_shop_config(
-        tmp_path / "c.yaml",
-        shop,
-        storefront={"cart": {"checkout": "a#old-checkout-button"}},
-        defaults={"step_timeout": "2s"},
-    )
-    code, output, document = _smoke(config, tmp_path)
-    assert code == 1
-    assert _failed(document) == [("go to checkout", "element_missing")]
-    assert "a#old-checkout-button" in output
+PROFILE_BREAKS = [
+    # (what changed in the profile, step that fails, failure kind, what the output names)
+    (
+        {"cart": {"checkout": "a#old-checkout-button"}},
+        "go to checkout",
+        "element_missing",
+        "a#old-checkout-button",
+    ),
+    (
+        {"product": {"path": "/products/discontinued"}},
+        "open product page",
+        "http_error",
+        "HTTP 404",
+    ),
+    (
+        {"base_url": "http://127.0.0.1:{closed_port}"},
+        "open product page",
+        "connection_error",
+        "ERR_CONNECTION_REFUSED",
+    ),
+    ({"customer": {"postcode": "!!"}}, "fill address", "form_rejected", "postcode"),
+]
 
 
-def test_missing_product_is_an_http_error(start_shop: StartShop, tmp_path: Path) -> None:
-    shop = start_shop()
-    config = write_shop_config(
-        tmp_path / "c.yaml", shop, storefront={"product": {"path": "/products/discontinued"}}
-    )
-    code, output, document = _smoke(config, tmp_path)
-    assert code == 1
-    assert _failed(document) == [("open product page", "http_error")]
-    assert "HTTP 404" in output
-
-
-def test_unreachable_shop_is_a_connection_error(start_shop: StartShop, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("storefront", "step", "kind", "named"),
+    PROFILE_BREAKS,
+    ids=["theme-changed", "product-gone", "shop-unreachable", "address-refused"],
+)
+def test_profile_mismatch_is_named(
+    start_shop: StartShop,
+    tmp_path: Path,
+    storefront: dict[str, Any],
+    step: str,
+    kind: str,
+    named: str,
+) -> None:
     shop = start_shop()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
+    if "base_url" in storefront:
+        storefront = {"base_url": storefront["base_url"].format(closed_port=closed_port)}
     config = write_shop_config(
-        tmp_path / "c.yaml", shop, storefront={"base_url": f"http://127.0.0.1:{closed_port}"}
+        tmp_path / "c.yaml", shop, storefront=storefront, defaults={"step_timeout": "2s"}
     )
     code, output, document = _smoke(config, tmp_path)
-    assert code == 1
-    assert _failed(document) == [("open product page", "connection_error")]
-    assert "ERR_CONNECTION_REFUSED" in output
-
-
-def test_refused_address_is_form_rejected(start_shop: StartShop, tmp_path: Path) -> None:
-    shop = start_shop()
-    config = write_shop_config(
-        tmp_path / "c.yaml", shop, storefront={"customer": {"postcode": "!!"}}
-    )
-    code, output, document = _smoke(config, tmp_path)
-    assert code == 1
-    assert _failed(document) == [("fill address", "form_rejected")]
-    assert "postcode" in output.lower()
+    assert code == 1, output
+    assert _failed(document) == [(step, kind)]
+    assert named.lower() in output.lower()
 
 
 def test_same_journey_on_the_boutique_markup(start_shop: StartShop, tmp_path: Path) -> None:

@@ -41,6 +41,17 @@ log = logging.getLogger("checkout_monitor")
 # --- argument parsers ----------------------------------------------------------------------
 
 
+def _add_fault_argument(parser: argparse._ActionsContainer, purpose: str) -> None:
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        choices=sorted(FAULTS),
+        metavar="NAME",
+        help=f"{purpose} (repeatable); one of: {', '.join(sorted(FAULTS))}",
+    )
+
+
 def _add_smoke_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_argument_group("what to run against")
     source.add_argument(
@@ -57,15 +68,7 @@ def _add_smoke_arguments(parser: argparse.ArgumentParser) -> None:
         default="classic",
         help="markup of the demo shop (default: classic)",
     )
-    source.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        choices=sorted(FAULTS),
-        metavar="NAME",
-        help="with --demo: switch a fault on in the demo shop (repeatable); "
-        f"one of: {', '.join(sorted(FAULTS))}",
-    )
+    _add_fault_argument(source, "with --demo: switch a fault on in the demo shop")
     parser.add_argument(
         "--journey",
         action="append",
@@ -112,14 +115,7 @@ def _main_parser() -> argparse.ArgumentParser:
         "--sandbox-port", type=int, default=8081, help="payment sandbox port (default 8081)"
     )
     shop.add_argument("--theme", choices=sorted(THEME_PROFILES), default="classic")
-    shop.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        choices=sorted(FAULTS),
-        metavar="NAME",
-        help=f"switch a fault on at start (repeatable); one of: {', '.join(sorted(FAULTS))}",
-    )
+    _add_fault_argument(shop, "switch a fault on at start")
     shop.add_argument(
         "--admin-token",
         default=os.environ.get("DEMO_SHOP_ADMIN_TOKEN", "demo-admin-token"),
