@@ -98,21 +98,21 @@ def create_sandbox_app(faults: FaultSwitches) -> Flask:
             charges[charge["id"]] = charge
         return jsonify(charge)
 
-    @app.get("/v1/charges/<charge_id>")
-    def get_charge(charge_id: str) -> ResponseReturnValue:
+    def charge_response(charge_id: str, **changes: str) -> ResponseReturnValue:
+        """The charge as JSON after applying `changes` to it, or a 404 when there is none."""
         with lock:
             charge = charges.get(charge_id)
             if charge is None:
                 return jsonify(status="not_found", message="no such charge"), 404
+            charge.update(changes)
             return jsonify(charge)
+
+    @app.get("/v1/charges/<charge_id>")
+    def get_charge(charge_id: str) -> ResponseReturnValue:
+        return charge_response(charge_id)
 
     @app.post("/v1/charges/<charge_id>/refund")
     def refund_charge(charge_id: str) -> ResponseReturnValue:
-        with lock:
-            charge = charges.get(charge_id)
-            if charge is None:
-                return jsonify(status="not_found", message="no such charge"), 404
-            charge["status"] = "refunded"
-            return jsonify(charge)
+        return charge_response(charge_id, status="refunded")
 
     return app

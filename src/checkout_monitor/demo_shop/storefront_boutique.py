@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session
+from flask import Blueprint, flash, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
 
 from .addresses import validate_address
-from .cart import add_item, parse_quantity, remove_item, set_discount_code, set_quantity, summarise
-from .catalogue import PRODUCTS, SOLD_OUT_MESSAGE, Product, find_product
-from .checkout import Buyer, issue_token, place_order, token_is_valid, validate_card
-from .discounts import apply_code
-from .error_pages import DISCOUNT_SERVICE_DOWN
+from .cart import add_item, parse_quantity, summarise
+from .catalogue import PRODUCTS, SOLD_OUT_MESSAGE, Product
+from .checkout import issue_token, token_is_valid, validate_card
 from .shipping import SHIPPING_METHODS
 from .shop_services import ShopServices
+from .storefront_base import (
+    CartRoutes,
+    add_cart_routes,
+    order_or_404,
+    place_order_for_request,
+    product_or_404,
+    render_product,
+)
 
 # The one-page form's field names, mapped onto the shop's canonical address fields.
 ADDRESS_FIELD_NAMES: dict[str, str] = {
@@ -35,21 +41,8 @@ def build_boutique(services: ShopServices) -> Blueprint:
     """All pages of the boutique storefront."""
     shop = Blueprint("boutique", __name__)
 
-    def product_or_404(slug: str) -> Product:
-        product = find_product(slug)
-        if product is None:
-            abort(404)
-        return product
-
     def product_page(product: Product, status: int = 200, error: str = "") -> ResponseReturnValue:
-        page = render_template(
-            "boutique/product.html",
-            product=product,
-            sold_out=services.sold_out(),
-            script_broken=services.faults.is_on("add-to-cart-broken"),
-            error=error,
-        )
-        return page, status
+        return render_product(services, "boutique/product.html", product, error=error), status
 
     def onepage(
         status: int = 200,
@@ -95,27 +88,19 @@ def build_boutique(services: ShopServices) -> Blueprint:
     def basket() -> ResponseReturnValue:
         return render_template("boutique/basket.html")
 
-    @shop.post("/basket/update")
-    def basket_update() -> ResponseReturnValue:
-        quantity = parse_quantity(request.form.get("quantity"), allow_zero=True)
-        if quantity is not None:
-            set_quantity(session, request.form.get("slug", ""), quantity)
-        return redirect("/basket", 303)
-
-    @shop.post("/basket/remove")
-    def basket_remove() -> ResponseReturnValue:
-        remove_item(session, request.form.get("slug", ""))
-        return redirect("/basket", 303)
-
-    @shop.post("/basket/voucher")
-    def basket_voucher() -> ResponseReturnValue:
-        if services.faults.is_on("discount-engine-down"):
-            return DISCOUNT_SERVICE_DOWN, 500
-        outcome = apply_code(request.form.get("voucher", ""), summarise(session).subtotal_cents)
-        if outcome.accepted:
-            set_discount_code(session, outcome.code)
-        flash(outcome.message, "voucher-ok" if outcome.accepted else "voucher-bad")
-        return redirect("/basket", 303)
+    add_cart_routes(
+        shop,
+        services,
+        CartRoutes(
+            page="/basket",
+            update="/basket/update",
+            remove="/basket/remove",
+            discount="/basket/voucher",
+            code_field="voucher",
+            accepted_class="voucher-ok",
+            rejected_class="voucher-bad",
+        ),
+    )
 
     @shop.get("/checkout/onepage")
     def checkout() -> ResponseReturnValue:
@@ -158,26 +143,14 @@ def build_boutique(services: ShopServices) -> Blueprint:
             errors.append("Choose a delivery option")
         if address is None or card is None or delivery is None or errors:
             return onepage(422, errors, show_form=True)
-        result = place_order(
-            session=session,
-            address=address,
-            shipping=delivery,
-            card=card,
-            sandbox=services.sandbox,
-            orders=services.orders,
-            buyer=Buyer.identify(
-                request.headers.get("User-Agent", ""), request.headers.get("X-Synthetic-Monitor")
-            ),
-        )
+        result = place_order_for_request(services, address, delivery, card)
         if result.order is None:
             return onepage(result.http_status, [result.error], show_form=True)
         return redirect(f"/order-received/{result.order.number}", 303)
 
     @shop.get("/order-received/<number>")
     def order_received(number: str) -> ResponseReturnValue:
-        order = services.orders.get(number)
-        if order is None:
-            abort(404)
+        order = order_or_404(services, number)
         return render_template("boutique/confirmation.html", order=order)
 
     return shop

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session
+from flask import Blueprint, jsonify, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
 
 from .addresses import address_from_session, validate_address
-from .cart import add_item, parse_quantity, remove_item, set_discount_code, set_quantity, summarise
-from .catalogue import PRODUCTS, SOLD_OUT_MESSAGE, Product, find_product
-from .checkout import Buyer, issue_token, place_order, token_is_valid, validate_card
-from .discounts import apply_code
-from .error_pages import DISCOUNT_SERVICE_DOWN
+from .cart import add_item, parse_quantity, summarise
+from .catalogue import PRODUCTS, SOLD_OUT_MESSAGE, Product
+from .checkout import issue_token, token_is_valid, validate_card
 from .shipping import SHIPPING_METHODS
 from .shop_services import ShopServices
+from .storefront_base import (
+    CartRoutes,
+    add_cart_routes,
+    order_or_404,
+    place_order_for_request,
+    product_or_404,
+    render_product,
+)
 
 
 def _wants_json() -> bool:
@@ -25,21 +31,8 @@ def build_classic(services: ShopServices) -> Blueprint:
     """All pages of the classic storefront."""
     shop = Blueprint("classic", __name__)
 
-    def product_or_404(slug: str) -> Product:
-        product = find_product(slug)
-        if product is None:
-            abort(404)
-        return product
-
     def product_page(product: Product, status: int = 200, notice: str = "") -> ResponseReturnValue:
-        page = render_template(
-            "classic/product.html",
-            product=product,
-            sold_out=services.sold_out(),
-            script_broken=services.faults.is_on("add-to-cart-broken"),
-            notice=notice,
-        )
-        return page, status
+        return render_product(services, "classic/product.html", product, notice=notice), status
 
     def expired() -> ResponseReturnValue:
         return render_template("classic/checkout_expired.html"), 409
@@ -74,124 +67,104 @@ def build_classic(services: ShopServices) -> Blueprint:
     def cart_page() -> ResponseReturnValue:
         return render_template("classic/cart.html")
 
-    @shop.post("/cart/update")
-    def cart_update() -> ResponseReturnValue:
-        quantity = parse_quantity(request.form.get("quantity"), allow_zero=True)
-        if quantity is not None:
-            set_quantity(session, request.form.get("slug", ""), quantity)
-        return redirect("/cart", 303)
+    add_cart_routes(
+        shop,
+        services,
+        CartRoutes(
+            page="/cart",
+            update="/cart/update",
+            remove="/cart/remove",
+            discount="/cart/discount",
+            code_field="code",
+            accepted_class="discount-applied",
+            rejected_class="discount-error",
+        ),
+    )
 
-    @shop.post("/cart/remove")
-    def cart_remove() -> ResponseReturnValue:
-        remove_item(session, request.form.get("slug", ""))
-        return redirect("/cart", 303)
-
-    @shop.post("/cart/discount")
-    def cart_discount() -> ResponseReturnValue:
-        if services.faults.is_on("discount-engine-down"):
-            return DISCOUNT_SERVICE_DOWN, 500
-        outcome = apply_code(request.form.get("code", ""), summarise(session).subtotal_cents)
-        if outcome.accepted:
-            set_discount_code(session, outcome.code)
-        flash(outcome.message, "discount-applied" if outcome.accepted else "discount-error")
-        return redirect("/cart", 303)
-
-    @shop.get("/checkout")
-    def checkout_address() -> ResponseReturnValue:
+    def step_missing(step: str) -> ResponseReturnValue | None:
+        """A redirect to the first thing `step` needs that the buyer has not done yet, or None."""
         if not summarise(session).lines:
             return redirect("/cart", 303)
-        address = address_from_session(session.get("address"))
-        values = address.to_session() if address else {"country": "DE"}
-        return render_template(
-            "classic/checkout_address.html", token=issue_token(session), values=values, errors={}
-        )
+        if step != "address" and address_from_session(session.get("address")) is None:
+            return redirect("/checkout", 303)
+        if step == "payment" and session.get("shipping_method") not in SHIPPING_METHODS:
+            return redirect("/checkout/shipping", 303)
+        return None
 
-    @shop.post("/checkout/address")
-    def submit_address() -> ResponseReturnValue:
+    def submit_refused(step: str) -> ResponseReturnValue | None:
+        """Why a form posted to `step` cannot go on: the checkout expired or a step is missing."""
         if not token_is_valid(session, request.form.get("checkout_token"), services.faults):
             return expired()
-        if not summarise(session).lines:
-            return redirect("/cart", 303)
-        address, errors = validate_address(request.form)
-        if address is None:
-            page = render_template(
-                "classic/checkout_address.html",
-                token=issue_token(session),
-                values=request.form,
-                errors=errors,
-            )
-            return page, 422
-        session["address"] = address.to_session()
-        return redirect("/checkout/shipping", 303)
+        return step_missing(step)
 
-    @shop.get("/checkout/shipping")
-    def checkout_shipping() -> ResponseReturnValue:
-        if not summarise(session).lines:
-            return redirect("/cart", 303)
-        if address_from_session(session.get("address")) is None:
-            return redirect("/checkout", 303)
-        chosen = session.get("shipping_method", "standard")
-        return render_template(
-            "classic/checkout_shipping.html", token=issue_token(session), chosen=chosen, error=""
+    def checkout_page(step: str, status: int = 200, **context: object) -> ResponseReturnValue:
+        """One checkout step's page, carrying a fresh checkout token in its form."""
+        page = render_template(
+            f"classic/checkout_{step}.html", token=issue_token(session), **context
         )
-
-    @shop.post("/checkout/shipping")
-    def submit_shipping() -> ResponseReturnValue:
-        if not token_is_valid(session, request.form.get("checkout_token"), services.faults):
-            return expired()
-        if not summarise(session).lines:
-            return redirect("/cart", 303)
-        if address_from_session(session.get("address")) is None:
-            return redirect("/checkout", 303)
-        method = request.form.get("shipping_method", "")
-        if method not in SHIPPING_METHODS:
-            page = render_template(
-                "classic/checkout_shipping.html",
-                token=issue_token(session),
-                chosen="",
-                error="Please choose a delivery method",
-            )
-            return page, 422
-        session["shipping_method"] = method
-        return redirect("/checkout/payment", 303)
+        return page, status
 
     def payment_page(
         status: int = 200,
         error: str = "",
         field_errors: dict[str, str] | None = None,
     ) -> ResponseReturnValue:
-        method = SHIPPING_METHODS[session["shipping_method"]]
-        page = render_template(
-            "classic/checkout_payment.html",
-            token=issue_token(session),
-            shipping=method,
+        return checkout_page(
+            "payment",
+            status,
+            shipping=SHIPPING_METHODS[session["shipping_method"]],
             address=address_from_session(session.get("address")),
             error=error,
             field_errors=field_errors or {},
             values=request.form if request.method == "POST" else {},
         )
-        return page, status
 
-    def payment_prerequisite() -> ResponseReturnValue | None:
-        if not summarise(session).lines:
-            return redirect("/cart", 303)
-        if address_from_session(session.get("address")) is None:
-            return redirect("/checkout", 303)
-        if session.get("shipping_method") not in SHIPPING_METHODS:
-            return redirect("/checkout/shipping", 303)
-        return None
+    @shop.get("/checkout")
+    def checkout_address() -> ResponseReturnValue:
+        missing = step_missing("address")
+        if missing is not None:
+            return missing
+        address = address_from_session(session.get("address"))
+        values = address.to_session() if address else {"country": "DE"}
+        return checkout_page("address", values=values, errors={})
+
+    @shop.post("/checkout/address")
+    def submit_address() -> ResponseReturnValue:
+        refused = submit_refused("address")
+        if refused is not None:
+            return refused
+        address, errors = validate_address(request.form)
+        if address is None:
+            return checkout_page("address", 422, values=request.form, errors=errors)
+        session["address"] = address.to_session()
+        return redirect("/checkout/shipping", 303)
+
+    @shop.get("/checkout/shipping")
+    def checkout_shipping() -> ResponseReturnValue:
+        chosen = session.get("shipping_method", "standard")
+        return step_missing("shipping") or checkout_page("shipping", chosen=chosen, error="")
+
+    @shop.post("/checkout/shipping")
+    def submit_shipping() -> ResponseReturnValue:
+        refused = submit_refused("shipping")
+        if refused is not None:
+            return refused
+        method = request.form.get("shipping_method", "")
+        if method not in SHIPPING_METHODS:
+            error = "Please choose a delivery method"
+            return checkout_page("shipping", 422, chosen="", error=error)
+        session["shipping_method"] = method
+        return redirect("/checkout/payment", 303)
 
     @shop.get("/checkout/payment")
     def checkout_payment() -> ResponseReturnValue:
-        return payment_prerequisite() or payment_page()
+        return step_missing("payment") or payment_page()
 
     @shop.post("/checkout/payment")
     def submit_payment() -> ResponseReturnValue:
-        if not token_is_valid(session, request.form.get("checkout_token"), services.faults):
-            return expired()
-        missing = payment_prerequisite()
-        if missing is not None:
-            return missing
+        refused = submit_refused("payment")
+        if refused is not None:
+            return refused
         card, field_errors = validate_card(
             request.form.get("card_number", ""),
             request.form.get("card_expiry", ""),
@@ -202,17 +175,9 @@ def build_classic(services: ShopServices) -> Blueprint:
         if card is None or field_errors:
             return payment_page(422, "Please check your card details.", field_errors)
         address = address_from_session(session.get("address"))
-        assert address is not None  # checked by payment_prerequisite
-        result = place_order(
-            session=session,
-            address=address,
-            shipping=SHIPPING_METHODS[session["shipping_method"]],
-            card=card,
-            sandbox=services.sandbox,
-            orders=services.orders,
-            buyer=Buyer.identify(
-                request.headers.get("User-Agent", ""), request.headers.get("X-Synthetic-Monitor")
-            ),
+        assert address is not None  # checked by step_missing
+        result = place_order_for_request(
+            services, address, SHIPPING_METHODS[session["shipping_method"]], card
         )
         if result.order is None:
             return payment_page(result.http_status, result.error)
@@ -220,9 +185,7 @@ def build_classic(services: ShopServices) -> Blueprint:
 
     @shop.get("/orders/<number>/confirmation")
     def confirmation(number: str) -> ResponseReturnValue:
-        order = services.orders.get(number)
-        if order is None:
-            abort(404)
+        order = order_or_404(services, number)
         return render_template("classic/confirmation.html", order=order)
 
     return shop
