@@ -31,7 +31,9 @@ def _report(path: Path) -> dict[str, object]:
 
 def test_demo_passes_every_step_with_timings(tmp_path: Path) -> None:
     report = tmp_path / "out" / "report.json"
-    result = run_cli("run-smoke", "--demo", "--json", str(report))
+    result = run_cli(
+        "run-smoke", "--demo", "--journey", "product-to-checkout", "--json", str(report)
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     for step in HAPPY_STEPS:
         assert any(
@@ -69,7 +71,16 @@ def test_fault_fails_at_the_right_step(
     tmp_path: Path, fault: str, step: str, kind: str, shown: str
 ) -> None:
     report = tmp_path / "report.json"
-    result = run_cli("run-smoke", "--demo", "--fault", fault, "--json", str(report))
+    result = run_cli(
+        "run-smoke",
+        "--demo",
+        "--journey",
+        "product-to-checkout",
+        "--fault",
+        fault,
+        "--json",
+        str(report),
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert f"FAIL  {step}" in result.stdout
@@ -86,6 +97,26 @@ def test_fault_fails_at_the_right_step(
     assert journey["failure_class"] == "site"
     # nothing after the failing step ran
     assert journey["steps"][-1]["name"] == step
+
+
+def test_both_demo_journeys_run_by_default() -> None:
+    result = run_cli("run-smoke", "--demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ALL PASSED: 2 of 2 journeys passed" in result.stdout
+    assert "PASS  open product listing" in result.stdout
+    assert "PASS  images on /products/oak-serving-board" in result.stdout
+
+
+def test_broken_image_names_url_page_and_reason() -> None:
+    result = run_cli(
+        "run-smoke", "--demo", "--journey", "product-images", "--fault", "broken-image"
+    )
+    assert result.returncode == 1
+    assert (
+        "image_broken: 1 of 3 images broken on /products/speckled-mug: http://127.0.0.1:"
+        in result.stdout
+    )
+    assert "/images/speckled-mug/2-480.webp: HTTP 404" in result.stdout
 
 
 def test_boutique_theme_one_page_checkout_behind_a_click() -> None:

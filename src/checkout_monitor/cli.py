@@ -22,16 +22,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from checkout_monitor import __version__
+from checkout_monitor.atomic_files import write_json
 from checkout_monitor.config_loader import load_config
 from checkout_monitor.config_model import LoadedConfig
 from checkout_monitor.demo_run import THEME_PROFILES, demo_config
 from checkout_monitor.demo_shop import FAULTS, DemoShop
 from checkout_monitor.errors import CheckoutMonitorError, ConfigError, UsageError
 from checkout_monitor.exit_codes import ExitCode
+from checkout_monitor.image_baseline import baseline_path, record_baseline
 from checkout_monitor.journey_plan import check_journeys_exist, plan_journeys
 from checkout_monitor.monitors_loader import default_monitors_dir, load_monitors
 from checkout_monitor.reports.console import ConsoleReporter
-from checkout_monitor.reports.json_report import run_to_dict, write_json
+from checkout_monitor.reports.json_report import run_to_dict
 from checkout_monitor.smoke import run_smoke
 
 CONFIG_ENV = "CHECKOUT_MONITOR_CONFIG"
@@ -108,6 +110,21 @@ def _main_parser() -> argparse.ArgumentParser:
     validate.add_argument("--monitors", type=Path, metavar="DIR", help="folder of journey files")
     validate.add_argument("-v", "--verbose", action="store_true")
 
+    images = commands.add_parser("images", help="product image tools")
+    image_commands = images.add_subparsers(dest="images_command", required=True, metavar="ACTION")
+    baseline = image_commands.add_parser(
+        "baseline",
+        help="record the known-good look of every product image, for the product-images journey",
+    )
+    baseline.add_argument("--config", type=Path, help="config file (default as for smoke)")
+    baseline.add_argument("--demo", action="store_true", help="record the embedded demo shop")
+    baseline.add_argument("--demo-theme", choices=sorted(THEME_PROFILES), default="classic")
+    baseline.add_argument("--storefront", metavar="NAME", help="storefront in the config")
+    baseline.add_argument(
+        "--output", type=Path, metavar="PATH", help="where to write (default: images.baseline)"
+    )
+    baseline.add_argument("-v", "--verbose", action="store_true")
+
     shop = commands.add_parser("demo-shop", help="serve the embedded demo shop")
     shop.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     shop.add_argument("--port", type=int, default=8080, help="shop port (default 8080)")
@@ -135,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "smoke": _smoke,
         "validate": _validate,
         "demo-shop": _demo_shop,
+        "images": _images_baseline,
     }
     return _guarded("checkout-monitor", commands[args.command], args)
 
@@ -216,8 +234,9 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[LoadedConfig, str]]:
             f"checkout-monitor {__version__} | config {path} | location {loaded.config.location}",
         )
         return
-    with DemoShop(faults=args.fault, theme=args.demo_theme) as shop:
-        faults = ", ".join(args.fault) or "none"
+    faults_on: list[str] = getattr(args, "fault", [])
+    with DemoShop(faults=faults_on, theme=args.demo_theme) as shop:
+        faults = ", ".join(faults_on) or "none"
         yield (
             demo_config(shop, args.demo_theme),
             (
@@ -254,6 +273,29 @@ def _validate(args: argparse.Namespace) -> ExitCode:
         f"{args.config}: OK: {len(config.journeys)} journeys, "
         f"{len(config.storefronts)} storefronts, location {config.location}"
     )
+    return ExitCode.OK
+
+
+def _images_baseline(args: argparse.Namespace) -> ExitCode:
+    if args.demo and args.config:
+        raise UsageError("use either --demo or --config, not both")
+    if args.demo and args.output is None:
+        raise UsageError("with --demo, say where to write the baseline with --output PATH")
+    with _target(args) as (loaded, _header):
+        storefronts = loaded.config.storefronts
+        name = args.storefront or (next(iter(storefronts)) if len(storefronts) == 1 else None)
+        if name not in storefronts:
+            raise UsageError(
+                f"name the storefront to record with --storefront; in {loaded.source}: "
+                f"{', '.join(storefronts)}"
+            )
+        path = baseline_path(loaded, name, args.output)
+        document = asyncio.run(record_baseline(loaded, name))
+    try:
+        write_json(path, document)
+    except OSError as exc:
+        raise UsageError(f"could not write the baseline to {path}: {exc}") from None
+    print(f"recorded {len(document['images'])} images of storefront {name!r} in {path}")
     return ExitCode.OK
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from checkout_monitor.config_loader import format_loc, line_of
 from checkout_monitor.config_model import JourneyConfig, LoadedConfig
@@ -21,6 +22,7 @@ class PlannedJourney:
     step_timeout: float
     journey_timeout: float
     navigation_retries: int
+    base_dir: Path
 
     @property
     def name(self) -> str:
@@ -74,6 +76,7 @@ def plan_journeys(
             step_timeout=loaded.step_timeout(entry),
             journey_timeout=loaded.journey_timeout(entry),
             navigation_retries=config.defaults.navigation_retries,
+            base_dir=loaded.base_dir,
         )
         for entry in entries
     ]

@@ -75,6 +75,7 @@ class JourneyRunner:
             planned.profile,
             time_left=lambda: run.time_left(),  # noqa: PLW0108 (run is bound below)
             navigation_retries=planned.navigation_retries,
+            base_dir=planned.base_dir,
         )
         run = JourneyRun(
             shop=shop,

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 from playwright.async_api import Locator, Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.navigation import goto_with_retries
+from checkout_monitor.page_images import Baseline, judge_images, rules_from, seen_images
 from checkout_monitor.step_failures import CheckFailed
 from checkout_monitor.storefront_profile import CheckoutPage, StorefrontProfile
 
@@ -28,9 +31,11 @@ class Storefront:
         *,
         time_left: Callable[[], float],
         navigation_retries: int = 1,
+        base_dir: Path | None = None,
     ) -> None:
         self.page = page
         self.profile = profile
+        self._base_dir = base_dir or Path.cwd()
         self._time_left = time_left
         self._navigation_retries = navigation_retries
         self._last_document: Response | None = None
@@ -158,6 +163,64 @@ class Storefront:
                 f"HTTP {response.status}",
             )
         return response.status
+
+    # --- product images ------------------------------------------------------------------
+
+    @property
+    def image_pages(self) -> list[str]:
+        """The product pages configured for the image check (default: the monitored one)."""
+        images = self.profile.images
+        return (images.pages or [self.profile.product.path])[: images.max_pages]
+
+    async def product_pages_from_listing(self) -> list[str]:
+        """Paths of the product pages the listing links to, in page order, bounded."""
+        images = self.profile.images
+        if images.listing is None:
+            return self.image_pages
+        await self._open(images.listing, "the product listing")
+        links = self.page.locator(images.product_links)
+        if not await self._appears(links.first):
+            raise CheckFailed(
+                FailureKind.ELEMENT_MISSING,
+                f"no product links ({images.product_links}) on {await self._shown()}",
+            )
+        hrefs = await links.evaluate_all("els => els.map(e => e.getAttribute('href'))")
+        own_host = urlsplit(self.profile.base_url).netloc
+        paths: list[str] = []
+        for href in hrefs:
+            absolute = urlsplit(urljoin(self.page.url, href or ""))
+            if absolute.netloc == own_host and absolute.path not in paths:
+                paths.append(absolute.path)
+        return paths[: images.max_pages]
+
+    async def check_images(self, path: str) -> str:
+        """Check every image a shopper sees on ``path``; fail with each broken one's reason."""
+        images = self.profile.images
+        await self._open(path, "the product page")
+        seen = await seen_images(self.page, self._wait_ms() / 2)
+        if not seen:
+            raise CheckFailed(FailureKind.IMAGE_BROKEN, f"{path} shows no images at all")
+        baseline_file = (self._base_dir / images.baseline) if images.baseline else None
+        verdicts = await judge_images(
+            self.page,
+            seen,
+            rules_from(images),
+            Baseline.load(baseline_file),
+            images.concurrency,
+            self._wait_ms(),
+        )
+        broken = [v for v in verdicts if not v.ok]
+        if broken:
+            details = "; ".join(f"{v.url}: {', '.join(v.problems)}" for v in broken)
+            raise CheckFailed(
+                FailureKind.IMAGE_BROKEN,
+                f"{len(broken)} of {len(verdicts)} images broken on {path}: {details}",
+            )
+        warned = [v for v in verdicts if v.warnings]
+        note = f"{len(verdicts)} images intact"
+        if warned:
+            note += "; warnings: " + "; ".join(f"{v.url}: {', '.join(v.warnings)}" for v in warned)
+        return note
 
     # --- waiting and reading what the shop shows ----------------------------------------
 

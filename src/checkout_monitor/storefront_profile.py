@@ -134,6 +134,22 @@ class PaymentProvider(StrictModel):
     health_url: HttpUrl | None = None
 
 
+class ImageCheck(StrictModel):
+    """Which product pages the product-images journey checks, and what counts as broken."""
+
+    pages: list[str] = Field(default_factory=list, description="default: [product.path]")
+    listing: str | None = Field(None, description="a page that links to product pages")
+    product_links: str = Field("a[href]", description="selector of product links on the listing")
+    max_pages: int = Field(10, ge=1, le=200)
+    min_width: int = Field(100, ge=1, le=10000)
+    min_height: int = Field(100, ge=1, le=10000)
+    max_kib: int | None = Field(None, ge=1, description="warn about images larger than this")
+    require_alt: bool = True
+    baseline: str | None = Field(None, description="file written by `images baseline`")
+    max_hash_distance: int = Field(10, ge=0, le=64)
+    concurrency: int = Field(8, ge=1, le=64)
+
+
 class StorefrontProfile(StrictModel):
     base_url: HttpUrl
     navigation_wait: Literal["load", "domcontentloaded", "networkidle"] = "load"
@@ -143,6 +159,7 @@ class StorefrontProfile(StrictModel):
     failure_signals: list[FailureSignal] = Field(default_factory=list)
     order_api: OrderApi | None = None
     payment: PaymentProvider = Field(default_factory=PaymentProvider)
+    images: ImageCheck = Field(default_factory=ImageCheck)
     customer: Customer = Field(default_factory=Customer)
     card: Card = Field(default_factory=Card)
 

@@ -1,13 +1,9 @@
-"""``--json PATH``: the run's results for tools, written atomically."""
+"""``--json PATH``: the run's results as a document for tools."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from checkout_monitor import __version__
@@ -56,17 +52,3 @@ def run_to_dict(
         "duration_seconds": round(wall_seconds, 4),
         "journeys": [journey_to_dict(r) for r in results],
     }
-
-
-def write_json(path: Path, document: dict[str, Any]) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2)
-            handle.write("\n")
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

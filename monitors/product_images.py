@@ -1,0 +1,22 @@
+"""Every product photo a shopper sees is there, complete, big enough and the right one.
+
+Checks each configured product page (or those a listing page links to): the images the
+browser chose from srcset / <picture>, and lazy ones after scrolling. Settings live under
+`images:` in the storefront profile.
+"""
+
+from checkout_monitor.journey import JourneyRun, journey
+
+
+@journey("product-images", tags=("images",))
+async def product_images(run: JourneyRun) -> None:
+    """Check the images on the product pages."""
+    shop = run.shop
+    pages = shop.image_pages
+    if shop.profile.images.listing:
+        async with run.step("open product listing") as step:
+            pages = await shop.product_pages_from_listing()
+            step.note(f"{len(pages)} product pages linked")
+    for path in pages:
+        async with run.step(f"images on {path}") as step:
+            step.note(await shop.check_images(path))

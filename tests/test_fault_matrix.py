@@ -1,0 +1,77 @@
+"""The fault matrix: with each demo-shop fault, exactly the journeys that should fail do,
+at the right step, with the right failure kind, in both themes. README.md has the same table.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from checkout_monitor.demo_shop import FAULTS
+from cli_support import run_cli
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Per theme, the names of the steps that differ between the two markups.
+STEPS = {
+    "classic": {
+        "first product images": "images on /products/speckled-mug",
+        "pay": "pay",
+        "first checkout submit": "fill address",
+    },
+    "boutique": {
+        "first product images": "images on /shop/speckled-mug",
+        "pay": "place order",
+        "first checkout submit": "place order",
+    },
+}
+
+# fault -> {journey: (step, failure kind)}; every journey not named must pass.
+MATRIX: dict[str, dict[str, tuple[str, str]]] = {
+    "": {},
+    "broken-image": {"product-images": ("first product images", "image_broken")},
+    "corrupt-image": {"product-images": ("first product images", "image_broken")},
+    "placeholder-image": {"product-images": ("first product images", "image_broken")},
+    "slow-product-page": {
+        "product-to-checkout": ("open product page", "timeout"),
+        "product-images": ("first product images", "timeout"),
+    },
+    "add-to-cart-broken": {"product-to-checkout": ("add to cart", "cart_add_failed")},
+    "discount-engine-down": {},  # no journey applies a discount code yet
+    "payment-declines": {"product-to-checkout": ("pay", "payment_declined")},
+    "payment-provider-down": {"product-to-checkout": ("pay", "payment_provider_down")},
+    "checkout-token-rejected": {
+        "product-to-checkout": ("first checkout submit", "checkout_token_invalid")
+    },
+    "out-of-stock": {"product-to-checkout": ("add to cart", "out_of_stock")},
+}
+
+
+def test_matrix_covers_every_fault() -> None:
+    assert sorted(name for name in MATRIX if name) == sorted(FAULTS)
+
+
+@pytest.mark.parametrize("theme", sorted(STEPS))
+@pytest.mark.parametrize("fault", list(MATRIX), ids=[f or "no-fault" for f in MATRIX])
+def test_fault(tmp_path: Path, theme: str, fault: str) -> None:
+    report = tmp_path / "report.json"
+    args = ["--demo", "--demo-theme", theme, "--json", str(report)]
+    if fault:
+        args += ["--fault", fault]
+    result = run_cli("run-smoke", *args)
+    expected = {
+        journey: (STEPS[theme].get(step, step), kind)
+        for journey, (step, kind) in MATRIX[fault].items()
+    }
+    assert result.returncode == (1 if expected else 0), result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+    journeys = json.loads(report.read_text())["journeys"]
+    assert {j["name"] for j in journeys} == {"product-to-checkout", "product-images"}
+    failed = {j["name"]: (j["failed_step"], j["failure_kind"]) for j in journeys if not j["ok"]}
+    assert failed == expected, result.stdout
+    for journey in journeys:
+        if not journey["ok"]:
+            assert journey["failure_class"] == "site"
