@@ -23,3 +23,4 @@ setup:
 ## make bench: benchmarks that print figures and ratios (no timed asserts)
 bench: setup
 	$(BIN)/python tests/benchmarks/bench_overhead.py
+	$(BIN)/python tests/benchmarks/bench_images.py

@@ -69,7 +69,9 @@ async def bare_script(browser: Browser, shop: DemoShop) -> None:
 async def main(runs: int) -> None:
     with DemoShop() as shop:
         loaded = demo_config(shop)
-        (planned,) = plan_journeys(loaded, load_monitors(default_monitors_dir()))
+        (planned,) = plan_journeys(
+            loaded, load_monitors(default_monitors_dir()), ["product-to-checkout"]
+        )
         async with async_playwright() as playwright:
             browser = await launch_browser(playwright, BrowserConfig())
             runner = JourneyRunner(
