@@ -71,7 +71,7 @@ CASES = [
     ),
     (
         "unknown-journey",
-        "{file}:8: journeys[1].journey: no journey named 'no-such-journey' in monitors/; available: product-to-checkout",
+        "{file}:8: journeys[1].journey: no journey named 'no-such-journey' in monitors/; available: product-images, product-to-checkout",
     ),
     (
         "unknown-key-journey",
