@@ -14,11 +14,13 @@ from urllib.parse import urljoin, urlsplit
 from playwright.async_api import Locator, Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from checkout_monitor.discount_rules import DiscountOutcome
 from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.money import parse_money
 from checkout_monitor.navigation import goto_with_retries
 from checkout_monitor.page_images import Baseline, judge_images, rules_from, seen_images
 from checkout_monitor.step_failures import CheckFailed
-from checkout_monitor.storefront_profile import CheckoutPage, StorefrontProfile
+from checkout_monitor.storefront_profile import CheckoutPage, Discounts, StorefrontProfile
 
 _MARGIN_SECONDS = 0.25  # fail a wait just before the step deadline, so its kind is specific
 
@@ -60,11 +62,13 @@ class Storefront:
         await self._expect(product.title, "the product page")
         return (await self.page.locator(product.title).first.inner_text()).strip()
 
-    async def add_to_cart(self) -> None:
+    async def add_to_cart(self, quantity: int = 1) -> None:
         product = self.profile.product
         if product.sold_out and await self.page.locator(product.sold_out).first.is_visible():
             shown = await self.page.locator(product.sold_out).first.inner_text()
             raise CheckFailed(FailureKind.OUT_OF_STOCK, f"the product page says {_quote(shown)}")
+        if quantity != 1:
+            await self._set_quantity(quantity)
         errors_before = len(self.page_errors)
         await self._click(
             product.add_to_cart, "the add-to-cart button", FailureKind.CART_ADD_FAILED
@@ -77,6 +81,29 @@ class Storefront:
                 FailureKind.CART_ADD_FAILED,
                 f"clicked add to cart, but the shop never confirmed it{why}",
             )
+
+    async def _set_quantity(self, quantity: int) -> None:
+        selector = self.profile.product.quantity
+        if selector is None:
+            raise CheckFailed(
+                FailureKind.JOURNEY_ERROR,
+                f"cannot add {quantity} at once: the profile has no product.quantity selector",
+            )
+        field = self.page.locator(selector).first
+        tag = await field.evaluate("e => e.tagName", timeout=self._wait_ms())
+        if tag == "SELECT":
+            await field.select_option(str(quantity), timeout=self._wait_ms())
+        else:
+            await field.fill(str(quantity), timeout=self._wait_ms())
+
+    async def product_price(self) -> int:
+        """The open product page's price in minor units (needs product.price)."""
+        selector = self.profile.product.price
+        if selector is None:
+            raise CheckFailed(
+                FailureKind.JOURNEY_ERROR, "the profile has no product.price selector"
+            )
+        return await self._money(selector, "the product price")
 
     async def open_cart(self) -> int:
         cart = self.profile.cart
@@ -163,6 +190,66 @@ class Storefront:
                 f"HTTP {response.status}",
             )
         return response.status
+
+    # --- discount codes ---------------------------------------------------------------------
+
+    async def start_fresh_cart(self, min_order_minor: int | None = None) -> None:
+        """Forget the session (a new shopper) and put enough of the product in the cart."""
+        await self.page.context.clear_cookies()
+        await self.open_product()
+        quantity = 1
+        if min_order_minor:
+            price = await self.product_price()
+            quantity = max(1, -(-min_order_minor // max(price, 1)))  # ceiling division
+        await self.add_to_cart(quantity)
+
+    async def apply_discount(self, code: str) -> DiscountOutcome:
+        """Apply ``code`` in the cart and read what the shop made of it."""
+        discounts = self._discounts()
+        await self._open(self.profile.cart.path, "the cart")
+        subtotal = await self._money(discounts.subtotal, "the cart subtotal")
+        total_before = await self._money(discounts.total, "the cart total")
+        await self.page.locator(discounts.code_input).first.fill(code, timeout=self._wait_ms())
+        await self._click(discounts.apply, "the apply-discount button")
+        found = await self._settle(
+            [discounts.applied, discounts.rejected], f"the shop's answer to {code}"
+        )
+        message = await self.page.locator(found).first.inner_text()
+        shown = (
+            discounts.discount_line is not None
+            and await self.page.locator(discounts.discount_line).first.is_visible()
+        )
+        return DiscountOutcome(
+            code=code,
+            accepted=found == discounts.applied,
+            message=" ".join(message.split()),
+            subtotal=subtotal,
+            total_before=total_before,
+            total_after=await self._money(discounts.total, "the cart total"),
+            discount_line_shown=shown,
+        )
+
+    def _discounts(self) -> Discounts:
+        if self.profile.discounts is None:
+            raise CheckFailed(
+                FailureKind.JOURNEY_ERROR, "the storefront profile has no discounts section"
+            )
+        return self.profile.discounts
+
+    async def _money(self, selector: str, what: str) -> int:
+        locator = self.page.locator(selector).first
+        if not await self._appears(locator):
+            raise CheckFailed(
+                FailureKind.ELEMENT_MISSING, f"{what} ({selector}) is not on {await self._shown()}"
+            )
+        text = await locator.inner_text()
+        decimals = self.profile.discounts.currency_decimals if self.profile.discounts else 2
+        try:
+            return parse_money(text, decimals)
+        except ValueError:
+            raise CheckFailed(
+                FailureKind.ASSERTION, f"{what} shows no amount: {_quote(text)}"
+            ) from None
 
     # --- product images ------------------------------------------------------------------
 
@@ -281,7 +368,7 @@ class Storefront:
     async def _expect(self, selector: str, what: str) -> None:
         await self._settle([selector], what)
 
-    async def _settle(self, expected: list[str], what: str) -> None:
+    async def _settle(self, expected: list[str], what: str) -> str:
         """Wait until an expected element or a failure signal shows; fail with its kind.
 
         An error page (HTTP 4xx/5xx) has already loaded, so it is judged at once: by a
@@ -291,7 +378,7 @@ class Storefront:
         if self._document_status() < 400:
             self._showing = await self._first_of(expected)
             if self._showing is not None:
-                return  # the shop moved on as expected: no failure signal to look for
+                return self._showing  # the shop moved on as expected: no signal to look for
         signal = await self._failure_signal()
         if signal is not None:
             raise CheckFailed(*signal)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from checkout_monitor.config_types import HttpUrl, Regex, StrictModel
 from checkout_monitor.failure_kinds import FailureClass, FailureKind
@@ -46,7 +46,8 @@ class ProductPage(StrictModel):
     path: str = Field(description="path of the monitored product page, e.g. /products/mug")
     title: str = Field(description="selector that must be visible on a product page")
     add_to_cart: str = Field(description="selector of the add-to-cart button")
-    quantity: str | None = Field(None, description="selector of the quantity input")
+    quantity: str | None = Field(None, description="selector of the quantity input or select")
+    price: str | None = Field(None, description="selector of the product's price")
     added: str = Field(description="selector that appears once the product is in the cart")
     sold_out: str | None = Field(None, description="selector shown when the product is sold out")
 
@@ -150,6 +151,36 @@ class ImageCheck(StrictModel):
     concurrency: int = Field(8, ge=1, le=64)
 
 
+class DiscountCode(StrictModel):
+    """A code that must work: exactly one of percent_off or amount_off."""
+
+    code: str = Field(min_length=1)
+    percent_off: float | None = Field(None, gt=0, le=100)
+    amount_off: float | None = Field(None, gt=0)
+    min_order: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> DiscountCode:
+        if (self.percent_off is None) == (self.amount_off is None):
+            raise ValueError(f"{self.code}: set exactly one of percent_off or amount_off")
+        return self
+
+
+class Discounts(StrictModel):
+    """Where codes are applied (the cart) and what the shop shows for each outcome."""
+
+    code_input: str
+    apply: str
+    applied: str = Field(description="selector of the message shown when a code is accepted")
+    rejected: str = Field(description="selector of the message shown when a code is refused")
+    subtotal: str
+    total: str
+    discount_line: str | None = Field(None, description="the cart line showing the discount")
+    currency_decimals: int = Field(2, ge=0, le=3)
+    valid: list[DiscountCode] = Field(default_factory=list)
+    must_reject: list[str] = Field(default_factory=list)
+
+
 class StorefrontProfile(StrictModel):
     base_url: HttpUrl
     navigation_wait: Literal["load", "domcontentloaded", "networkidle"] = "load"
@@ -160,6 +191,7 @@ class StorefrontProfile(StrictModel):
     order_api: OrderApi | None = None
     payment: PaymentProvider = Field(default_factory=PaymentProvider)
     images: ImageCheck = Field(default_factory=ImageCheck)
+    discounts: Discounts | None = None
     customer: Customer = Field(default_factory=Customer)
     card: Card = Field(default_factory=Card)
 
