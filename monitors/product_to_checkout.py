@@ -27,13 +27,23 @@ async def product_to_checkout(run: JourneyRun) -> None:
         has_token = await shop.start_checkout()
         step.note("checkout token present" if has_token else "no checkout token configured")
 
+    last = len(shop.checkout_pages) - 1
     for index, page in enumerate(shop.checkout_pages):
         async with run.step(page.step) as step:
-            step.note(await shop.complete_checkout_page(index))
+            step.note(
+                await shop.complete_checkout_page(index, submit=run.place_order or index < last)
+            )
+    if not run.place_order:
+        run.skip("see confirmation", "dry run: no order placed (place_order: false)")
+        return
 
     async with run.step("see confirmation") as step:
         order_number = await shop.read_confirmation()
         step.note(f"order {order_number}")
+
+    if has_token and shop.profile.checkout.replay_check:
+        async with run.step("refuse stale checkout token") as step:
+            step.note(await shop.replay_stale_token())
 
     if shop.can_cancel_orders:
         async with run.step("cancel test order") as step:

@@ -97,6 +97,18 @@ CASES = [
         "wrong-type",
         "{file}:2: browser.viewport_width: Input should be a valid integer, unable to parse string as an integer (got 'wide')",
     ),
+    (
+        "real-card-number",
+        "{file}:6: storefronts.shop.card.number: card number ending 9015 is not a known sandbox test card; use your payment provider's test cards (e.g. 4242424242424242), or set storefronts.shop.allow_real_cards: true if you really mean it",
+    ),
+    (
+        "real-declining-card",
+        "{file}:7: storefronts.shop.payment.declining_cards.stolen: card number ending 9015 is not a known sandbox test card; use your payment provider's test cards (e.g. 4242424242424242), or set storefronts.shop.allow_real_cards: true if you really mean it",
+    ),
+    (
+        "discount-two-kinds",
+        "{file}:13: storefronts.shop.discounts.valid[0]: BOTH: set exactly one of percent_off or amount_off",
+    ),
 ]
 
 
@@ -159,3 +171,11 @@ def test_env_values_are_substituted_and_kept_as_secrets(tmp_path: Path) -> None:
     assert shop.order_api.cancel.headers["Authorization"] == "Bearer s3cret"
     assert shop.order_api.cancel.url == "/api/orders/{order_number}/cancel"  # from demo
     assert "s3cret" in loaded.secrets
+
+
+def test_real_cards_allowed_when_said_explicitly(tmp_path: Path) -> None:
+    text = (FIXTURES / "real-card-number.yaml").read_text()
+    path = tmp_path / "allowed.yaml"
+    path.write_text(text.replace("    card:\n", "    allow_real_cards: true\n    card:\n"))
+    loaded = load_config(path, environ={})
+    assert loaded.config.storefronts["shop"].card.number == "4929 1234 5678 9015"

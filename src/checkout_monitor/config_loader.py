@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from checkout_monitor.config_model import Config, LoadedConfig
 from checkout_monitor.errors import ConfigError, ConfigProblem
+from checkout_monitor.test_cards import looks_real, mask_card
 
 Loc = tuple[str | int, ...]
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -275,7 +276,31 @@ def _is_model(target: Any) -> bool:
 # --- checks across fields ------------------------------------------------------------------
 
 
+def _card_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
+    """Only sandbox test cards may be typed, unless a storefront explicitly allows others."""
+    for name, profile in config.storefronts.items():
+        if profile.allow_real_cards:
+            continue
+        cards: list[tuple[Loc, str]] = [
+            (("storefronts", name, "card", "number"), profile.card.number)
+        ]
+        cards += [
+            (("storefronts", name, "payment", "declining_cards", label), number)
+            for label, number in profile.payment.declining_cards.items()
+        ]
+        for loc, number in cards:
+            if looks_real(number):
+                yield ConfigProblem(
+                    format_loc(loc),
+                    f"{mask_card(number)} is not a known sandbox test card; use your payment "
+                    "provider's test cards (e.g. 4242424242424242), or set "
+                    f"storefronts.{name}.allow_real_cards: true if you really mean it",
+                    line_of(loc, lines),
+                )
+
+
 def _cross_reference_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
+    yield from _card_problems(config, lines)
     seen: set[str] = set()
     for i, journey in enumerate(config.journeys):
         if journey.storefront not in config.storefronts:

@@ -51,6 +51,7 @@ class JourneyConfig(StrictModel):
     owner: str | None = None
     runbook: str | None = None
     tags: list[Name] = Field(default_factory=list)
+    place_order: bool = True  # false: a dry run that stops before the final checkout submit
 
     @property
     def display_name(self) -> str:

@@ -78,8 +78,10 @@ class JourneyRun:
         journey_timeout: float,
         clock: Callable[[], float] = time.perf_counter,
         on_step: Callable[[StepResult], None] | None = None,
+        place_order: bool = True,
     ) -> None:
         self.shop = shop
+        self.place_order = place_order  # false: a dry run, stop before the final submit
         self.page = page
         self.steps: list[StepResult] = []
         self._step_timeout = step_timeout

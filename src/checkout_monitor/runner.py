@@ -84,6 +84,7 @@ class JourneyRunner:
             journey_timeout=planned.journey_timeout,
             clock=self._clock,
             on_step=lambda step: self._notify(planned, step),
+            place_order=planned.config.place_order,
         )
         try:
             async with asyncio.timeout(planned.journey_timeout + _GRACE_SECONDS):

@@ -7,14 +7,18 @@ kind it can tell, and a message saying what the shop showed.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from checkout_monitor.discount_rules import DiscountOutcome
+from checkout_monitor.durations import format_duration
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.money import parse_money
 from checkout_monitor.navigation import goto_with_retries
@@ -22,6 +26,16 @@ from checkout_monitor.page_images import Baseline, judge_images, rules_from, see
 from checkout_monitor.step_failures import CheckFailed
 from checkout_monitor.storefront_profile import CheckoutPage, Discounts, StorefrontProfile
 
+_READ_TOKEN = """els => els.map(e => {
+  const form = e.form || e.closest('form');
+  return {
+    value: e.value || e.getAttribute('content') || '',
+    form: form && {
+      action: form.action, method: form.getAttribute('method') || 'post',
+      fields: Array.from(new FormData(form).entries()).filter(([, v]) => typeof v === 'string'),
+    },
+  };
+})"""
 _MARGIN_SECONDS = 0.25  # fail a wait just before the step deadline, so its kind is specific
 
 
@@ -42,6 +56,9 @@ class Storefront:
         self._navigation_retries = navigation_retries
         self._last_document: Response | None = None
         self._showing: str | None = None  # the expected selector the last wait found
+        self._token_form: dict[str, Any] | None = None  # the form the checkout token came in
+        self._card_number: str | None = None  # a declining card to type instead of the profile's
+        self.last_decline = ""
         self.page_errors: list[str] = []
         page.on("response", self._remember_document)
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
@@ -123,19 +140,21 @@ class Storefront:
         await self._settle(self._first_checkout_presents(), "the first checkout page")
         if checkout.token is None:
             return False
-        values = await self.page.locator(checkout.token).evaluate_all(
-            "els => els.map(e => e.value || e.getAttribute('content') || '')"
-        )
-        value = next((v for v in values if v), "")
-        if not value:
+        found = await self.page.locator(checkout.token).evaluate_all(_READ_TOKEN)
+        token = next((t for t in found if t["value"]), None)
+        if token is None:
             raise CheckFailed(
                 FailureKind.CHECKOUT_TOKEN_INVALID,
                 f"the checkout page carries no checkout token ({checkout.token})",
             )
+        self._token_form = token["form"]
         return True
 
-    async def complete_checkout_page(self, index: int) -> str:
-        """Fill and submit checkout page ``index``; return a note, e.g. that it was skipped."""
+    async def complete_checkout_page(self, index: int, *, submit: bool = True) -> str:
+        """Fill and submit checkout page ``index``; return a note, e.g. that it was skipped.
+
+        ``submit=False`` fills the page and stops: the dry run of a final page.
+        """
         page_spec = self.checkout_pages[index]
         following = self._next_present(index)
         if page_spec.optional:
@@ -148,17 +167,118 @@ class Storefront:
             await self.page.locator(page_spec.reveal).first.click(timeout=self._wait_ms())
         for selector, template in page_spec.fill.items():
             await self.page.locator(selector).first.fill(
-                self.profile.render(template), timeout=self._wait_ms()
+                self._render(template), timeout=self._wait_ms()
             )
         for selector, template in page_spec.select.items():
             await self.page.locator(selector).first.select_option(
-                self.profile.render(template), timeout=self._wait_ms()
+                self._render(template), timeout=self._wait_ms()
             )
         for selector in page_spec.check:
             await self.page.locator(selector).first.check(timeout=self._wait_ms())
+        if not submit:
+            return "dry run: filled in, not submitted (place_order: false)"
         await self._click(page_spec.submit, f"the {page_spec.step!r} submit button")
         await self._settle([following], _describe_next(index, self))
         return ""
+
+    async def checkout_with_card(self, card_number: str, *, expect_decline: bool) -> str | None:
+        """As a new shopper, buy the product paying with ``card_number``; return the order
+        number, or None when a decline was expected and came (``CheckFailed`` otherwise)."""
+        await self.start_fresh_cart()
+        await self.open_cart()
+        await self.start_checkout()
+        self._card_number = card_number
+        try:
+            for index in range(len(self.checkout_pages)):
+                await self.complete_checkout_page(index)
+        except CheckFailed as failure:
+            if expect_decline and failure.kind is FailureKind.PAYMENT_DECLINED:
+                self.last_decline = failure.message
+                return None
+            raise
+        finally:
+            self._card_number = None
+        return await self.read_confirmation()
+
+    async def count_orders(self) -> int | None:
+        """How many orders the shop's API lists for the synthetic shopper; None without one."""
+        api = self.profile.order_api
+        if api is None or api.list is None:
+            return None
+        listing = api.list
+        response = await self.page.context.request.fetch(
+            self.profile.url(listing.url),
+            method=listing.method,
+            headers=listing.headers,
+            timeout=self._wait_ms(),
+        )
+        if response.status >= 400:
+            raise CheckFailed(
+                FailureKind.HTTP_ERROR,
+                f"the order API answered HTTP {response.status} when listing orders",
+            )
+        document = await response.json()
+        items = document.get(listing.items, []) if isinstance(document, dict) else document
+        email = self.profile.customer.email
+        return sum(1 for o in items if isinstance(o, dict) and o.get(listing.email_field) == email)
+
+    async def check_provider_health(self) -> str:
+        """The payment provider's health endpoint answers 200, and quickly enough."""
+        payment = self.profile.payment
+        if payment.health_url is None:
+            raise CheckFailed(FailureKind.JOURNEY_ERROR, "the profile has no payment.health_url")
+        start = time.perf_counter()
+        try:
+            response = await self.page.context.request.get(
+                payment.health_url, timeout=self._wait_ms()
+            )
+        except PlaywrightError as exc:
+            raise CheckFailed(
+                FailureKind.PAYMENT_PROVIDER_DOWN,
+                f"the payment provider's health endpoint did not answer: "
+                f"{_first_line(exc.message)}",
+            ) from None
+        took = time.perf_counter() - start
+        if response.status != 200:
+            raise CheckFailed(
+                FailureKind.PAYMENT_PROVIDER_DOWN,
+                f"the payment provider's health endpoint answered HTTP {response.status}",
+            )
+        if took > payment.max_health_latency:
+            raise CheckFailed(
+                FailureKind.PAYMENT_PROVIDER_DOWN,
+                f"the payment provider's health endpoint took {took * 1000:.0f} ms, over the "
+                f"{format_duration(payment.max_health_latency)} limit",
+            )
+        return f"HTTP 200 in {took * 1000:.0f} ms"
+
+    async def replay_stale_token(self) -> str:
+        """Post the first checkout form again with its now stale token: the shop must refuse."""
+        form = self._token_form
+        if form is None:
+            raise CheckFailed(
+                FailureKind.JOURNEY_ERROR, "no checkout form with a token was recorded to replay"
+            )
+        response = await self.page.context.request.fetch(
+            form["action"],
+            method=form["method"].upper() or "POST",
+            form=dict(form["fields"]),
+            max_redirects=0,
+            timeout=self._wait_ms(),
+        )
+        body = await response.text()
+        token_signals = [
+            s for s in self.profile.failure_signals if s.kind is FailureKind.CHECKOUT_TOKEN_INVALID
+        ]
+        said = any(s.text and re.search(s.text, body, re.IGNORECASE) for s in token_signals)
+        if response.status >= 400 or said:
+            return f"the stale token was refused (HTTP {response.status})"
+        raise CheckFailed(
+            FailureKind.ASSERTION,
+            f"the shop accepted a checkout form replayed with a stale token (HTTP "
+            f"{response.status} from {urlsplit(form['action']).path}): its checkout token "
+            "protection is off",
+        )
 
     async def read_confirmation(self) -> str:
         confirmation = self.profile.checkout.confirmation
@@ -310,6 +430,9 @@ class Storefront:
         return note
 
     # --- waiting and reading what the shop shows ----------------------------------------
+
+    def _render(self, template: str) -> str:
+        return self.profile.render(template, card_number=self._card_number)
 
     def _wait_ms(self) -> float:
         return max(1.0, (self._time_left() - _MARGIN_SECONDS) * 1000)
@@ -463,6 +586,10 @@ def _describe_next(index: int, shop: Storefront) -> str:
     if index + 1 < len(pages):
         return f"the {pages[index + 1].step!r} page"
     return "the order confirmation"
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "no reason given"
 
 
 def _quote(text: str, limit: int = 160) -> str:

@@ -7,11 +7,11 @@ one of these, so a new storefront is a config change, not a code change.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from checkout_monitor.config_types import HttpUrl, Regex, StrictModel
+from checkout_monitor.config_types import SECONDS, HttpUrl, Regex, StrictModel, between
 from checkout_monitor.failure_kinds import FailureClass, FailureKind
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([a-z_]+)\}")
@@ -91,6 +91,9 @@ class Confirmation(StrictModel):
 
 class Checkout(StrictModel):
     token: str | None = Field(None, description="selector of the checkout token field")
+    replay_check: bool = Field(
+        True, description="after an order, check that the shop refuses the stale token"
+    )
     pages: list[CheckoutPage] = Field(min_length=1)
     confirmation: Confirmation
 
@@ -127,12 +130,27 @@ class HttpCall(StrictModel):
     headers: dict[str, str] = Field(default_factory=dict)
 
 
+class OrderList(HttpCall):
+    """Lists recent orders as JSON, so a declined payment can be shown to create none."""
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
+    items: str = Field("orders", description="key of the list of orders in the JSON answer")
+    email_field: str = "email"
+
+
 class OrderApi(StrictModel):
     cancel: HttpCall
+    list: OrderList | None = None
 
 
 class PaymentProvider(StrictModel):
+    """The payment provider behind the checkout, for the payment-sandbox journey."""
+
     health_url: HttpUrl | None = None
+    max_health_latency: Annotated[float, SECONDS, between(0.05, 60)] = 2.0
+    declining_cards: dict[str, str] = Field(
+        default_factory=dict, description="name -> a sandbox card the provider must decline"
+    )
 
 
 class ImageCheck(StrictModel):
@@ -192,13 +210,29 @@ class StorefrontProfile(StrictModel):
     payment: PaymentProvider = Field(default_factory=PaymentProvider)
     images: ImageCheck = Field(default_factory=ImageCheck)
     discounts: Discounts | None = None
+    allow_real_cards: bool = False
     customer: Customer = Field(default_factory=Customer)
     card: Card = Field(default_factory=Card)
 
-    def render(self, template: str) -> str:
-        """Fill {customer.x} and {card.x} placeholders with the profile's shopper data."""
-        values = {"customer": self.customer, "card": self.card}
+    def render(self, template: str, card_number: str | None = None) -> str:
+        """Fill {customer.x} and {card.x} placeholders with the profile's shopper data
+        (``card_number`` replaces the card's number, to try a declining card)."""
+        card = (
+            self.card
+            if card_number is None
+            else self.card.model_copy(update={"number": card_number})
+        )
+        values = {"customer": self.customer, "card": card}
         return PLACEHOLDER.sub(lambda m: str(getattr(values[m[1]], m[2])), template)
+
+    @property
+    def takes_card(self) -> bool:
+        """Whether any checkout page types a card number."""
+        return any(
+            "{card.number}" in value
+            for page in self.checkout.pages
+            for value in (*page.fill.values(), *page.select.values())
+        )
 
     def url(self, path_or_url: str) -> str:
         if path_or_url.startswith(("http://", "https://")):

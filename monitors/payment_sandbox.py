@@ -1,0 +1,58 @@
+"""The payment provider answers, approves the approve card, and declines the declining
+cards without creating an order.
+
+Settings: `payment:` in the storefront profile (health_url, max_health_latency,
+declining_cards) and `card:` (the approve card). Checks a shop does not support (no health
+endpoint, no card at checkout, no order API) are reported as skipped, never passed.
+"""
+
+from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.journey import JourneyRun, journey
+from checkout_monitor.step_failures import CheckFailed
+
+
+@journey("payment-sandbox", tags=("payment",))
+async def payment_sandbox(run: JourneyRun) -> None:
+    """Provider health, declines that create no order, and an approved test order."""
+    shop = run.shop
+    payment = shop.profile.payment
+
+    if payment.health_url:
+        async with run.step("payment provider health") as step:
+            step.note(await shop.check_provider_health())
+    else:
+        run.skip("payment provider health", "the profile names no payment.health_url")
+
+    if not shop.profile.takes_card:
+        run.skip("card payments", "this checkout takes no card (no {card.number} field)")
+        return
+
+    for name, number in payment.declining_cards.items():
+        async with run.step(f"{name} card is declined") as step:
+            before = await shop.count_orders()
+            order = await shop.checkout_with_card(number, expect_decline=True)
+            if order is not None:
+                raise CheckFailed(
+                    FailureKind.ASSERTION,
+                    f"the {name} test card was accepted and created order {order}",
+                )
+            after = await shop.count_orders()
+            if before is not None and after is not None and after != before:
+                raise CheckFailed(
+                    FailureKind.ASSERTION,
+                    f"the {name} card was declined, yet the order API lists {after - before} "
+                    "new order(s)",
+                )
+            checked = "no order created" if after is not None else "no order API to check"
+            step.note(f"{shop.last_decline}; {checked}")
+
+    if not run.place_order:
+        run.skip("approve card is charged", "dry run: no order placed (place_order: false)")
+        return
+    async with run.step("approve card is charged") as step:
+        order = await shop.checkout_with_card(shop.profile.card.number, expect_decline=False)
+        step.note(f"order {order}")
+    if shop.can_cancel_orders and order is not None:
+        async with run.step("cancel test order") as step:
+            await shop.cancel_order(order)
+            step.note(f"order {order} cancelled")
