@@ -49,7 +49,8 @@ def write_shop_config(
                 "extends": profile,
                 "base_url": shop.shop_url,
                 "order_api": {
-                    "cancel": {"headers": {"Authorization": f"Bearer {shop.admin_token}"}}
+                    "cancel": {"headers": {"Authorization": f"Bearer {shop.admin_token}"}},
+                    "list": {"headers": {"Authorization": f"Bearer {shop.admin_token}"}},
                 },
                 "payment": {"health_url": f"{shop.sandbox_url}/health"},
                 **(storefront or {}),

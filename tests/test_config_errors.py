@@ -71,11 +71,11 @@ CASES = [
     ),
     (
         "unknown-journey",
-        "{file}:8: journeys[1].journey: no journey named 'no-such-journey' in monitors/; available: product-images, product-to-checkout",
+        "{file}:8: journeys[1].journey: no journey named 'no-such-journey' in monitors/; available: discount-codes, payment-sandbox, product-images, product-to-checkout",
     ),
     (
         "unknown-key-journey",
-        "{file}:8: journeys[0].step_timout: unknown key (did you mean 'step_timeout'? valid keys: enabled, interval, journey, journey_timeout, name, owner, runbook, step_timeout, storefront, tags)",
+        "{file}:8: journeys[0].step_timout: unknown key (did you mean 'step_timeout'? valid keys: enabled, interval, journey, journey_timeout, name, owner, place_order, runbook, step_timeout, storefront, tags)",
     ),
     (
         "unknown-key-top",

@@ -184,3 +184,88 @@ def test_without_order_api_the_cleanup_is_a_visible_skip(
 def _demo_pages() -> list[dict[str, Any]]:
     pages: list[dict[str, Any]] = builtin_profiles()["demo"]["checkout"]["pages"]
     return pages
+
+
+DISCOUNT_BREAKS = [
+    # (discounts in the profile, failing step, failure kind, what the output says)
+    ({"valid": [{"code": "SAVE10", "percent_off": 20}], "must_reject": []}, "apply SAVE10",
+     "discount_wrong_amount", "SAVE10 should take 4.80 off a subtotal of 24.00"),
+    ({"valid": [{"code": "SPRING5", "amount_off": 5}], "must_reject": []}, "apply SPRING5",
+     "discount_rejected", 'SPRING5 was refused by the shop: "This code is not valid"'),
+    ({"valid": [], "must_reject": ["TENOFF"]}, "refuse TENOFF", "assertion",
+     "the code TENOFF should be refused, but the shop accepted it"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("discounts", "step", "kind", "said"),
+    DISCOUNT_BREAKS,
+    ids=["wrong-amount", "valid-code-refused", "bad-code-accepted"],
+)
+def test_discount_checks(
+    start_shop: StartShop,
+    tmp_path: Path,
+    discounts: dict[str, Any],
+    step: str,
+    kind: str,
+    said: str,
+) -> None:
+    shop = start_shop()
+    config = write_shop_config(
+        tmp_path / "c.yaml",
+        shop,
+        storefront={"discounts": discounts},
+        journey={"journey": "discount-codes"},
+    )
+    code, output, document = _smoke(config, tmp_path)
+    assert code == 1, output
+    assert _failed(document) == [(step, kind)]
+    assert said in output
+
+
+@pytest.mark.parametrize("journey", ["product-to-checkout", "payment-sandbox"])
+def test_dry_run_places_no_order(start_shop: StartShop, tmp_path: Path, journey: str) -> None:
+    shop = start_shop()
+    config = write_shop_config(
+        tmp_path / "c.yaml", shop, journey={"journey": journey, "place_order": False}
+    )
+    code, output, document = _smoke(config, tmp_path)
+    assert code == 0, output
+    assert shop.orders.list() == []
+    skipped = [s["name"] for s in document["journeys"][0]["steps"] if s["status"] == "skipped"]
+    expected = (
+        ["see confirmation"] if journey == "product-to-checkout" else ["approve card is charged"]
+    )
+    assert skipped == expected
+    assert "dry run" in output
+
+
+def test_declined_cards_create_no_order(start_shop: StartShop, tmp_path: Path) -> None:
+    shop = start_shop()
+    config = write_shop_config(tmp_path / "c.yaml", shop, journey={"journey": "payment-sandbox"})
+    code, output, document = _smoke(config, tmp_path)
+    assert code == 0, output
+    steps = {s["name"]: s["message"] for s in document["journeys"][0]["steps"]}
+    assert steps["decline card is declined"].endswith("; no order created")
+    assert "insufficient funds" in steps["insufficient-funds card is declined"]
+    (order,) = shop.orders.list()  # only the approve card's, then cancelled
+    assert order.status == "cancelled"
+
+
+def test_shop_without_health_endpoint_or_card_is_a_visible_skip(
+    start_shop: StartShop, tmp_path: Path
+) -> None:
+    shop = start_shop()
+    pages = _demo_pages()
+    pages[2]["fill"] = {}  # this "shop" takes no card at checkout
+    config = write_shop_config(
+        tmp_path / "c.yaml",
+        shop,
+        storefront={"payment": {"health_url": None}, "checkout": {"pages": pages}},
+        journey={"journey": "payment-sandbox"},
+    )
+    code, output, document = _smoke(config, tmp_path)
+    assert code == 0, output
+    steps = [(s["name"], s["status"]) for s in document["journeys"][0]["steps"]]
+    assert steps == [("payment provider health", "skipped"), ("card payments", "skipped")]
+    assert "SKIP  payment provider health" in output

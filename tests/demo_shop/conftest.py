@@ -9,7 +9,7 @@ import pytest
 
 from checkout_monitor.demo_shop import DemoShop
 
-from .shop_http import ClassicCheckout
+from .shop_http import BoutiqueCheckout, ClassicCheckout
 
 
 @pytest.fixture
@@ -39,3 +39,8 @@ def boutique_client(boutique: DemoShop) -> Iterator[httpx.Client]:
 @pytest.fixture
 def checkout(client: httpx.Client) -> ClassicCheckout:
     return ClassicCheckout(client)
+
+
+@pytest.fixture
+def boutique_checkout(boutique_client: httpx.Client) -> BoutiqueCheckout:
+    return BoutiqueCheckout(boutique_client)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import zlib
 from dataclasses import dataclass
 
 import httpx
@@ -74,3 +76,66 @@ class ClassicCheckout:
             "card_name": "Ana Lima",
         }
         return self.http.post("/checkout/payment", data=data, headers=headers)
+
+
+BOUTIQUE_DETAILS = {
+    "contact[email]": "ana@example.com",
+    "shipping[name]": "Ana Lima",
+    "shipping[street]": "Rue de Rivoli 1",
+    "shipping[town]": "Paris",
+    "shipping[zip]": "75001",
+    "shipping[country]": "FR",
+}
+
+
+def boutique_card(number: str = APPROVE) -> dict[str, str]:
+    """The boutique payment form, filled in."""
+    return {
+        "payment[number]": number,
+        "payment[exp]": "12/34",
+        "payment[cvv]": "123",
+        "payment[holder]": "Ana Lima",
+    }
+
+
+def session_cookie_text(http: httpx.Client) -> str:
+    """The readable payload of Flask's signed (not encrypted) cookie session."""
+    value = http.cookies.get("shop_session", "")
+    compressed = value.startswith(".")
+    payload = base64.urlsafe_b64decode(value.lstrip(".").split(".")[0] + "==")
+    return (zlib.decompress(payload) if compressed else payload).decode()
+
+
+@dataclass
+class BoutiqueCheckout:
+    """Drives the boutique theme's four checkout pages over plain HTTP."""
+
+    http: httpx.Client
+
+    def add(self, slug: str = "speckled-mug", quantity: int = 1) -> httpx.Response:
+        return self.http.post("/basket/add", data={"slug": slug, "quantity": str(quantity)})
+
+    def token(self) -> str:
+        return hidden_value(self.http.get("/checkout/details").text, "_token")
+
+    def post(self, page: str, token: str, **fields: str) -> httpx.Response:
+        return self.http.post(f"/checkout/{page}", data={"_token": token, **fields})
+
+    def to(self, page: str, delivery: str = "standard", card: str = APPROVE) -> str:
+        """Complete every page before `page` (details, delivery, payment, review); the token."""
+        token = self.token()
+        forms = {
+            "details": BOUTIQUE_DETAILS,
+            "delivery": {"delivery": delivery},
+            "payment": boutique_card(card),
+        }
+        for done, fields in forms.items():
+            if done == page:
+                break
+            response = self.post(done, token, **fields)
+            assert response.status_code == 303, response.text
+        return token
+
+    def place(self, token: str, **headers: str) -> httpx.Response:
+        data = {"_token": token, "terms": "yes"}
+        return self.http.post("/checkout/review", data=data, headers=headers)

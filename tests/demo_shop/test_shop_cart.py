@@ -144,7 +144,7 @@ def test_boutique_basket_and_voucher(boutique_client: httpx.Client) -> None:
     assert text_of(html, "flash-success") == ["Item added to your basket"]
     assert html.count('class="basket-item"') == 1
     assert text_of(html, "basket-total") == ["€48.00"]
-    assert '<a class="proceed btn" href="/checkout/onepage">Proceed to checkout</a>' in html
+    assert '<a class="proceed btn" href="/checkout/details">Proceed to checkout</a>' in html
     html = boutique_client.post(
         "/basket/voucher", data={"voucher": "tenoff"}, follow_redirects=True
     ).text

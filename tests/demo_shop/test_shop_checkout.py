@@ -1,4 +1,4 @@
-"""Checkout over HTTP: tokens, address validation, every sandbox card outcome, both themes."""
+"""Classic checkout over HTTP: tokens, address validation, every sandbox card outcome."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from checkout_monitor.demo_shop import TEST_CARDS, DemoShop
 
-from .shop_http import APPROVE, GOOD_ADDRESS, ClassicCheckout, admin, hidden_value, text_of
+from .shop_http import GOOD_ADDRESS, ClassicCheckout, admin, hidden_value, text_of
 
 EXPIRED = "Your session expired. Please return to your cart and try again."
 
@@ -171,90 +171,6 @@ def test_test_cards_constant() -> None:
         "4000000000000002": "card_declined",
         "4000000000009995": "insufficient_funds",
     }
-
-
-def _onepage(http: httpx.Client, card: str = APPROVE, token: str | None = None) -> httpx.Response:
-    page = http.get("/checkout/onepage").text
-    data = {
-        "_token": hidden_value(page, "_token") if token is None else token,
-        "contact[email]": "ana@example.com",
-        "shipping[name]": "Ana Lima",
-        "shipping[street]": "Rue de Rivoli 1",
-        "shipping[town]": "Paris",
-        "shipping[zip]": "75001",
-        "shipping[country]": "FR",
-        "delivery": "express",
-        "payment[number]": card,
-        "payment[exp]": "12/34",
-        "payment[cvv]": "123",
-        "payment[holder]": "Ana Lima",
-    }
-    return http.post("/checkout/onepage", data=data)
-
-
-def test_boutique_onepage_form_is_hidden_behind_guest_choice(
-    boutique_client: httpx.Client,
-) -> None:
-    boutique_client.post("/basket/add", data={"slug": "speckled-mug", "quantity": "1"})
-    html = boutique_client.get("/checkout/onepage").text
-    assert '<button id="guest-checkout" type="button">Continue as guest</button>' in html
-    assert re.search(r'<form id="onepage"[^>]* hidden>', html)
-    token = hidden_value(html, "_token")
-    assert f'<meta name="csrf-token" content="{token}">' in html
-    for name in ("contact[email]", "shipping[zip]", "payment[number]", "payment[holder]"):
-        assert f'name="{name}"' in html
-    assert '<select id="delivery" name="delivery">' in html
-    assert '<button id="place-order" type="submit">Place order</button>' in html
-
-
-def test_boutique_onepage_order(boutique: DemoShop, boutique_client: httpx.Client) -> None:
-    boutique_client.post("/basket/add", data={"slug": "speckled-mug", "quantity": "1"})
-    boutique_client.post("/basket/voucher", data={"voucher": "TENOFF"})
-    response = _onepage(boutique_client)
-    assert (response.status_code, response.headers["location"]) == (
-        303,
-        "/order-received/CM-100001",
-    )
-    html = boutique_client.get(response.headers["location"]).text
-    assert '<p id="confirmation-code">Order #CM-100001 confirmed</p>' in html
-    (order,) = boutique.orders.list()
-    assert (order.total_cents, order.discount_cents, order.shipping_cents) == (2600, 1000, 1200)
-
-
-@pytest.mark.parametrize(
-    ("card", "status", "message"),
-    [
-        ("4000000000000002", 402, "Your card was declined. Please use a different card."),
-        ("4000000000009995", 402, "Your card has insufficient funds."),
-        ("5555555555554444", 402, "This card number is not accepted here (not a test card)."),
-    ],
-)
-def test_boutique_payment_failures(
-    boutique: DemoShop, boutique_client: httpx.Client, card: str, status: int, message: str
-) -> None:
-    boutique_client.post("/basket/add", data={"slug": "speckled-mug", "quantity": "1"})
-    response = _onepage(boutique_client, card)
-    assert response.status_code == status
-    assert text_of(response.text, "alert-danger") == [message]
-    assert not re.search(r'<form id="onepage"[^>]* hidden>', response.text)
-    assert boutique.orders.list() == []
-
-
-def test_boutique_validation_and_token(boutique: DemoShop, boutique_client: httpx.Client) -> None:
-    boutique_client.post("/basket/add", data={"slug": "speckled-mug", "quantity": "1"})
-    page = boutique_client.get("/checkout/onepage").text
-    response = boutique_client.post(
-        "/checkout/onepage", data={"_token": hidden_value(page, "_token")}
-    )
-    assert response.status_code == 422
-    assert 'class="alert alert-danger"' in response.text
-    assert "Enter a valid email address" in response.text
-    stale = _onepage(boutique_client, token="f" * 32)
-    assert stale.status_code == 409
-    assert text_of(stale.text, "alert-danger") == [
-        "Your session has expired, please reload the page."
-    ]
-    assert boutique.orders.list() == []
 
 
 def test_orders_api(shop: DemoShop, checkout: ClassicCheckout) -> None:
