@@ -24,9 +24,11 @@ STEPS = {
     "boutique": {
         "first product images": "images on /shop/speckled-mug",
         "pay": "place order",
-        "first checkout submit": "place order",
+        "first checkout submit": "fill details",
     },
 }
+JOURNEYS = {"product-to-checkout", "product-images", "discount-codes", "payment-sandbox"}
+STEP_TIMEOUT = "3s"  # faults that hang a page fail within this, not the demo's 10s
 
 # fault -> {journey: (step, failure kind)}; every journey not named must pass.
 MATRIX: dict[str, dict[str, tuple[str, str]]] = {
@@ -37,15 +39,32 @@ MATRIX: dict[str, dict[str, tuple[str, str]]] = {
     "slow-product-page": {
         "product-to-checkout": ("open product page", "timeout"),
         "product-images": ("first product images", "timeout"),
+        "discount-codes": ("apply SAVE10", "timeout"),
+        "payment-sandbox": ("decline card is declined", "timeout"),
     },
-    "add-to-cart-broken": {"product-to-checkout": ("add to cart", "cart_add_failed")},
-    "discount-engine-down": {},  # no journey applies a discount code yet
-    "payment-declines": {"product-to-checkout": ("pay", "payment_declined")},
-    "payment-provider-down": {"product-to-checkout": ("pay", "payment_provider_down")},
+    "add-to-cart-broken": {
+        "product-to-checkout": ("add to cart", "cart_add_failed"),
+        "discount-codes": ("apply SAVE10", "cart_add_failed"),
+        "payment-sandbox": ("decline card is declined", "cart_add_failed"),
+    },
+    "discount-engine-down": {"discount-codes": ("apply SAVE10", "http_error")},
+    "payment-declines": {
+        "product-to-checkout": ("pay", "payment_declined"),
+        "payment-sandbox": ("approve card is charged", "payment_declined"),
+    },
+    "payment-provider-down": {
+        "product-to-checkout": ("pay", "payment_provider_down"),
+        "payment-sandbox": ("payment provider health", "payment_provider_down"),
+    },
     "checkout-token-rejected": {
-        "product-to-checkout": ("first checkout submit", "checkout_token_invalid")
+        "product-to-checkout": ("first checkout submit", "checkout_token_invalid"),
+        "payment-sandbox": ("decline card is declined", "checkout_token_invalid"),
     },
-    "out-of-stock": {"product-to-checkout": ("add to cart", "out_of_stock")},
+    "out-of-stock": {
+        "product-to-checkout": ("add to cart", "out_of_stock"),
+        "discount-codes": ("apply SAVE10", "out_of_stock"),
+        "payment-sandbox": ("decline card is declined", "out_of_stock"),
+    },
 }
 
 
@@ -57,7 +76,7 @@ def test_matrix_covers_every_fault() -> None:
 @pytest.mark.parametrize("fault", list(MATRIX), ids=[f or "no-fault" for f in MATRIX])
 def test_fault(tmp_path: Path, theme: str, fault: str) -> None:
     report = tmp_path / "report.json"
-    args = ["--demo", "--demo-theme", theme, "--json", str(report)]
+    args = ["--demo", "--theme", theme, "--step-timeout", STEP_TIMEOUT, "--json", str(report)]
     if fault:
         args += ["--fault", fault]
     result = run_cli("run-smoke", *args)
@@ -69,7 +88,7 @@ def test_fault(tmp_path: Path, theme: str, fault: str) -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
     journeys = json.loads(report.read_text())["journeys"]
-    assert {j["name"] for j in journeys} == {"product-to-checkout", "product-images"}
+    assert {j["name"] for j in journeys} == JOURNEYS
     failed = {j["name"]: (j["failed_step"], j["failure_kind"]) for j in journeys if not j["ok"]}
     assert failed == expected, result.stdout
     for journey in journeys:

@@ -62,7 +62,6 @@ FAULTS = [
     ("payment-provider-down", "pay", "payment_provider_down", "payment provider"),
     ("out-of-stock", "add to cart", "out_of_stock", "Sold out"),
     ("checkout-token-rejected", "fill address", "checkout_token_invalid", "session expired"),
-    ("add-to-cart-broken", "add to cart", "cart_add_failed", "the page threw"),
 ]
 
 
@@ -102,7 +101,7 @@ def test_fault_fails_at_the_right_step(
 def test_both_demo_journeys_run_by_default() -> None:
     result = run_cli("run-smoke", "--demo")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "ALL PASSED: 2 of 2 journeys passed" in result.stdout
+    assert "ALL PASSED: 4 of 4 journeys passed" in result.stdout
     assert "PASS  open product listing" in result.stdout
     assert "PASS  images on /products/oak-serving-board" in result.stdout
 
@@ -119,17 +118,45 @@ def test_broken_image_names_url_page_and_reason() -> None:
     assert "/images/speckled-mug/2-480.webp: HTTP 404" in result.stdout
 
 
-def test_boutique_theme_one_page_checkout_behind_a_click() -> None:
-    result = run_cli("run-smoke", "--demo", "--demo-theme", "boutique")
+def test_boutique_theme_multi_page_checkout_behind_a_click() -> None:
+    result = run_cli(
+        "run-smoke", "--demo", "--theme", "boutique", "--journey", "product-to-checkout"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "PASS  place order" in result.stdout
+    for step in ("fill details", "choose delivery", "enter card", "place order"):
+        assert f"PASS  {step}" in result.stdout
     assert "PASS  cancel test order" in result.stdout
+
+
+def test_add_to_cart_broken_names_the_script_error() -> None:
+    result = run_cli(
+        "run-smoke",
+        "--demo",
+        "--journey",
+        "product-to-checkout",
+        "--fault",
+        "add-to-cart-broken",
+        "--step-timeout",
+        "3s",
+    )
+    assert result.returncode == 1
+    assert (
+        "cart_add_failed: clicked add to cart, but the shop never confirmed it; the page threw"
+        in result.stdout
+    )
 
 
 def test_boutique_theme_names_its_own_wording_for_a_decline() -> None:
     result = run_cli(
-        "run-smoke", "--demo", "--demo-theme", "boutique", "--fault", "checkout-token-rejected"
+        "run-smoke",
+        "--demo",
+        "--theme",
+        "boutique",
+        "--journey",
+        "product-to-checkout",
+        "--fault",
+        "checkout-token-rejected",
     )
     assert result.returncode == 1
-    assert "FAILED at step 'place order' (checkout_token_invalid)" in result.stdout
+    assert "FAILED at step 'fill details' (checkout_token_invalid)" in result.stdout
     assert "session has expired" in result.stdout

@@ -27,6 +27,7 @@ from checkout_monitor.config_loader import load_config
 from checkout_monitor.config_model import LoadedConfig
 from checkout_monitor.demo_run import THEME_PROFILES, demo_config
 from checkout_monitor.demo_shop import FAULTS, DemoShop
+from checkout_monitor.durations import parse_duration
 from checkout_monitor.errors import CheckoutMonitorError, ConfigError, UsageError
 from checkout_monitor.exit_codes import ExitCode
 from checkout_monitor.image_baseline import baseline_path, record_baseline
@@ -41,6 +42,16 @@ log = logging.getLogger("checkout_monitor")
 
 
 # --- argument parsers ----------------------------------------------------------------------
+
+
+def _duration_argument(text: str) -> float:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not 0.5 <= seconds <= 600:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be between 0.5s and 10m")
+    return seconds
 
 
 def _add_fault_argument(parser: argparse._ActionsContainer, purpose: str) -> None:
@@ -65,7 +76,9 @@ def _add_smoke_arguments(parser: argparse.ArgumentParser) -> None:
         "--demo", action="store_true", help="start the embedded demo shop and run against it"
     )
     source.add_argument(
+        "--theme",
         "--demo-theme",
+        dest="demo_theme",
         choices=sorted(THEME_PROFILES),
         default="classic",
         help="markup of the demo shop (default: classic)",
@@ -77,6 +90,12 @@ def _add_smoke_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME",
         help="run only this configured journey (repeatable)",
+    )
+    parser.add_argument(
+        "--step-timeout",
+        type=_duration_argument,
+        metavar="DURATION",
+        help="override every journey's step timeout, e.g. 5s (default: from the config)",
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
     parser.add_argument("--monitors", type=Path, metavar="DIR", help="folder of journey files")
@@ -118,7 +137,13 @@ def _main_parser() -> argparse.ArgumentParser:
     )
     baseline.add_argument("--config", type=Path, help="config file (default as for smoke)")
     baseline.add_argument("--demo", action="store_true", help="record the embedded demo shop")
-    baseline.add_argument("--demo-theme", choices=sorted(THEME_PROFILES), default="classic")
+    baseline.add_argument(
+        "--theme",
+        "--demo-theme",
+        dest="demo_theme",
+        choices=sorted(THEME_PROFILES),
+        default="classic",
+    )
     baseline.add_argument("--storefront", metavar="NAME", help="storefront in the config")
     baseline.add_argument(
         "--output", type=Path, metavar="PATH", help="where to write (default: images.baseline)"
@@ -209,6 +234,7 @@ def _smoke(args: argparse.Namespace) -> ExitCode:
     wall_start = time.perf_counter()
     with _target(args) as (loaded, header):
         registry = load_monitors(_monitors_dir(args, loaded))
+        loaded.step_timeout_override = args.step_timeout
         planned = plan_journeys(loaded, registry, args.journey)
         reporter = ConsoleReporter(sys.stdout)
         reporter.run_started(header)

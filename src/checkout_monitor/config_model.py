@@ -84,6 +84,7 @@ class LoadedConfig:
         self.base_dir = base_dir
         self.secrets = secrets
         self.lines = lines or {}
+        self.step_timeout_override: float | None = None  # run-smoke --step-timeout
 
     def monitors_dir(self) -> Path | None:
         if self.config.monitors_dir is None:
@@ -91,6 +92,8 @@ class LoadedConfig:
         return (self.base_dir / self.config.monitors_dir).resolve()
 
     def step_timeout(self, journey: JourneyConfig) -> float:
+        if self.step_timeout_override is not None:
+            return self.step_timeout_override
         return float(journey.step_timeout or self.config.defaults.step_timeout)
 
     def journey_timeout(self, journey: JourneyConfig) -> float:

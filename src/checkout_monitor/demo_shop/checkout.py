@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,6 +22,8 @@ _EXPIRY = re.compile(r"^(0[1-9]|1[0-2])/\d{2}$")
 _CVC = re.compile(r"^\d{3,4}$")
 HTTP_DECLINED = 402
 HTTP_PROVIDER_DOWN = 502
+# Abandoned checkouts leave their card behind; the oldest are forgotten beyond this many.
+MAX_PENDING_CARDS = 256
 
 
 def issue_token(session: Session) -> str:
@@ -61,6 +65,43 @@ def validate_card(number: str, expiry: str, cvc: str) -> tuple[Card | None, dict
     if errors:
         return None, errors
     return Card(number=number.strip(), expiry=expiry.strip(), cvc=cvc.strip()), {}
+
+
+class PendingCards:
+    """Cards entered but not yet charged, by checkout token.
+
+    Kept on the server so card numbers never travel in the cookie session (or in traces of it).
+    """
+
+    def __init__(self, limit: int = MAX_PENDING_CARDS) -> None:
+        self._cards: OrderedDict[str, Card] = OrderedDict()
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def put(self, token: str, card: Card) -> None:
+        """Hold the card for this checkout, replacing any card entered before."""
+        with self._lock:
+            self._cards.pop(token, None)
+            self._cards[token] = card
+            while len(self._cards) > self._limit:
+                self._cards.popitem(last=False)
+
+    def get(self, token: object) -> Card | None:
+        """The card held for this checkout, or None."""
+        if not isinstance(token, str):
+            return None
+        with self._lock:
+            return self._cards.get(token)
+
+    def forget(self, token: str) -> None:
+        """Drop the card once the checkout is over."""
+        with self._lock:
+            self._cards.pop(token, None)
+
+
+def card_last_digits(card: Card) -> str:
+    """The last four digits of the card number, as shown on a review page."""
+    return re.sub(r"\D", "", card.number)[-4:]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""The "boutique" theme: plain form posts, a basket, and a one-page checkout behind a click."""
+"""The "boutique" theme: plain form posts, a basket, and a four-page checkout with a review.
+
+The first checkout form is hidden behind a "Continue as guest" click.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,18 @@ from collections.abc import Mapping
 from flask import Blueprint, flash, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
 
-from .addresses import validate_address
+from .addresses import address_from_session, validate_address
 from .cart import add_item, parse_quantity, summarise
 from .catalogue import PRODUCTS, SOLD_OUT_MESSAGE, Product
-from .checkout import issue_token, token_is_valid, validate_card
+from .checkout import (
+    TOKEN_KEY,
+    PendingCards,
+    card_last_digits,
+    issue_token,
+    token_is_valid,
+    validate_card,
+)
+from .payments import Card
 from .shipping import SHIPPING_METHODS
 from .shop_services import ShopServices
 from .storefront_base import (
@@ -22,7 +33,7 @@ from .storefront_base import (
     render_product,
 )
 
-# The one-page form's field names, mapped onto the shop's canonical address fields.
+# The details form's field names, mapped onto the shop's canonical address fields.
 ADDRESS_FIELD_NAMES: dict[str, str] = {
     "email": "contact[email]",
     "full_name": "shipping[name]",
@@ -32,9 +43,18 @@ ADDRESS_FIELD_NAMES: dict[str, str] = {
     "country": "shipping[country]",
 }
 
+# The checkout's pages in order; each needs everything the pages before it collected.
+CHECKOUT_STEPS: tuple[str, ...] = ("details", "delivery", "payment", "review")
+SESSION_EXPIRED = "Your session has expired, please reload the page."
+TERMS_REQUIRED = "Please agree to the terms to place your order."
+
 
 def _canonical_address(form: Mapping[str, str]) -> dict[str, str]:
     return {field: form.get(name, "") for field, name in ADDRESS_FIELD_NAMES.items()}
+
+
+def _form_address(canonical: Mapping[str, str]) -> dict[str, str]:
+    return {name: canonical.get(field, "") for field, name in ADDRESS_FIELD_NAMES.items()}
 
 
 def build_boutique(services: ShopServices) -> Blueprint:
@@ -44,23 +64,74 @@ def build_boutique(services: ShopServices) -> Blueprint:
     def product_page(product: Product, status: int = 200, error: str = "") -> ResponseReturnValue:
         return render_product(services, "boutique/product.html", product, error=error), status
 
-    def onepage(
+    # Cards wait here between the payment and review pages, never in the cookie session.
+    cards = PendingCards()
+
+    def held_card() -> Card | None:
+        return cards.get(session.get(TOKEN_KEY))
+
+    def step_missing(step: str) -> ResponseReturnValue | None:
+        """A redirect to the first page `step` needs that the buyer has not done yet, or None."""
+        if not summarise(session).lines:
+            return redirect("/basket", 303)
+        done = {
+            "details": address_from_session(session.get("address")) is not None,
+            "delivery": session.get("shipping_method") in SHIPPING_METHODS,
+            "payment": held_card() is not None,
+        }
+        for earlier in CHECKOUT_STEPS[: CHECKOUT_STEPS.index(step)]:
+            if not done[earlier]:
+                return redirect(f"/checkout/{earlier}", 303)
+        return None
+
+    def submit_refused(step: str) -> ResponseReturnValue | None:
+        """Why a form posted to `step` cannot go on: the checkout expired or a page is missing."""
+        if not token_is_valid(session, request.form.get("_token"), services.faults):
+            return render_template("boutique/checkout_expired.html", error=SESSION_EXPIRED), 409
+        return step_missing(step)
+
+    def checkout_page(
+        step: str, status: int = 200, errors: list[str] | None = None, **context: object
+    ) -> ResponseReturnValue:
+        """One checkout page, carrying the session's checkout token in its form."""
+        method = SHIPPING_METHODS.get(str(session.get("shipping_method", "")))
+        page = render_template(
+            f"boutique/checkout_{step}.html",
+            step=step,
+            steps=CHECKOUT_STEPS,
+            token=issue_token(session),
+            errors=errors or [],
+            shipping=method,
+            **context,
+        )
+        return page, status
+
+    def details_page(
         status: int = 200,
         errors: list[str] | None = None,
         *,
-        show_form: bool = False,
+        posted: Mapping[str, str] | None = None,
         notice: str = "",
     ) -> ResponseReturnValue:
-        page = render_template(
-            "boutique/onepage.html",
-            token=issue_token(session),
-            errors=errors or [],
-            show_form=show_form,
-            values=request.form if request.method == "POST" else {},
-            expired=False,
-            notice=notice,
+        saved = address_from_session(session.get("address"))
+        values: Mapping[str, str] = {} if saved is None else _form_address(saved.to_session())
+        if posted is not None:
+            values = posted
+        # Whoever posted the form, or comes back to change the address, already chose guest.
+        show_form = posted is not None or saved is not None
+        return checkout_page(
+            "details", status, errors, show_form=show_form, values=values, notice=notice
         )
-        return page, status
+
+    def review_page(status: int = 200, errors: list[str] | None = None) -> ResponseReturnValue:
+        card = held_card()
+        return checkout_page(
+            "review",
+            status,
+            errors,
+            address=address_from_session(session.get("address")),
+            card_ending=card_last_digits(card) if card else "",
+        )
 
     @shop.get("/")
     def index() -> ResponseReturnValue:
@@ -103,49 +174,91 @@ def build_boutique(services: ShopServices) -> Blueprint:
     )
 
     @shop.get("/checkout/onepage")
-    def checkout() -> ResponseReturnValue:
-        if not summarise(session).lines:
-            return redirect("/basket", 303)
-        return onepage()
+    def old_onepage() -> ResponseReturnValue:
+        return redirect("/checkout/details", 302)  # links to the retired one-page checkout
+
+    @shop.get("/checkout/details")
+    def checkout_details() -> ResponseReturnValue:
+        return step_missing("details") or details_page()
 
     @shop.post("/checkout/sign-in")
     def sign_in() -> ResponseReturnValue:
         if not summarise(session).lines:
             return redirect("/basket", 303)
-        return onepage(notice="Sign-in is not available in the demo. Please continue as guest.")
+        return details_page(
+            notice="Sign-in is not available in the demo. Please continue as guest."
+        )
 
-    @shop.post("/checkout/onepage")
-    def place() -> ResponseReturnValue:
-        if not token_is_valid(session, request.form.get("_token"), services.faults):
-            page = render_template(
-                "boutique/onepage.html",
-                token="",
-                errors=["Your session has expired, please reload the page."],
-                show_form=False,
-                values={},
-                expired=True,
-                notice="",
-            )
-            return page, 409
-        if not summarise(session).lines:
-            return redirect("/basket", 303)
-        address, address_errors = validate_address(_canonical_address(request.form))
+    @shop.post("/checkout/details")
+    def submit_details() -> ResponseReturnValue:
+        refused = submit_refused("details")
+        if refused is not None:
+            return refused
+        address, errors = validate_address(_canonical_address(request.form))
+        if address is None:
+            return details_page(422, list(errors.values()), posted=request.form)
+        session["address"] = address.to_session()
+        return redirect("/checkout/delivery", 303)
+
+    @shop.get("/checkout/delivery")
+    def checkout_delivery() -> ResponseReturnValue:
+        chosen = session.get("shipping_method", "standard")
+        return step_missing("delivery") or checkout_page("delivery", chosen=chosen)
+
+    @shop.post("/checkout/delivery")
+    def submit_delivery() -> ResponseReturnValue:
+        refused = submit_refused("delivery")
+        if refused is not None:
+            return refused
+        method = request.form.get("delivery", "")
+        if method not in SHIPPING_METHODS:
+            return checkout_page("delivery", 422, ["Choose a delivery option"], chosen="")
+        session["shipping_method"] = method
+        return redirect("/checkout/payment", 303)
+
+    @shop.get("/checkout/payment")
+    def checkout_payment() -> ResponseReturnValue:
+        return step_missing("payment") or checkout_page("payment", holder="")
+
+    @shop.post("/checkout/payment")
+    def submit_payment() -> ResponseReturnValue:
+        refused = submit_refused("payment")
+        if refused is not None:
+            return refused
+        holder = request.form.get("payment[holder]", "").strip()
         card, card_errors = validate_card(
             request.form.get("payment[number]", ""),
             request.form.get("payment[exp]", ""),
             request.form.get("payment[cvv]", ""),
         )
-        errors = list(address_errors.values()) + list(card_errors.values())
-        if not request.form.get("payment[holder]", "").strip():
+        errors = list(card_errors.values())
+        if not holder:
             errors.append("Enter the name on the card")
-        delivery = SHIPPING_METHODS.get(request.form.get("delivery", ""))
-        if delivery is None:
-            errors.append("Choose a delivery option")
-        if address is None or card is None or delivery is None or errors:
-            return onepage(422, errors, show_form=True)
-        result = place_order_for_request(services, address, delivery, card)
+        if card is None or errors:
+            return checkout_page("payment", 422, errors, holder=holder)
+        cards.put(issue_token(session), card)  # nothing is charged until the review page
+        return redirect("/checkout/review", 303)
+
+    @shop.get("/checkout/review")
+    def checkout_review() -> ResponseReturnValue:
+        return step_missing("review") or review_page()
+
+    @shop.post("/checkout/review")
+    def place() -> ResponseReturnValue:
+        refused = submit_refused("review")
+        if refused is not None:
+            return refused
+        if request.form.get("terms") is None:
+            return review_page(422, [TERMS_REQUIRED])
+        address = address_from_session(session.get("address"))
+        card = held_card()
+        token = session[TOKEN_KEY]
+        assert address is not None and card is not None  # checked by step_missing
+        shipping = SHIPPING_METHODS[session["shipping_method"]]
+        result = place_order_for_request(services, address, shipping, card)
         if result.order is None:
-            return onepage(result.http_status, [result.error], show_form=True)
+            return review_page(result.http_status, [result.error])
+        cards.forget(token)
         return redirect(f"/order-received/{result.order.number}", 303)
 
     @shop.get("/order-received/<number>")
