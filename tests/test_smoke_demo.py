@@ -20,6 +20,7 @@ HAPPY_STEPS = [
     "choose shipping",
     "pay",
     "see confirmation",
+    "refuse stale checkout token",
     "cancel test order",
 ]
 
