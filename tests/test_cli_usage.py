@@ -120,7 +120,7 @@ def test_validate_ok_for_the_example_config() -> None:
         "checkout-monitor", "validate", "config.example.yaml", env={"SHOP_ORDER_API_TOKEN": "t"}
     )
     assert result.returncode == 0, result.stderr
-    assert "config.example.yaml: OK: 2 journeys, 1 storefronts, location eu-west-1" in result.stdout
+    assert "config.example.yaml: OK: 4 journeys, 1 storefronts, location eu-west-1" in result.stdout
 
 
 def _free_port() -> int:

@@ -9,7 +9,7 @@ from checkout_monitor.durations import format_duration
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 
 _MARK = {StepStatus.PASSED: "PASS", StepStatus.FAILED: "FAIL", StepStatus.SKIPPED: "SKIP"}
-_NAME_WIDTH = 36
+_NAME_WIDTH = 40
 
 
 class ConsoleReporter:
