@@ -19,7 +19,7 @@ async def payment_sandbox(run: JourneyRun) -> None:
 
     if payment.health_url:
         async with run.step("payment provider health") as step:
-            step.note(await shop.check_provider_health())
+            step.note(await shop.api.check_provider_health())
     else:
         run.skip("payment provider health", "the profile names no payment.health_url")
 
@@ -29,14 +29,14 @@ async def payment_sandbox(run: JourneyRun) -> None:
 
     for name, number in payment.declining_cards.items():
         async with run.step(f"{name} card is declined") as step:
-            before = await shop.count_orders()
+            before = await shop.api.count_orders()
             order = await shop.checkout_with_card(number, expect_decline=True)
             if order is not None:
                 raise CheckFailed(
                     FailureKind.ASSERTION,
                     f"the {name} test card was accepted and created order {order}",
                 )
-            after = await shop.count_orders()
+            after = await shop.api.count_orders()
             if before is not None and after is not None and after != before:
                 raise CheckFailed(
                     FailureKind.ASSERTION,
@@ -52,7 +52,7 @@ async def payment_sandbox(run: JourneyRun) -> None:
     async with run.step("approve card is charged") as step:
         order = await shop.checkout_with_card(shop.profile.card.number, expect_decline=False)
         step.note(f"order {order}")
-    if shop.can_cancel_orders and order is not None:
+    if shop.api.can_cancel_orders and order is not None:
         async with run.step("cancel test order") as step:
-            await shop.cancel_order(order)
+            await shop.api.cancel_order(order)
             step.note(f"order {order} cancelled")

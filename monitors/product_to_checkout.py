@@ -43,11 +43,11 @@ async def product_to_checkout(run: JourneyRun) -> None:
 
     if has_token and shop.profile.checkout.replay_check:
         async with run.step("refuse stale checkout token") as step:
-            step.note(await shop.replay_stale_token())
+            step.note(await shop.api.replay_stale_token(shop.token_form))
 
-    if shop.can_cancel_orders:
+    if shop.api.can_cancel_orders:
         async with run.step("cancel test order") as step:
-            await shop.cancel_order(order_number)
+            await shop.api.cancel_order(order_number)
             step.note(f"order {order_number} cancelled")
     else:
         run.skip("cancel test order", "the storefront profile has no order API")

@@ -9,6 +9,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.quoting import first_line
 
 
 class CheckFailed(Exception):
@@ -47,13 +48,9 @@ def classify(exc: BaseException) -> tuple[FailureKind, str]:
             return FailureKind.BROWSER_CRASH, "the browser closed or crashed during this step"
         return (
             FailureKind.JOURNEY_ERROR,
-            f"the browser refused a command: {_first_line(exc.message)}",
+            f"the browser refused a command: {first_line(exc.message)}",
         )
     return FailureKind.JOURNEY_ERROR, f"the journey script raised {_where(exc)}"
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 def _where(exc: BaseException) -> str:

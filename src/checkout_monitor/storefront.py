@@ -7,22 +7,21 @@ kind it can tell, and a message saying what the shop showed.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from checkout_monitor.discount_rules import DiscountOutcome
-from checkout_monitor.durations import format_duration
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.money import parse_money
 from checkout_monitor.navigation import goto_with_retries
 from checkout_monitor.page_images import Baseline, judge_images, rules_from, seen_images
+from checkout_monitor.quoting import quote
+from checkout_monitor.shop_api import ShopApi
 from checkout_monitor.step_failures import CheckFailed
 from checkout_monitor.storefront_profile import CheckoutPage, Discounts, StorefrontProfile
 
@@ -60,6 +59,7 @@ class Storefront:
         self._card_number: str | None = None  # a declining card to type instead of the profile's
         self.last_decline = ""
         self.page_errors: list[str] = []
+        self.api = ShopApi(page.context.request, profile, time_left=time_left)
         page.on("response", self._remember_document)
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
 
@@ -68,8 +68,9 @@ class Storefront:
         return self.profile.checkout.pages
 
     @property
-    def can_cancel_orders(self) -> bool:
-        return self.profile.order_api is not None
+    def token_form(self) -> dict[str, Any] | None:
+        """The checkout form the token came in, as it was: what a replay posts again."""
+        return self._token_form
 
     # --- shopper actions ---------------------------------------------------------------
 
@@ -83,7 +84,7 @@ class Storefront:
         product = self.profile.product
         if product.sold_out and await self.page.locator(product.sold_out).first.is_visible():
             shown = await self.page.locator(product.sold_out).first.inner_text()
-            raise CheckFailed(FailureKind.OUT_OF_STOCK, f"the product page says {_quote(shown)}")
+            raise CheckFailed(FailureKind.OUT_OF_STOCK, f"the product page says {quote(shown)}")
         if quantity != 1:
             await self._set_quantity(quantity)
         errors_before = len(self.page_errors)
@@ -93,7 +94,7 @@ class Storefront:
         outcome = await self._first_of([product.added])
         if outcome is None:
             scripts = self.page_errors[errors_before:]
-            why = f"; the page threw: {_quote(scripts[0])}" if scripts else ""
+            why = f"; the page threw: {quote(scripts[0])}" if scripts else ""
             raise CheckFailed(
                 FailureKind.CART_ADD_FAILED,
                 f"clicked add to cart, but the shop never confirmed it{why}",
@@ -200,86 +201,6 @@ class Storefront:
             self._card_number = None
         return await self.read_confirmation()
 
-    async def count_orders(self) -> int | None:
-        """How many orders the shop's API lists for the synthetic shopper; None without one."""
-        api = self.profile.order_api
-        if api is None or api.list is None:
-            return None
-        listing = api.list
-        response = await self.page.context.request.fetch(
-            self.profile.url(listing.url),
-            method=listing.method,
-            headers=listing.headers,
-            timeout=self._wait_ms(),
-        )
-        if response.status >= 400:
-            raise CheckFailed(
-                FailureKind.HTTP_ERROR,
-                f"the order API answered HTTP {response.status} when listing orders",
-            )
-        document = await response.json()
-        items = document.get(listing.items, []) if isinstance(document, dict) else document
-        email = self.profile.customer.email
-        return sum(1 for o in items if isinstance(o, dict) and o.get(listing.email_field) == email)
-
-    async def check_provider_health(self) -> str:
-        """The payment provider's health endpoint answers 200, and quickly enough."""
-        payment = self.profile.payment
-        if payment.health_url is None:
-            raise CheckFailed(FailureKind.JOURNEY_ERROR, "the profile has no payment.health_url")
-        start = time.perf_counter()
-        try:
-            response = await self.page.context.request.get(
-                payment.health_url, timeout=self._wait_ms()
-            )
-        except PlaywrightError as exc:
-            raise CheckFailed(
-                FailureKind.PAYMENT_PROVIDER_DOWN,
-                f"the payment provider's health endpoint did not answer: "
-                f"{_first_line(exc.message)}",
-            ) from None
-        took = time.perf_counter() - start
-        if response.status != 200:
-            raise CheckFailed(
-                FailureKind.PAYMENT_PROVIDER_DOWN,
-                f"the payment provider's health endpoint answered HTTP {response.status}",
-            )
-        if took > payment.max_health_latency:
-            raise CheckFailed(
-                FailureKind.PAYMENT_PROVIDER_DOWN,
-                f"the payment provider's health endpoint took {took * 1000:.0f} ms, over the "
-                f"{format_duration(payment.max_health_latency)} limit",
-            )
-        return f"HTTP 200 in {took * 1000:.0f} ms"
-
-    async def replay_stale_token(self) -> str:
-        """Post the first checkout form again with its now stale token: the shop must refuse."""
-        form = self._token_form
-        if form is None:
-            raise CheckFailed(
-                FailureKind.JOURNEY_ERROR, "no checkout form with a token was recorded to replay"
-            )
-        response = await self.page.context.request.fetch(
-            form["action"],
-            method=form["method"].upper() or "POST",
-            form=dict(form["fields"]),
-            max_redirects=0,
-            timeout=self._wait_ms(),
-        )
-        body = await response.text()
-        token_signals = [
-            s for s in self.profile.failure_signals if s.kind is FailureKind.CHECKOUT_TOKEN_INVALID
-        ]
-        said = any(s.text and re.search(s.text, body, re.IGNORECASE) for s in token_signals)
-        if response.status >= 400 or said:
-            return f"the stale token was refused (HTTP {response.status})"
-        raise CheckFailed(
-            FailureKind.ASSERTION,
-            f"the shop accepted a checkout form replayed with a stale token (HTTP "
-            f"{response.status} from {urlsplit(form['action']).path}): its checkout token "
-            "protection is off",
-        )
-
     async def read_confirmation(self) -> str:
         confirmation = self.profile.checkout.confirmation
         await self._expect(confirmation.present, "the order confirmation")
@@ -289,27 +210,9 @@ class Storefront:
             raise CheckFailed(
                 FailureKind.ASSERTION,
                 f"the confirmation shows no order number matching "
-                f"{confirmation.order_number_pattern!r}: {_quote(text)}",
+                f"{confirmation.order_number_pattern!r}: {quote(text)}",
             )
         return match[1] if match.groups() else match[0]
-
-    async def cancel_order(self, order_number: str) -> int:
-        """Cancel the synthetic order through the shop's API, so it is never fulfilled."""
-        api = self.profile.order_api
-        if api is None:
-            raise CheckFailed(FailureKind.ASSERTION, "the storefront profile has no order API")
-        call = api.cancel
-        url = self.profile.url(call.url.replace("{order_number}", order_number))
-        response = await self.page.context.request.fetch(
-            url, method=call.method, headers=call.headers, timeout=self._wait_ms()
-        )
-        if response.status >= 400:
-            raise CheckFailed(
-                FailureKind.HTTP_ERROR,
-                f"could not cancel test order {order_number}: the order API answered "
-                f"HTTP {response.status}",
-            )
-        return response.status
 
     # --- discount codes ---------------------------------------------------------------------
 
@@ -368,7 +271,7 @@ class Storefront:
             return parse_money(text, decimals)
         except ValueError:
             raise CheckFailed(
-                FailureKind.ASSERTION, f"{what} shows no amount: {_quote(text)}"
+                FailureKind.ASSERTION, f"{what} shows no amount: {quote(text)}"
             ) from None
 
     # --- product images ------------------------------------------------------------------
@@ -542,7 +445,7 @@ class Storefront:
                 if t.strip() and (signal.text is None or re.search(signal.text, t, re.I))
             ]
             if said:
-                return signal.kind, f"the shop said {_quote(' / '.join(said), limit=240)}"
+                return signal.kind, f"the shop said {quote(' / '.join(said), limit=240)}"
         return None
 
     async def _appears(self, locator: Locator) -> bool:
@@ -562,7 +465,7 @@ class Storefront:
             return f"the page at {self.page.url}"
         parts = [p for p in (str(title).strip(), str(heading).strip()) if p]
         shown = " / ".join(dict.fromkeys(parts)) or "an empty page"
-        return f"{_quote(shown)} at {self.page.url}"
+        return f"{quote(shown)} at {self.page.url}"
 
     def _first_checkout_presents(self) -> list[str]:
         """Selectors of the pages checkout may open on: any optional ones, up to the first
@@ -586,14 +489,3 @@ def _describe_next(index: int, shop: Storefront) -> str:
     if index + 1 < len(pages):
         return f"the {pages[index + 1].step!r} page"
     return "the order confirmation"
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else "no reason given"
-
-
-def _quote(text: str, limit: int = 160) -> str:
-    one_line = " ".join(text.split())
-    if len(one_line) > limit:
-        one_line = one_line[: limit - 1] + "…"
-    return f'"{one_line}"'

@@ -1,0 +1,136 @@
+"""The shop's HTTP side, without the page: order API, payment provider health, and replaying
+a checkout form. Calls go through the journey's own browser context (its cookies and its
+synthetic marking)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from playwright.async_api import APIRequestContext
+from playwright.async_api import Error as PlaywrightError
+
+from checkout_monitor.durations import format_duration
+from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.quoting import first_line
+from checkout_monitor.step_failures import CheckFailed
+from checkout_monitor.storefront_profile import StorefrontProfile
+
+_MARGIN_SECONDS = 0.25
+
+
+class ShopApi:
+    def __init__(
+        self,
+        request: APIRequestContext,
+        profile: StorefrontProfile,
+        *,
+        time_left: Callable[[], float],
+    ) -> None:
+        self._request = request
+        self.profile = profile
+        self._time_left = time_left
+
+    @property
+    def can_cancel_orders(self) -> bool:
+        return self.profile.order_api is not None
+
+    def _wait_ms(self) -> float:
+        return max(1.0, (self._time_left() - _MARGIN_SECONDS) * 1000)
+
+    async def count_orders(self) -> int | None:
+        """How many orders the shop's API lists for the synthetic shopper; None without one."""
+        api = self.profile.order_api
+        if api is None or api.list is None:
+            return None
+        listing = api.list
+        response = await self._request.fetch(
+            self.profile.url(listing.url),
+            method=listing.method,
+            headers=listing.headers,
+            timeout=self._wait_ms(),
+        )
+        if response.status >= 400:
+            raise CheckFailed(
+                FailureKind.HTTP_ERROR,
+                f"the order API answered HTTP {response.status} when listing orders",
+            )
+        document = await response.json()
+        items = document.get(listing.items, []) if isinstance(document, dict) else document
+        email = self.profile.customer.email
+        return sum(1 for o in items if isinstance(o, dict) and o.get(listing.email_field) == email)
+
+    async def check_provider_health(self) -> str:
+        """The payment provider's health endpoint answers 200, and quickly enough."""
+        payment = self.profile.payment
+        if payment.health_url is None:
+            raise CheckFailed(FailureKind.JOURNEY_ERROR, "the profile has no payment.health_url")
+        start = time.perf_counter()
+        try:
+            response = await self._request.get(payment.health_url, timeout=self._wait_ms())
+        except PlaywrightError as exc:
+            raise CheckFailed(
+                FailureKind.PAYMENT_PROVIDER_DOWN,
+                f"the payment provider's health endpoint did not answer: {first_line(exc.message)}",
+            ) from None
+        took = time.perf_counter() - start
+        if response.status != 200:
+            raise CheckFailed(
+                FailureKind.PAYMENT_PROVIDER_DOWN,
+                f"the payment provider's health endpoint answered HTTP {response.status}",
+            )
+        if took > payment.max_health_latency:
+            raise CheckFailed(
+                FailureKind.PAYMENT_PROVIDER_DOWN,
+                f"the payment provider's health endpoint took {took * 1000:.0f} ms, over the "
+                f"{format_duration(payment.max_health_latency)} limit",
+            )
+        return f"HTTP 200 in {took * 1000:.0f} ms"
+
+    async def replay_stale_token(self, form: dict[str, Any] | None) -> str:
+        """Post the checkout form again with its now stale token: the shop must refuse it."""
+        if form is None:
+            raise CheckFailed(
+                FailureKind.JOURNEY_ERROR, "no checkout form with a token was recorded to replay"
+            )
+        response = await self._request.fetch(
+            form["action"],
+            method=form["method"].upper() or "POST",
+            form=dict(form["fields"]),
+            max_redirects=0,
+            timeout=self._wait_ms(),
+        )
+        body = await response.text()
+        token_signals = [
+            s for s in self.profile.failure_signals if s.kind is FailureKind.CHECKOUT_TOKEN_INVALID
+        ]
+        said = any(s.text and re.search(s.text, body, re.IGNORECASE) for s in token_signals)
+        if response.status >= 400 or said:
+            return f"the stale token was refused (HTTP {response.status})"
+        raise CheckFailed(
+            FailureKind.ASSERTION,
+            f"the shop accepted a checkout form replayed with a stale token (HTTP "
+            f"{response.status} from {urlsplit(form['action']).path}): its checkout token "
+            "protection is off",
+        )
+
+    async def cancel_order(self, order_number: str) -> int:
+        """Cancel the synthetic order through the shop's API, so it is never fulfilled."""
+        api = self.profile.order_api
+        if api is None:
+            raise CheckFailed(FailureKind.ASSERTION, "the storefront profile has no order API")
+        call = api.cancel
+        url = self.profile.url(call.url.replace("{order_number}", order_number))
+        response = await self._request.fetch(
+            url, method=call.method, headers=call.headers, timeout=self._wait_ms()
+        )
+        if response.status >= 400:
+            raise CheckFailed(
+                FailureKind.HTTP_ERROR,
+                f"could not cancel test order {order_number}: the order API answered "
+                f"HTTP {response.status}",
+            )
+        return response.status
