@@ -16,6 +16,7 @@ lint: setup
 	$(BIN)/ruff check src tests monitors
 	$(BIN)/ruff format --check src tests monitors
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
 
 setup:
 	@.ci/bootstrap

@@ -19,7 +19,7 @@ async def discount_codes(run: JourneyRun) -> None:
         return
     decimals = discounts.currency_decimals
     for rule in discounts.valid:
-        async with run.step(f"apply {rule.code}") as step:
+        async with run.step(f"apply {rule.code}", check="discount") as step:
             minimum = round(rule.min_order * 10**decimals) if rule.min_order else None
             await shop.start_fresh_cart(minimum)
             outcome = await shop.apply_discount(rule.code)
@@ -27,6 +27,6 @@ async def discount_codes(run: JourneyRun) -> None:
                 judge_valid_code(rule, outcome, decimals, discounts.discount_line is not None)
             )
     for code in discounts.must_reject:
-        async with run.step(f"refuse {code}") as step:
+        async with run.step(f"refuse {code}", check="discount") as step:
             await shop.start_fresh_cart()
             step.note(judge_refused_code(await shop.apply_discount(code), decimals))

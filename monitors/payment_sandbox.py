@@ -18,7 +18,7 @@ async def payment_sandbox(run: JourneyRun) -> None:
     payment = shop.profile.payment
 
     if payment.health_url:
-        async with run.step("payment provider health") as step:
+        async with run.step("payment provider health", check="payment_health") as step:
             step.note(await shop.api.check_provider_health())
     else:
         run.skip("payment provider health", "the profile names no payment.health_url")
@@ -28,7 +28,7 @@ async def payment_sandbox(run: JourneyRun) -> None:
         return
 
     for name, number in payment.declining_cards.items():
-        async with run.step(f"{name} card is declined") as step:
+        async with run.step(f"{name} card is declined", check="payment_decline") as step:
             before = await shop.api.count_orders()
             order = await shop.checkout_with_card(number, expect_decline=True)
             if order is not None:
@@ -49,7 +49,7 @@ async def payment_sandbox(run: JourneyRun) -> None:
     if not run.place_order:
         run.skip("approve card is charged", "dry run: no order placed (place_order: false)")
         return
-    async with run.step("approve card is charged") as step:
+    async with run.step("approve card is charged", check="payment_approve") as step:
         order = await shop.checkout_with_card(shop.profile.card.number, expect_decline=False)
         step.note(f"order {order}")
     if shop.api.can_cancel_orders and order is not None:

@@ -42,7 +42,7 @@ async def product_to_checkout(run: JourneyRun) -> None:
         step.note(f"order {order_number}")
 
     if has_token and shop.profile.checkout.replay_check:
-        async with run.step("refuse stale checkout token") as step:
+        async with run.step("refuse stale checkout token", check="checkout_token") as step:
             step.note(await shop.api.replay_stale_token(shop.token_form))
 
     if shop.api.can_cancel_orders:

@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -21,7 +22,10 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry
+
 from checkout_monitor import __version__
+from checkout_monitor.agent import Agent
 from checkout_monitor.atomic_files import write_json
 from checkout_monitor.config_loader import load_config
 from checkout_monitor.config_model import LoadedConfig
@@ -31,11 +35,14 @@ from checkout_monitor.durations import parse_duration
 from checkout_monitor.errors import CheckoutMonitorError, ConfigError, UsageError
 from checkout_monitor.exit_codes import ExitCode
 from checkout_monitor.image_baseline import baseline_path, record_baseline
-from checkout_monitor.journey_plan import check_journeys_exist, plan_journeys
+from checkout_monitor.journey_plan import PlannedJourney, check_journeys_exist, plan_journeys
+from checkout_monitor.metrics import Metrics
 from checkout_monitor.monitors_loader import default_monitors_dir, load_monitors
+from checkout_monitor.pushgateway import push_results
 from checkout_monitor.reports.console import ConsoleReporter
 from checkout_monitor.reports.json_report import run_to_dict
 from checkout_monitor.smoke import run_smoke
+from checkout_monitor.status_server import Readiness, StatusServer
 
 CONFIG_ENV = "CHECKOUT_MONITOR_CONFIG"
 log = logging.getLogger("checkout_monitor")
@@ -52,6 +59,27 @@ def _duration_argument(text: str) -> float:
     if not 0.5 <= seconds <= 600:
         raise argparse.ArgumentTypeError(f"{text!r}: must be between 0.5s and 10m")
     return seconds
+
+
+def _interval_argument(text: str) -> float:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not 1 <= seconds <= 86400:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be between 1s and 1d")
+    return seconds
+
+
+def _add_theme_argument(parser: argparse._ActionsContainer) -> None:
+    parser.add_argument(
+        "--theme",
+        "--demo-theme",
+        dest="demo_theme",
+        choices=sorted(THEME_PROFILES),
+        default="classic",
+        help="with --demo: the demo shop's markup (default: classic)",
+    )
 
 
 def _add_fault_argument(parser: argparse._ActionsContainer, purpose: str) -> None:
@@ -75,14 +103,7 @@ def _add_smoke_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument(
         "--demo", action="store_true", help="start the embedded demo shop and run against it"
     )
-    source.add_argument(
-        "--theme",
-        "--demo-theme",
-        dest="demo_theme",
-        choices=sorted(THEME_PROFILES),
-        default="classic",
-        help="markup of the demo shop (default: classic)",
-    )
+    _add_theme_argument(source)
     _add_fault_argument(source, "with --demo: switch a fault on in the demo shop")
     parser.add_argument(
         "--journey",
@@ -98,6 +119,15 @@ def _add_smoke_arguments(parser: argparse.ArgumentParser) -> None:
         help="override every journey's step timeout, e.g. 5s (default: from the config)",
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
+    parser.add_argument(
+        "--pushgateway", metavar="URL", help="push the run's metrics to this Prometheus Pushgateway"
+    )
+    parser.add_argument(
+        "--push-instance",
+        metavar="NAME",
+        default=socket.gethostname(),
+        help="the 'instance' in the pushed grouping key (default: this host's name)",
+    )
     parser.add_argument("--monitors", type=Path, metavar="DIR", help="folder of journey files")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
 
@@ -129,6 +159,22 @@ def _main_parser() -> argparse.ArgumentParser:
     validate.add_argument("--monitors", type=Path, metavar="DIR", help="folder of journey files")
     validate.add_argument("-v", "--verbose", action="store_true")
 
+    serve = commands.add_parser(
+        "serve", help="run the journeys at their intervals; serve /metrics, /healthz, /readyz"
+    )
+    serve.add_argument("--config", type=Path, help="config file (default as for smoke)")
+    serve.add_argument("--demo", action="store_true", help="run against the embedded demo shop")
+    _add_theme_argument(serve)
+    serve.add_argument("--listen", metavar="HOST:PORT", help="default: agent.listen in the config")
+    serve.add_argument(
+        "--interval",
+        type=_interval_argument,
+        metavar="DURATION",
+        help="run every journey this often, overriding the config (e.g. 30s)",
+    )
+    serve.add_argument("--monitors", type=Path, metavar="DIR", help="folder of journey files")
+    serve.add_argument("-v", "--verbose", action="store_true")
+
     images = commands.add_parser("images", help="product image tools")
     image_commands = images.add_subparsers(dest="images_command", required=True, metavar="ACTION")
     baseline = image_commands.add_parser(
@@ -137,13 +183,7 @@ def _main_parser() -> argparse.ArgumentParser:
     )
     baseline.add_argument("--config", type=Path, help="config file (default as for smoke)")
     baseline.add_argument("--demo", action="store_true", help="record the embedded demo shop")
-    baseline.add_argument(
-        "--theme",
-        "--demo-theme",
-        dest="demo_theme",
-        choices=sorted(THEME_PROFILES),
-        default="classic",
-    )
+    _add_theme_argument(baseline)
     baseline.add_argument("--storefront", metavar="NAME", help="storefront in the config")
     baseline.add_argument(
         "--output", type=Path, metavar="PATH", help="where to write (default: images.baseline)"
@@ -178,6 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "validate": _validate,
         "demo-shop": _demo_shop,
         "images": _images_baseline,
+        "serve": _serve,
     }
     return _guarded("checkout-monitor", commands[args.command], args)
 
@@ -239,6 +280,7 @@ def _smoke(args: argparse.Namespace) -> ExitCode:
         reporter = ConsoleReporter(sys.stdout)
         reporter.run_started(header)
         results = asyncio.run(run_smoke(loaded.config, planned, reporter))
+        location = loaded.config.location
     wall = time.perf_counter() - wall_start
     reporter.run_finished(results, wall)
     if args.json:
@@ -246,6 +288,9 @@ def _smoke(args: argparse.Namespace) -> ExitCode:
             write_json(args.json, run_to_dict(results, started_at, wall))
         except OSError as exc:
             raise UsageError(f"could not write the JSON report to {args.json}: {exc}") from None
+    if args.pushgateway:
+        key = push_results(args.pushgateway, results, location, args.push_instance)
+        print(f"pushed to {args.pushgateway} as {', '.join(f'{k}={v}' for k, v in key.items())}")
     return ExitCode.OK if all(r.ok for r in results) else ExitCode.JOURNEY_FAILED
 
 
@@ -267,7 +312,8 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[LoadedConfig, str]]:
             demo_config(shop, args.demo_theme),
             (
                 f"checkout-monitor {__version__} | demo shop ({args.demo_theme}) at "
-                f"{shop.shop_url}, payment sandbox at {shop.sandbox_url} | faults: {faults}"
+                f"{shop.shop_url}, payment sandbox at {shop.sandbox_url} | faults: {faults} | "
+                f"admin token {shop.admin_token}"
             ),
         )
 
@@ -299,6 +345,40 @@ def _validate(args: argparse.Namespace) -> ExitCode:
         f"{args.config}: OK: {len(config.journeys)} journeys, "
         f"{len(config.storefronts)} storefronts, location {config.location}"
     )
+    return ExitCode.OK
+
+
+def _serve(args: argparse.Namespace) -> ExitCode:
+    log.setLevel(logging.INFO)  # one line per journey run: what a container's log should say
+    if args.demo and args.config:
+        raise UsageError("use either --demo or --config, not both")
+    with _target(args) as (first, header):
+
+        def load() -> tuple[LoadedConfig, list[PlannedJourney]]:
+            loaded = first if args.demo else load_config(_config_path(args.config))
+            loaded.interval_override = args.interval
+            registry = load_monitors(_monitors_dir(args, loaded))
+            return loaded, plan_journeys(loaded, registry)
+
+        loaded, _ = load()  # bad config or journeys end the command here, with exit 2
+        listen = args.listen or loaded.config.agent.listen
+        host, _, port = listen.rpartition(":")
+        if not port.isdigit():
+            raise UsageError(f"--listen {listen!r} is not HOST:PORT, e.g. 127.0.0.1:9115")
+        registry = CollectorRegistry()
+        metrics = Metrics(registry, loaded.config.location)
+        readiness = Readiness()
+        try:
+            server = StatusServer(host, int(port), registry, readiness).start()
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {listen}: {exc.strerror}") from None
+        print(header, flush=True)
+        print(f"serving /metrics, /healthz and /readyz on http://{server.address}", flush=True)
+        try:
+            asyncio.run(Agent(load, metrics, readiness).run())
+        finally:
+            server.stop()
+    print("stopped", flush=True)
     return ExitCode.OK
 
 

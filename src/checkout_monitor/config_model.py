@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from checkout_monitor.config_types import SECONDS, Name, StrictModel, between
 from checkout_monitor.storefront_profile import StorefrontProfile
@@ -40,6 +40,22 @@ class Defaults(StrictModel):
     navigation_retries: int = Field(1, ge=0, le=5)
 
 
+def _check_listen(value: str) -> str:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is not HOST:PORT, e.g. 127.0.0.1:9115 or 0.0.0.0:9115")
+    return value
+
+
+class AgentConfig(StrictModel):
+    """How `checkout-monitor serve` runs: its listener, concurrency and shutdown."""
+
+    listen: Annotated[str, AfterValidator(_check_listen)] = "127.0.0.1:9115"
+    max_concurrent_journeys: int = Field(2, ge=1, le=16)
+    jitter: float = Field(0.1, ge=0, le=0.5, description="fraction of the interval")
+    grace_period: Annotated[float, SECONDS, between(1, 600)] = 30.0
+
+
 class JourneyConfig(StrictModel):
     journey: Name
     name: Name | None = None
@@ -64,6 +80,7 @@ class Config(StrictModel):
     browser: BrowserConfig = Field(default_factory=BrowserConfig)
     synthetic: SyntheticMarking = Field(default_factory=SyntheticMarking)
     defaults: Defaults = Field(default_factory=Defaults)
+    agent: AgentConfig = Field(default_factory=AgentConfig)
     storefronts: dict[Name, StorefrontProfile] = Field(min_length=1)
     journeys: list[JourneyConfig] = Field(min_length=1)
 
@@ -85,6 +102,7 @@ class LoadedConfig:
         self.secrets = secrets
         self.lines = lines or {}
         self.step_timeout_override: float | None = None  # run-smoke --step-timeout
+        self.interval_override: float | None = None  # serve --interval
 
     def monitors_dir(self) -> Path | None:
         if self.config.monitors_dir is None:
@@ -95,6 +113,11 @@ class LoadedConfig:
         if self.step_timeout_override is not None:
             return self.step_timeout_override
         return float(journey.step_timeout or self.config.defaults.step_timeout)
+
+    def interval(self, journey: JourneyConfig) -> float:
+        if self.interval_override is not None:
+            return self.interval_override
+        return float(journey.interval or self.config.defaults.interval)
 
     def journey_timeout(self, journey: JourneyConfig) -> float:
         return float(journey.journey_timeout or self.config.defaults.journey_timeout)

@@ -97,7 +97,8 @@ class JourneyRun:
         return max(0.0, self._step_deadline - asyncio.get_running_loop().time())
 
     @asynccontextmanager
-    async def step(self, name: str) -> AsyncIterator[StepHandle]:
+    async def step(self, name: str, *, check: str | None = None) -> AsyncIterator[StepHandle]:
+        """A named, timed step; ``check`` names what it checks, for the metrics."""
         handle = StepHandle()
         loop = asyncio.get_running_loop()
         start = self._clock()
@@ -114,12 +115,14 @@ class JourneyRun:
                 kind, message = classify(exc)
                 if kind is FailureKind.TIMEOUT:  # a wait inside the step ran out first
                     message = f"{message}: {self._timeout_message(journey_limited)}"
-            self._record(StepResult(name, StepStatus.FAILED, self._clock() - start, kind, message))
+            self._record(
+                StepResult(name, StepStatus.FAILED, self._clock() - start, kind, message, check)
+            )
             raise JourneyStopped(name) from exc
         finally:
             self._step_deadline = self._journey_deadline
         self._record(
-            StepResult(name, StepStatus.PASSED, self._clock() - start, None, handle.message)
+            StepResult(name, StepStatus.PASSED, self._clock() - start, None, handle.message, check)
         )
 
     def skip(self, name: str, reason: str) -> None:

@@ -23,6 +23,7 @@ class PlannedJourney:
     journey_timeout: float
     navigation_retries: int
     base_dir: Path
+    interval: float = 300.0
 
     @property
     def name(self) -> str:
@@ -77,6 +78,7 @@ def plan_journeys(
             journey_timeout=loaded.journey_timeout(entry),
             navigation_retries=config.defaults.navigation_retries,
             base_dir=loaded.base_dir,
+            interval=loaded.interval(entry),
         )
         for entry in entries
     ]

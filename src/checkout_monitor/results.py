@@ -5,6 +5,7 @@ Metrics, alerting and reports read these and never import Playwright.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -25,6 +26,7 @@ class StepResult:
     duration_seconds: float
     failure_kind: FailureKind | None = None
     message: str = ""
+    check: str | None = None  # what the step checks, for metrics: "discount", "payment_health"
 
     @property
     def ok(self) -> bool:
@@ -43,6 +45,7 @@ class JourneyResult:
     owner: str | None = None
     runbook: str | None = None
     evidence: tuple[str, ...] = field(default=())
+    counts: Mapping[str, int] = field(default_factory=dict)  # e.g. images_checked
 
     @property
     def ok(self) -> bool:

@@ -44,10 +44,11 @@ class JourneyRunner:
         started_at = self._now()
         start = self._clock()
         steps: list[StepResult] = []
+        counts: dict[str, int] = {}
         context: BrowserContext | None = None
         try:
             context = await self._contexts.new_context(planned.step_timeout)
-            steps = await self._run_in(context, planned)
+            steps, counts = await self._run_in(context, planned)
         except Exception as exc:  # the context itself could not be made: browser gone
             kind, message = classify(exc)
             steps.append(StepResult("start browser context", StepStatus.FAILED, 0.0, kind, message))
@@ -66,9 +67,12 @@ class JourneyRunner:
             steps=tuple(steps),
             owner=planned.config.owner,
             runbook=planned.config.runbook,
+            counts=counts,
         )
 
-    async def _run_in(self, context: BrowserContext, planned: PlannedJourney) -> list[StepResult]:
+    async def _run_in(
+        self, context: BrowserContext, planned: PlannedJourney
+    ) -> tuple[list[StepResult], dict[str, int]]:
         page = await context.new_page()
         shop = Storefront(
             page,
@@ -103,7 +107,7 @@ class JourneyRunner:
             run.record_failure(
                 "(journey script)", FailureKind.JOURNEY_ERROR, "the journey ran no steps"
             )
-        return run.steps
+        return run.steps, dict(shop.tally)
 
     def _notify(self, planned: PlannedJourney, step: StepResult) -> None:
         if self._on_step is not None:

@@ -7,6 +7,7 @@ kind it can tell, and a message saying what the shop showed.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ class Storefront:
         self._card_number: str | None = None  # a declining card to type instead of the profile's
         self.last_decline = ""
         self.page_errors: list[str] = []
+        self.tally: Counter[str] = Counter()  # e.g. images_checked, for the metrics
         self.api = ShopApi(page.context.request, profile, time_left=time_left)
         page.on("response", self._remember_document)
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
@@ -320,6 +322,8 @@ class Storefront:
             self._wait_ms(),
         )
         broken = [v for v in verdicts if not v.ok]
+        self.tally["images_checked"] += len(verdicts)
+        self.tally["images_broken"] += len(broken)
         if broken:
             details = "; ".join(f"{v.url}: {', '.join(v.problems)}" for v in broken)
             raise CheckFailed(

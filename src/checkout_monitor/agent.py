@@ -1,0 +1,184 @@
+"""`checkout-monitor serve`: run each journey at its own interval, for months.
+
+One browser for the process (started again if it dies), a fresh context per run, never a
+journey overlapping itself, at most N journeys at once. SIGTERM/SIGINT stop scheduling and
+give in-flight runs a grace period; SIGHUP reloads the config, keeping the last good one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from playwright.async_api import Browser, Playwright, async_playwright
+
+from checkout_monitor.browser import ContextFactory, launch_browser
+from checkout_monitor.config_model import LoadedConfig
+from checkout_monitor.errors import CheckoutMonitorError
+from checkout_monitor.journey_plan import PlannedJourney
+from checkout_monitor.metrics import Metrics
+from checkout_monitor.results import JourneyResult
+from checkout_monitor.runner import JourneyRunner
+from checkout_monitor.status_server import Readiness
+
+log = logging.getLogger(__name__)
+_TICK_SECONDS = 0.25
+
+Loader = Callable[[], tuple[LoadedConfig, list[PlannedJourney]]]
+
+
+@dataclass
+class _Slot:
+    """A journey's schedule: when it is next due, and its run in flight if any."""
+
+    journey: PlannedJourney
+    due: float
+    task: asyncio.Task[None] | None = None
+
+
+class Agent:
+    def __init__(
+        self,
+        load: Loader,
+        metrics: Metrics,
+        readiness: Readiness,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._load = load
+        self._metrics = metrics
+        self._readiness = readiness
+        self._rng = rng or random.Random()
+        self._stopping = asyncio.Event()
+        self._reload_requested = False
+        self._slots: dict[str, _Slot] = {}
+        self.loaded, planned = load()
+        self._metrics.config_loaded(True, time.time())
+        self._plan(planned)
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    def request_reload(self) -> None:
+        self._reload_requested = True
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.request_stop)
+        loop.add_signal_handler(signal.SIGINT, self.request_stop)
+        loop.add_signal_handler(signal.SIGHUP, self.request_reload)
+        async with async_playwright() as playwright:
+            browser = await self._start_browser(playwright)
+            contexts = ContextFactory(
+                browser, self.loaded.config.browser, self.loaded.config.synthetic
+            )
+            try:
+                while not self._stopping.is_set():
+                    if self._reload_requested:
+                        self._reload()
+                    if not contexts.browser.is_connected():
+                        log.warning("the browser is gone; starting it again")
+                        self._metrics.browser_restarts.labels(self._metrics.location).inc()
+                        contexts.browser = await self._start_browser(playwright)
+                    self._start_due(contexts)
+                    self._readiness.loop_ran()
+                    with contextlib.suppress(TimeoutError):  # the tick, unless asked to stop
+                        await asyncio.wait_for(self._stopping.wait(), _TICK_SECONDS)
+                await self._drain()
+            finally:
+                self._readiness.browser(False)
+                await contexts.browser.close()
+
+    # --- schedule -------------------------------------------------------------------------
+
+    def _plan(self, planned: list[PlannedJourney]) -> None:
+        """Keep the schedule of journeys that stay; new ones start within their jitter."""
+        now = time.monotonic()
+        slots: dict[str, _Slot] = {}
+        for journey in planned:
+            old = self._slots.get(journey.name)
+            if old is not None:
+                old.journey = journey
+                slots[journey.name] = old
+            else:
+                slots[journey.name] = _Slot(journey, now + self._jitter(journey))
+        self._slots = slots
+
+    def _jitter(self, journey: PlannedJourney) -> float:
+        return self._rng.uniform(0, self.loaded.config.agent.jitter * journey.interval)
+
+    def _start_due(self, contexts: ContextFactory) -> None:
+        now = time.monotonic()
+        running = sum(1 for slot in self._slots.values() if slot.task and not slot.task.done())
+        limit = self.loaded.config.agent.max_concurrent_journeys
+        for slot in sorted(self._slots.values(), key=lambda s: s.due):
+            if running >= limit or slot.due > now:
+                break
+            if slot.task is not None and not slot.task.done():
+                continue  # never overlap a journey with itself
+            slot.due = now + slot.journey.interval + self._jitter(slot.journey)
+            slot.task = asyncio.create_task(self._run_one(contexts, slot.journey))
+            running += 1
+
+    async def _run_one(self, contexts: ContextFactory, journey: PlannedJourney) -> None:
+        runner = JourneyRunner(contexts, self.loaded.config.location)
+        result = await runner.run(journey)
+        self._metrics.observe(result)
+        _log_result(result)
+
+    async def _drain(self) -> None:
+        tasks = [s.task for s in self._slots.values() if s.task and not s.task.done()]
+        if not tasks:
+            return
+        grace = self.loaded.config.agent.grace_period
+        log.info("stopping: waiting up to %.0fs for %d journey run(s)", grace, len(tasks))
+        _done, pending = await asyncio.wait(tasks, timeout=grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning(
+                "aborted %d journey run(s) still going after the grace period", len(pending)
+            )
+            await asyncio.wait(pending, timeout=5)
+
+    # --- browser and config -----------------------------------------------------------------
+
+    async def _start_browser(self, playwright: Playwright) -> Browser:
+        browser = await launch_browser(playwright, self.loaded.config.browser)
+        self._readiness.browser(True)
+        browser.on("disconnected", lambda _browser: self._readiness.browser(False))
+        return browser
+
+    def _reload(self) -> None:
+        self._reload_requested = False
+        try:
+            loaded, planned = self._load()
+        except CheckoutMonitorError as exc:
+            log.error("config reload failed, keeping the last good config:\n%s", exc)
+            self._metrics.config_loaded(False, time.time())
+            return
+        self.loaded = loaded
+        self._plan(planned)
+        self._metrics.config_loaded(True, time.time())
+        log.info("config reloaded: %d journeys", len(planned))
+
+
+def _log_result(result: JourneyResult) -> None:
+    failed = result.failed_step
+    if failed is None or failed.failure_kind is None:
+        log.info("%s passed in %.1fs", result.name, result.duration_seconds)
+    else:
+        log.warning(
+            "%s FAILED at step %r (%s, %s): %s",
+            result.name,
+            failed.name,
+            failed.failure_kind.value,
+            failed.failure_kind.failure_class.value,
+            failed.message,
+        )

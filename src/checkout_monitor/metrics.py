@@ -1,0 +1,149 @@
+"""Prometheus metrics from ``JourneyResult``s, on a registry that is passed in.
+
+Named the way blackbox_exporter users expect: base units, a 0/1 success gauge, and bounded
+labels only (journey, step, failure kind and class, check, location): never a URL, an
+order number or a message.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from checkout_monitor import __version__
+from checkout_monitor.results import JourneyResult, StepStatus
+
+JOURNEY_BUCKETS = (0.25, 0.5, 1, 2, 4, 8, 15, 30, 60)
+STEP_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60)
+
+
+class Metrics:
+    """Every series the agent and ``run-smoke --pushgateway`` export."""
+
+    def __init__(self, registry: CollectorRegistry, location: str) -> None:
+        self.location = location
+        loc = ["location"]
+        self.runs = Counter(
+            "checkout_journey_runs",
+            "Journey runs by result.",
+            ["journey", "result", *loc],
+            registry=registry,
+        )
+        self.success = Gauge(
+            "checkout_journey_success",
+            "1 if the journey's last run passed, else 0.",
+            ["journey", *loc],
+            registry=registry,
+        )
+        self.last_success = Gauge(
+            "checkout_journey_last_success_timestamp_seconds",
+            "When the journey last passed (Unix time).",
+            ["journey", *loc],
+            registry=registry,
+        )
+        self.last_run = Gauge(
+            "checkout_journey_last_run_timestamp_seconds",
+            "When the journey last ran (Unix time).",
+            ["journey", *loc],
+            registry=registry,
+        )
+        self.duration = Histogram(
+            "checkout_journey_duration_seconds",
+            "How long a journey run took.",
+            ["journey", *loc],
+            buckets=JOURNEY_BUCKETS,
+            registry=registry,
+        )
+        self.journey_failures = Counter(
+            "checkout_journey_failures",
+            "Failed journey runs by failure kind and class.",
+            ["journey", "kind", "class", *loc],
+            registry=registry,
+        )
+        self.step_duration = Histogram(
+            "checkout_step_duration_seconds",
+            "How long a step took.",
+            ["journey", "step", *loc],
+            buckets=STEP_BUCKETS,
+            registry=registry,
+        )
+        self.step_failures = Counter(
+            "checkout_step_failures",
+            "Failed steps by failure kind and class.",
+            ["journey", "step", "kind", "class", *loc],
+            registry=registry,
+        )
+        self.checks = Counter(
+            "checkout_checks",
+            "Outcomes of the discount, payment and checkout-token checks.",
+            ["journey", "check", "result", *loc],
+            registry=registry,
+        )
+        self.images_checked = Counter(
+            "checkout_images_checked",
+            "Product images checked.",
+            ["journey", *loc],
+            registry=registry,
+        )
+        self.images_broken = Counter(
+            "checkout_images_broken",
+            "Product images found broken.",
+            ["journey", *loc],
+            registry=registry,
+        )
+        self.browser_restarts = Counter(
+            "checkout_browser_restarts",
+            "Times the browser was started again.",
+            loc,
+            registry=registry,
+        )
+        self.config_reload_success = Gauge(
+            "checkout_config_reload_success",
+            "1 if the last config (re)load worked, else 0.",
+            loc,
+            registry=registry,
+        )
+        self.config_reload_time = Gauge(
+            "checkout_config_last_reload_success_timestamp_seconds",
+            "When the config last loaded successfully (Unix time).",
+            loc,
+            registry=registry,
+        )
+        Gauge(
+            "checkout_build_info",
+            "Always 1; the version of checkout-monitor.",
+            ["version", *loc],
+            registry=registry,
+        ).labels(__version__, location).set(1)
+
+    def observe(self, result: JourneyResult) -> None:
+        journey, loc = result.name, self.location
+        outcome = "success" if result.ok else "failure"
+        self.runs.labels(journey, outcome, loc).inc()
+        self.success.labels(journey, loc).set(1 if result.ok else 0)
+        finished = result.started_at.timestamp() + result.duration_seconds
+        self.last_run.labels(journey, loc).set(finished)
+        if result.ok:
+            self.last_success.labels(journey, loc).set(finished)
+        self.duration.labels(journey, loc).observe(result.duration_seconds)
+        failed = result.failed_step
+        if failed is not None and failed.failure_kind is not None:
+            kind = failed.failure_kind
+            self.journey_failures.labels(journey, kind.value, kind.failure_class.value, loc).inc()
+        for step in result.steps:
+            if step.status is StepStatus.SKIPPED:
+                continue
+            self.step_duration.labels(journey, step.name, loc).observe(step.duration_seconds)
+            if step.failure_kind is not None:
+                kind = step.failure_kind
+                self.step_failures.labels(
+                    journey, step.name, kind.value, kind.failure_class.value, loc
+                ).inc()
+            if step.check is not None:
+                self.checks.labels(journey, step.check, "pass" if step.ok else "fail", loc).inc()
+        self.images_checked.labels(journey, loc).inc(result.counts.get("images_checked", 0))
+        self.images_broken.labels(journey, loc).inc(result.counts.get("images_broken", 0))
+
+    def config_loaded(self, ok: bool, when: float) -> None:
+        self.config_reload_success.labels(self.location).set(1 if ok else 0)
+        if ok:
+            self.config_reload_time.labels(self.location).set(when)
