@@ -25,3 +25,4 @@ setup:
 bench: setup
 	$(BIN)/python tests/benchmarks/bench_overhead.py
 	$(BIN)/python tests/benchmarks/bench_images.py
+	$(BIN)/python tests/benchmarks/bench_agent.py
