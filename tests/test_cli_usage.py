@@ -50,6 +50,8 @@ def test_no_config_says_how_to_give_one(tmp_path: Path) -> None:
         (["--demo", "--journey", "guest-checkout"], "no journey named 'guest-checkout'"),
         (["--demo-theme", "dark", "--demo"], "invalid choice: 'dark'"),
         (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--demo", "--step-timeout", "0.1s"], "'0.1s': must be between 0.5s and 10m"),
+        (["--demo", "--step-timeout", "5"], "'5' is not a duration: use a number with a unit"),
     ],
 )
 def test_usage_errors(args: list[str], message: str) -> None:

@@ -31,7 +31,7 @@ from checkout_monitor.config_loader import load_config
 from checkout_monitor.config_model import LoadedConfig
 from checkout_monitor.demo_run import THEME_PROFILES, demo_config
 from checkout_monitor.demo_shop import FAULTS, DemoShop
-from checkout_monitor.durations import parse_duration
+from checkout_monitor.durations import format_duration, parse_duration
 from checkout_monitor.errors import CheckoutMonitorError, ConfigError, UsageError
 from checkout_monitor.exit_codes import ExitCode
 from checkout_monitor.image_baseline import baseline_path, record_baseline
@@ -51,24 +51,21 @@ log = logging.getLogger("checkout_monitor")
 # --- argument parsers ----------------------------------------------------------------------
 
 
-def _duration_argument(text: str) -> float:
-    try:
-        seconds = parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if not 0.5 <= seconds <= 600:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be between 0.5s and 10m")
-    return seconds
+def _duration_between(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type for durations written with units, bounded to [low, high]."""
 
+    def parse(text: str) -> float:
+        try:
+            seconds = parse_duration(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if not low <= seconds <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: must be between {format_duration(low)} and {format_duration(high)}"
+            )
+        return seconds
 
-def _interval_argument(text: str) -> float:
-    try:
-        seconds = parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if not 1 <= seconds <= 86400:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be between 1s and 1d")
-    return seconds
+    return parse
 
 
 def _add_theme_argument(parser: argparse._ActionsContainer) -> None:
@@ -114,7 +111,7 @@ def _add_smoke_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--step-timeout",
-        type=_duration_argument,
+        type=_duration_between(0.5, 600),
         metavar="DURATION",
         help="override every journey's step timeout, e.g. 5s (default: from the config)",
     )
@@ -168,7 +165,7 @@ def _main_parser() -> argparse.ArgumentParser:
     serve.add_argument("--listen", metavar="HOST:PORT", help="default: agent.listen in the config")
     serve.add_argument(
         "--interval",
-        type=_interval_argument,
+        type=_duration_between(1, 86400),
         metavar="DURATION",
         help="run every journey this often, overriding the config (e.g. 30s)",
     )
