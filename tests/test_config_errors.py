@@ -79,7 +79,7 @@ CASES = [
     ),
     (
         "unknown-key-top",
-        "{file}:1: locaton: unknown key (did you mean 'location'? valid keys: browser, defaults, journeys, location, monitors_dir, storefronts, synthetic)",
+        "{file}:1: locaton: unknown key (did you mean 'location'? valid keys: agent, browser, defaults, journeys, location, monitors_dir, storefronts, synthetic)",
     ),
     (
         "unknown-placeholder",
@@ -108,6 +108,10 @@ CASES = [
     (
         "discount-two-kinds",
         "{file}:13: storefronts.shop.discounts.valid[0]: BOTH: set exactly one of percent_off or amount_off",
+    ),
+    (
+        "bad-listen",
+        "{file}:2: agent.listen: 'localhost' is not HOST:PORT, e.g. 127.0.0.1:9115 or 0.0.0.0:9115",
     ),
 ]
 
