@@ -180,3 +180,23 @@ def test_unreachable_pushgateway_is_exit_2_after_the_results() -> None:
     assert result.returncode == 2
     assert "ALL PASSED" in result.stdout
     assert "could not push the metrics to the Pushgateway" in result.stderr
+
+
+def test_sigterm_aborts_runs_still_going_after_the_grace_period(
+    tmp_path: Path, start_shop: Callable[..., DemoShop]
+) -> None:
+    shop = start_shop(
+        faults=["slow-product-page"], fault_params={"slow-product-page": {"delay_seconds": 30}}
+    )
+    config = write_shop_config(
+        tmp_path / "c.yaml", shop, defaults={"step_timeout": "25s", "journey_timeout": "60s"}
+    )
+    text = config.read_text() + "agent:\n  grace_period: 1s\n  max_concurrent_journeys: 1\n"
+    config.write_text(text)
+    agent = Agent(["--config", str(config), "--interval", "1s"], tmp_path)
+    time.sleep(2)  # the first run is now waiting on the slow product page
+    code, took = agent.stop()
+    assert code == 0
+    assert took < 1 + 8  # the grace period, then the abort and the browser's close
+    assert "aborted 1 journey run(s) still going after the grace period" in agent.output()
+    assert "Traceback" not in agent.output()
