@@ -21,7 +21,7 @@
 # Playwright's image: Ubuntu 24.04, Python 3.12, Chromium and the libraries it needs (in
 # /ms-playwright) and the non-root user pwuser (1001). The playwright package installed below is
 # pinned to the same version, since each release drives only the browser build it ships with.
-ARG PLAYWRIGHT_VERSION=1.49.0
+ARG PLAYWRIGHT_VERSION=1.58.0
 FROM mcr.microsoft.com/playwright/python:v${PLAYWRIGHT_VERSION}-noble
 ARG PLAYWRIGHT_VERSION
 
