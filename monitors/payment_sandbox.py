@@ -27,11 +27,17 @@ async def payment_sandbox(run: JourneyRun) -> None:
         run.skip("card payments", "this checkout takes no card (no {card.number} field)")
         return
 
+    if not run.place_order:
+        run.skip("card payments", "dry run: no payment is submitted (place_order: false)")
+        return
+
     for name, number in payment.declining_cards.items():
         async with run.step(f"{name} card is declined", check="payment_decline") as step:
             before = await shop.api.count_orders()
             order = await shop.checkout_with_card(number, expect_decline=True)
             if order is not None:
+                if shop.api.can_cancel_orders:
+                    await shop.api.cancel_order(order)  # never leave a real order behind
                 raise CheckFailed(
                     FailureKind.ASSERTION,
                     f"the {name} test card was accepted and created order {order}",
@@ -46,9 +52,6 @@ async def payment_sandbox(run: JourneyRun) -> None:
             checked = "no order created" if after is not None else "no order API to check"
             step.note(f"{shop.last_decline}; {checked}")
 
-    if not run.place_order:
-        run.skip("approve card is charged", "dry run: no order placed (place_order: false)")
-        return
     async with run.step("approve card is charged", check="payment_approve") as step:
         order = await shop.checkout_with_card(shop.profile.card.number, expect_decline=False)
         step.note(f"order {order}")

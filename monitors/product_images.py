@@ -17,6 +17,8 @@ async def product_images(run: JourneyRun) -> None:
         async with run.step("open product listing") as step:
             pages = await shop.product_pages_from_listing()
             step.note(f"{len(pages)} product pages linked")
-    for path in pages:
-        async with run.step(f"images on {path}") as step:
+    # Steps are numbered, not named by path: a step name is a metric label, and a
+    # shop's product paths change over months.
+    for number, path in enumerate(pages, start=1):
+        async with run.step(f"images on product page {number}") as step:
             step.note(await shop.check_images(path))

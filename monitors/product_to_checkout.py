@@ -41,13 +41,14 @@ async def product_to_checkout(run: JourneyRun) -> None:
         order_number = await shop.read_confirmation()
         step.note(f"order {order_number}")
 
-    if has_token and shop.profile.checkout.replay_check:
-        async with run.step("refuse stale checkout token", check="checkout_token") as step:
-            step.note(await shop.api.replay_stale_token(shop.token_form))
-
+    # Cancel first: the test order must never be fulfilled, whatever happens next.
     if shop.api.can_cancel_orders:
         async with run.step("cancel test order") as step:
             await shop.api.cancel_order(order_number)
             step.note(f"order {order_number} cancelled")
     else:
         run.skip("cancel test order", "the storefront profile has no order API")
+
+    if has_token and shop.profile.checkout.replay_check:
+        async with run.step("refuse stale checkout token", check="checkout_token") as step:
+            step.note(await shop.api.replay_stale_token(shop.token_form))

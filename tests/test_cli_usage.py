@@ -184,3 +184,9 @@ def test_demo_shop_command_serves_until_sigterm(tmp_path: Path) -> None:
         out, _ = shop.communicate(timeout=20)
     assert shop.returncode == 0
     assert f"demo shop (classic) at {url}" in out
+
+
+@pytest.mark.parametrize("listen", ["9115", "127.0.0.1:70000", "localhost"])
+def test_serve_refuses_a_bad_listen_address(listen: str) -> None:
+    result = run_cli("checkout-monitor", "serve", "--demo", "--listen", listen)
+    _assert_usage_error(result, f"--listen: {listen!r} is not HOST:PORT")

@@ -183,3 +183,30 @@ def test_real_cards_allowed_when_said_explicitly(tmp_path: Path) -> None:
     path.write_text(text.replace("    card:\n", "    allow_real_cards: true\n    card:\n"))
     loaded = load_config(path, environ={})
     assert loaded.config.storefronts["shop"].card.number == "4929 1234 5678 9015"
+
+
+def test_values_from_the_environment_never_show_in_errors(tmp_path: Path) -> None:
+    path = tmp_path / "secret.yaml"
+    path.write_text(
+        "storefronts:\n  shop:\n    extends: demo\n    base_url: ${SHOP_URL}\n"
+        "journeys:\n  - journey: product-to-checkout\n    storefront: shop\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={"SHOP_URL": "user:S3CRET@shop.example.com"})
+    assert "S3CRET" not in caught.value.render()
+    assert "'<value from the environment>' is not an http(s) URL" in caught.value.render()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("storefronts:\n  shop:\n    extends: [demo]\n", "no built-in profile named ['demo']"),
+        ("a: &x [*x]\n", "an alias refers to itself"),
+    ],
+)
+def test_odd_yaml_is_a_config_error(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "odd.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert message in caught.value.render()

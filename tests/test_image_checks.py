@@ -142,7 +142,7 @@ def test_baseline_recorded_then_a_swapped_photo_is_caught(
     (tmp_path / "baseline.json").write_text(json.dumps(baseline))
     result = run_cli("run-smoke", "--config", str(config))
     assert result.returncode == 1
-    assert "images on /products/speckled-mug" in result.stdout
+    assert "images on product page 1" in result.stdout
     assert "speckled-mug/1-480.jpg: looks different from the known-good photo" in result.stdout
 
 

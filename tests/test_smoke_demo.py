@@ -20,8 +20,8 @@ HAPPY_STEPS = [
     "choose shipping",
     "pay",
     "see confirmation",
-    "refuse stale checkout token",
     "cancel test order",
+    "refuse stale checkout token",
 ]
 
 
@@ -104,7 +104,8 @@ def test_both_demo_journeys_run_by_default() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ALL PASSED: 4 of 4 journeys passed" in result.stdout
     assert "PASS  open product listing" in result.stdout
-    assert "PASS  images on /products/oak-serving-board" in result.stdout
+    assert "PASS  images on product page 6" in result.stdout
+    assert "/products/oak-serving-board: 3 images intact" in result.stdout
 
 
 def test_broken_image_names_url_page_and_reason() -> None:

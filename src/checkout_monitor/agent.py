@@ -58,6 +58,7 @@ class Agent:
         self._stopping = asyncio.Event()
         self._reload_requested = False
         self._slots: dict[str, _Slot] = {}
+        self._inflight: set[asyncio.Task[None]] = set()  # also runs of journeys since removed
         self.loaded, planned = load()
         self._metrics.config_loaded(True, time.time())
         self._plan(planned)
@@ -115,7 +116,7 @@ class Agent:
 
     def _start_due(self, contexts: ContextFactory) -> None:
         now = time.monotonic()
-        running = sum(1 for slot in self._slots.values() if slot.task and not slot.task.done())
+        running = len(self._inflight)
         limit = self.loaded.config.agent.max_concurrent_journeys
         for slot in sorted(self._slots.values(), key=lambda s: s.due):
             if running >= limit or slot.due > now:
@@ -124,6 +125,8 @@ class Agent:
                 continue  # never overlap a journey with itself
             slot.due = now + slot.journey.interval + self._jitter(slot.journey)
             slot.task = asyncio.create_task(self._run_one(contexts, slot.journey))
+            self._inflight.add(slot.task)
+            slot.task.add_done_callback(self._inflight.discard)
             running += 1
 
     async def _run_one(self, contexts: ContextFactory, journey: PlannedJourney) -> None:
@@ -133,7 +136,7 @@ class Agent:
         _log_result(result)
 
     async def _drain(self) -> None:
-        tasks = [s.task for s in self._slots.values() if s.task and not s.task.done()]
+        tasks = list(self._inflight)
         if not tasks:
             return
         grace = self.loaded.config.agent.grace_period
@@ -161,6 +164,10 @@ class Agent:
             loaded, planned = self._load()
         except CheckoutMonitorError as exc:
             log.error("config reload failed, keeping the last good config:\n%s", exc)
+            self._metrics.config_loaded(False, time.time())
+            return
+        except Exception:  # a bug must not take the running agent down with it
+            log.exception("config reload failed (a bug), keeping the last good config")
             self._metrics.config_loaded(False, time.time())
             return
         self.loaded = loaded

@@ -13,6 +13,7 @@ from playwright.async_api import Error as PlaywrightError
 from checkout_monitor import __version__
 from checkout_monitor.config_model import BrowserConfig, SyntheticMarking
 from checkout_monitor.errors import BrowserUnavailableError
+from checkout_monitor.quoting import first_line
 
 # Flags for closed networks: without them Chromium keeps trying to reach Google's hosts.
 LAUNCH_FLAGS = (
@@ -58,7 +59,7 @@ async def launch_browser(playwright: Playwright, config: BrowserConfig) -> Brows
     except PlaywrightError as exc:
         where = executable or "Playwright's own Chromium"
         raise BrowserUnavailableError(
-            f"could not start the browser ({where}): {exc.message.splitlines()[0]}\n"
+            f"could not start the browser ({where}): {first_line(exc.message)}\n"
             "Install Debian's Chromium (apt-get install chromium), set browser.executable or "
             f"${EXECUTABLE_ENV}, or run 'playwright install chromium'."
         ) from None

@@ -28,7 +28,7 @@ from checkout_monitor import __version__
 from checkout_monitor.agent import Agent
 from checkout_monitor.atomic_files import write_json
 from checkout_monitor.config_loader import load_config
-from checkout_monitor.config_model import LoadedConfig
+from checkout_monitor.config_model import LoadedConfig, check_listen
 from checkout_monitor.demo_run import THEME_PROFILES, demo_config
 from checkout_monitor.demo_shop import FAULTS, DemoShop
 from checkout_monitor.durations import format_duration, parse_duration
@@ -359,9 +359,11 @@ def _serve(args: argparse.Namespace) -> ExitCode:
 
         loaded, _ = load()  # bad config or journeys end the command here, with exit 2
         listen = args.listen or loaded.config.agent.listen
+        try:
+            check_listen(listen)
+        except ValueError as exc:
+            raise UsageError(f"--listen: {exc}") from None
         host, _, port = listen.rpartition(":")
-        if not port.isdigit():
-            raise UsageError(f"--listen {listen!r} is not HOST:PORT, e.g. 127.0.0.1:9115")
         registry = CollectorRegistry()
         metrics = Metrics(registry, loaded.config.location)
         readiness = Readiness()

@@ -57,11 +57,25 @@ def parse_config(
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(source, [_problem(err, lines) for err in exc.errors()]) from None
+        problems = [_problem(err, lines) for err in exc.errors()]
+        raise ConfigError(source, _redacted(problems, secrets)) from None
+    except RecursionError:
+        raise ConfigError(source, [ConfigProblem("", "an alias refers to itself")]) from None
     problems = list(_cross_reference_problems(config, lines))
     if problems:
-        raise ConfigError(source, problems)
+        raise ConfigError(source, _redacted(problems, secrets))
     return LoadedConfig(config, source, base_dir, frozenset(secrets), lines)
+
+
+def _redacted(problems: list[ConfigProblem], secrets: set[str]) -> list[ConfigProblem]:
+    """Values that came from ${ENV} never appear in an error message."""
+    out = []
+    for problem in problems:
+        message = problem.message
+        for secret in sorted(secrets, key=len, reverse=True):
+            message = message.replace(secret, "<value from the environment>")
+        out.append(ConfigProblem(problem.field, message, problem.line))
+    return out
 
 
 def format_loc(loc: Loc) -> str:
@@ -86,7 +100,12 @@ def _read_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
     if node is None:
         raise ConfigError(source, [ConfigProblem("", "the file is empty")])
     lines: dict[Loc, int] = {}
-    duplicates = list(_index_lines(node, (), lines))
+    try:
+        duplicates = list(_index_lines(node, (), lines))
+    except RecursionError:
+        raise ConfigError(
+            source, [ConfigProblem("", "not valid config: an alias refers to itself")]
+        ) from None
     if duplicates:
         raise ConfigError(source, duplicates)
     return data, lines
@@ -192,7 +211,7 @@ def _apply_extends(
         available = available or builtin_profiles()
         parent = profile["extends"]
         loc: Loc = ("storefronts", name, "extends")
-        if parent not in available:
+        if not isinstance(parent, str) or parent not in available:
             problems.append(
                 ConfigProblem(
                     format_loc(loc),

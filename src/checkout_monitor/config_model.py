@@ -40,7 +40,7 @@ class Defaults(StrictModel):
     navigation_retries: int = Field(1, ge=0, le=5)
 
 
-def _check_listen(value: str) -> str:
+def check_listen(value: str) -> str:
     host, _, port = value.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"{value!r} is not HOST:PORT, e.g. 127.0.0.1:9115 or 0.0.0.0:9115")
@@ -50,7 +50,7 @@ def _check_listen(value: str) -> str:
 class AgentConfig(StrictModel):
     """How `checkout-monitor serve` runs: its listener, concurrency and shutdown."""
 
-    listen: Annotated[str, AfterValidator(_check_listen)] = "127.0.0.1:9115"
+    listen: Annotated[str, AfterValidator(check_listen)] = "127.0.0.1:9115"
     max_concurrent_journeys: int = Field(2, ge=1, le=16)
     jitter: float = Field(0.1, ge=0, le=0.5, description="fraction of the interval")
     grace_period: Annotated[float, SECONDS, between(1, 600)] = 30.0

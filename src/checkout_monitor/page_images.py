@@ -22,15 +22,18 @@ from checkout_monitor.image_checks import (
     SeenImage,
     judge_image,
 )
+from checkout_monitor.quoting import first_line
 from checkout_monitor.storefront_profile import ImageCheck
 
 _SCROLL_THROUGH = """async () => {
   const pause = () => new Promise(r => setTimeout(r, 60));
-  for (let y = 0; y < document.documentElement.scrollHeight; y += window.innerHeight) {
+  const limit = 40 * window.innerHeight;  // endless feeds: look at 40 screens, no more
+  for (let y = 0; y < Math.min(document.documentElement.scrollHeight, limit);
+       y += window.innerHeight) {
     window.scrollTo(0, y);
     await pause();
   }
-  window.scrollTo(0, document.documentElement.scrollHeight);
+  window.scrollTo(0, Math.min(document.documentElement.scrollHeight, limit));
   await pause();
 }"""
 _ALL_LOADED = "() => Array.from(document.images).every(i => i.complete)"
@@ -105,7 +108,8 @@ async def judge_images(
                     response.status, response.headers.get("content-type", ""), await response.body()
                 )
             except PlaywrightError as exc:
-                return ImageVerdict(seen.url, problems=[f"could not be fetched ({exc.message})"])
+                problem = f"could not be fetched ({first_line(exc.message)})"
+                return ImageVerdict(seen.url, problems=[problem])
         return await asyncio.to_thread(judge_image, seen, fetched, rules, baseline.get(seen.url))
 
     return list(await asyncio.gather(*(one(seen) for seen in images)))

@@ -47,8 +47,20 @@ class JourneyRunner:
         counts: dict[str, int] = {}
         context: BrowserContext | None = None
         try:
-            context = await self._contexts.new_context(planned.step_timeout)
+            async with asyncio.timeout(planned.step_timeout + _GRACE_SECONDS):
+                context = await self._contexts.new_context(planned.step_timeout)
             steps, counts = await self._run_in(context, planned)
+        except TimeoutError:  # a wedged browser: the journey itself never started
+            steps.append(
+                StepResult(
+                    "start browser context",
+                    StepStatus.FAILED,
+                    0.0,
+                    FailureKind.BROWSER_CRASH,
+                    "the browser did not open a new context in time",
+                )
+            )
+            self._notify(planned, steps[-1])
         except Exception as exc:  # the context itself could not be made: browser gone
             kind, message = classify(exc)
             steps.append(StepResult("start browser context", StepStatus.FAILED, 0.0, kind, message))
@@ -73,7 +85,8 @@ class JourneyRunner:
     async def _run_in(
         self, context: BrowserContext, planned: PlannedJourney
     ) -> tuple[list[StepResult], dict[str, int]]:
-        page = await context.new_page()
+        async with asyncio.timeout(planned.step_timeout + _GRACE_SECONDS):
+            page = await context.new_page()
         shop = Storefront(
             page,
             planned.profile,

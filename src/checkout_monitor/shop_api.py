@@ -58,8 +58,18 @@ class ShopApi:
                 FailureKind.HTTP_ERROR,
                 f"the order API answered HTTP {response.status} when listing orders",
             )
-        document = await response.json()
-        items = document.get(listing.items, []) if isinstance(document, dict) else document
+        try:
+            document = await response.json()
+        except ValueError:
+            raise CheckFailed(
+                FailureKind.HTTP_ERROR, "the order API did not answer JSON when listing orders"
+            ) from None
+        items = document.get(listing.items) if isinstance(document, dict) else document
+        if not isinstance(items, list):
+            raise CheckFailed(
+                FailureKind.ASSERTION,
+                f"the order API's answer has no list of orders under {listing.items!r}",
+            )
         email = self.profile.customer.email
         return sum(1 for o in items if isinstance(o, dict) and o.get(listing.email_field) == email)
 

@@ -29,6 +29,11 @@ _BROWSER_GONE = (
     "Browser closed",
     "Connection closed",
 )
+_NAVIGATED = (
+    "Execution context was destroyed",
+    "Frame was detached",
+    "interrupted by another navigation",
+)
 _WAITING_FOR = re.compile(r"waiting for (.+)")
 
 
@@ -44,6 +49,8 @@ def classify(exc: BaseException) -> tuple[FailureKind, str]:
         net = _NET_ERROR.search(exc.message)
         if net:
             return FailureKind.CONNECTION_ERROR, f"could not reach the shop ({net[1]})"
+        if any(marker in exc.message for marker in _NAVIGATED):
+            return FailureKind.ASSERTION, "the page navigated away while it was being read"
         if any(marker in exc.message for marker in _BROWSER_GONE):
             return FailureKind.BROWSER_CRASH, "the browser closed or crashed during this step"
         return (

@@ -297,12 +297,21 @@ class Storefront:
                 f"no product links ({images.product_links}) on {await self._shown()}",
             )
         hrefs = await links.evaluate_all("els => els.map(e => e.getAttribute('href'))")
-        own_host = urlsplit(self.profile.base_url).netloc
+        own_host = (urlsplit(self.profile.base_url).hostname or "").removeprefix("www.")
+        listing_path = urlsplit(self.profile.url(images.listing)).path
         paths: list[str] = []
         for href in hrefs:
-            absolute = urlsplit(urljoin(self.page.url, href or ""))
-            if absolute.netloc == own_host and absolute.path not in paths:
-                paths.append(absolute.path)
+            link = urlsplit(urljoin(self.page.url, href or ""))
+            path = link.path + (f"?{link.query}" if link.query else "")
+            host = (link.hostname or "").removeprefix("www.")
+            if host == own_host and link.path != listing_path and path not in paths:
+                paths.append(path)
+        if not paths:
+            raise CheckFailed(
+                FailureKind.ELEMENT_MISSING,
+                f"the listing {images.listing} links to no product page of {own_host} "
+                f"({images.product_links})",
+            )
         return paths[: images.max_pages]
 
     async def check_images(self, path: str) -> str:
@@ -331,7 +340,7 @@ class Storefront:
                 f"{len(broken)} of {len(verdicts)} images broken on {path}: {details}",
             )
         warned = [v for v in verdicts if v.warnings]
-        note = f"{len(verdicts)} images intact"
+        note = f"{path}: {len(verdicts)} images intact"
         if warned:
             note += "; warnings: " + "; ".join(f"{v.url}: {', '.join(v.warnings)}" for v in warned)
         return note
