@@ -14,8 +14,9 @@ from playwright.async_api import async_playwright
 
 from checkout_monitor.browser import ContextFactory, launch_browser
 from checkout_monitor.config_model import LoadedConfig
-from checkout_monitor.errors import UsageError
+from checkout_monitor.errors import CheckoutMonitorError, UsageError
 from checkout_monitor.page_images import Baseline, image_key, judge_images, rules_from, seen_images
+from checkout_monitor.step_failures import classify
 from checkout_monitor.storefront import Storefront
 
 _PAGE_SECONDS = 30.0
@@ -35,6 +36,16 @@ def baseline_path(loaded: LoadedConfig, storefront: str, output: Path | None) ->
 
 async def record_baseline(loaded: LoadedConfig, storefront: str) -> dict[str, Any]:
     """Visit the storefront's image pages and return {image path: hash and size}."""
+    try:
+        return await _record(loaded, storefront)
+    except Exception as exc:  # what the shop or the browser did: a plain message, exit 2
+        if isinstance(exc, CheckoutMonitorError):
+            raise
+        kind, message = classify(exc)
+        raise UsageError(f"could not record the baseline ({kind.value}): {message}") from None
+
+
+async def _record(loaded: LoadedConfig, storefront: str) -> dict[str, Any]:
     config = loaded.config
     profile = config.storefronts[storefront]
     images: dict[str, dict[str, Any]] = {}
