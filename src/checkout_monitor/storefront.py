@@ -221,6 +221,10 @@ class Storefront:
     async def start_fresh_cart(self, min_order_minor: int | None = None) -> None:
         """Forget the session (a new shopper) and put enough of the product in the cart."""
         await self.page.context.clear_cookies()
+        # Carts kept by scripts live in the shop's web storage: forget them too.
+        await self.page.evaluate(
+            "() => { try { localStorage.clear(); sessionStorage.clear(); } catch (e) {} }"
+        )
         await self.open_product()
         quantity = 1
         if min_order_minor:
