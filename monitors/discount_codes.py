@@ -7,6 +7,7 @@ Each code is tried in a fresh cart, as a new shopper would.
 
 from checkout_monitor.discount_rules import judge_refused_code, judge_valid_code
 from checkout_monitor.journey import JourneyRun, journey
+from checkout_monitor.money import to_minor
 
 
 @journey("discount-codes", tags=("discounts",))
@@ -20,7 +21,7 @@ async def discount_codes(run: JourneyRun) -> None:
     decimals = discounts.currency_decimals
     for rule in discounts.valid:
         async with run.step(f"apply {rule.code}", check="discount") as step:
-            minimum = round(rule.min_order * 10**decimals) if rule.min_order else None
+            minimum = to_minor(rule.min_order, decimals) if rule.min_order else None
             await shop.start_fresh_cart(minimum)
             outcome = await shop.apply_discount(rule.code)
             step.note(

@@ -266,8 +266,6 @@ def _guarded(
 def _smoke(args: argparse.Namespace) -> ExitCode:
     if args.fault and not args.demo:
         raise UsageError("--fault only works with --demo (it switches faults on in the demo shop)")
-    if args.demo and args.config:
-        raise UsageError("use either --demo or --config, not both")
     started_at = datetime.now(UTC)
     wall_start = time.perf_counter()
     with _target(args) as (loaded, header):
@@ -294,6 +292,8 @@ def _smoke(args: argparse.Namespace) -> ExitCode:
 @contextlib.contextmanager
 def _target(args: argparse.Namespace) -> Iterator[tuple[LoadedConfig, str]]:
     """The config to run and a header line; with --demo, the demo shop runs meanwhile."""
+    if args.demo and args.config:
+        raise UsageError("use either --demo or --config, not both")
     if not args.demo:
         path = _config_path(args.config)
         loaded = load_config(path)
@@ -347,8 +347,6 @@ def _validate(args: argparse.Namespace) -> ExitCode:
 
 def _serve(args: argparse.Namespace) -> ExitCode:
     log.setLevel(logging.INFO)  # one line per journey run: what a container's log should say
-    if args.demo and args.config:
-        raise UsageError("use either --demo or --config, not both")
     with _target(args) as (first, header):
 
         def load() -> tuple[LoadedConfig, list[PlannedJourney]]:
@@ -382,8 +380,6 @@ def _serve(args: argparse.Namespace) -> ExitCode:
 
 
 def _images_baseline(args: argparse.Namespace) -> ExitCode:
-    if args.demo and args.config:
-        raise UsageError("use either --demo or --config, not both")
     if args.demo and args.output is None:
         raise UsageError("with --demo, say where to write the baseline with --output PATH")
     with _target(args) as (loaded, _header):

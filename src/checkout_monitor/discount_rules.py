@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 
 from checkout_monitor.failure_kinds import FailureKind
-from checkout_monitor.money import format_money, percent_of
+from checkout_monitor.money import format_money, percent_of, to_minor
 from checkout_monitor.step_failures import CheckFailed
 from checkout_monitor.storefront_profile import DiscountCode
 
@@ -26,8 +26,7 @@ def expected_discount(rule: DiscountCode, subtotal: int, decimals: int) -> int:
     """The amount the code should take off, in minor units, rounded half up."""
     if rule.percent_off is not None:
         return percent_of(subtotal, rule.percent_off)
-    scale: int = 10**decimals
-    amount = round((rule.amount_off or 0) * scale)
+    amount = to_minor(rule.amount_off or 0, decimals)
     return min(amount, subtotal)
 
 

@@ -39,3 +39,9 @@ def percent_of(minor: int, percent: float) -> int:
     """``percent`` of an amount, rounded half up to the currency's minor unit."""
     exact = Decimal(minor) * Decimal(str(percent)) / Decimal(100)
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def to_minor(amount: float, decimals: int = 2) -> int:
+    """A configured amount (10.5 euros) in minor units (1050 cents)."""
+    scale: int = 10**decimals
+    return round(amount * scale)

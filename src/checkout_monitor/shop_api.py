@@ -16,10 +16,9 @@ from playwright.async_api import Error as PlaywrightError
 from checkout_monitor.durations import format_duration
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.quoting import first_line
+from checkout_monitor.step_budget import wait_ms
 from checkout_monitor.step_failures import CheckFailed
 from checkout_monitor.storefront_profile import StorefrontProfile
-
-_MARGIN_SECONDS = 0.25
 
 
 class ShopApi:
@@ -39,7 +38,7 @@ class ShopApi:
         return self.profile.order_api is not None
 
     def _wait_ms(self) -> float:
-        return max(1.0, (self._time_left() - _MARGIN_SECONDS) * 1000)
+        return wait_ms(self._time_left)
 
     async def count_orders(self) -> int | None:
         """How many orders the shop's API lists for the synthetic shopper; None without one."""

@@ -23,6 +23,7 @@ from checkout_monitor.navigation import goto_with_retries
 from checkout_monitor.page_images import Baseline, judge_images, rules_from, seen_images
 from checkout_monitor.quoting import quote
 from checkout_monitor.shop_api import ShopApi
+from checkout_monitor.step_budget import wait_ms
 from checkout_monitor.step_failures import CheckFailed
 from checkout_monitor.storefront_profile import CheckoutPage, Discounts, StorefrontProfile
 
@@ -36,7 +37,6 @@ _READ_TOKEN = """els => els.map(e => {
     },
   };
 })"""
-_MARGIN_SECONDS = 0.25  # fail a wait just before the step deadline, so its kind is specific
 
 
 class Storefront:
@@ -355,7 +355,7 @@ class Storefront:
         return self.profile.render(template, card_number=self._card_number)
 
     def _wait_ms(self) -> float:
-        return max(1.0, (self._time_left() - _MARGIN_SECONDS) * 1000)
+        return wait_ms(self._time_left)
 
     def _remember_document(self, response: Response) -> None:
         request = response.request
