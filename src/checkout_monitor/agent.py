@@ -109,6 +109,7 @@ class Agent:
                 slots[journey.name] = old
             else:
                 slots[journey.name] = _Slot(journey, now + self._jitter(journey))
+            self._metrics.journey_planned(journey.name, journey.interval)
         self._slots = slots
 
     def _jitter(self, journey: PlannedJourney) -> float:

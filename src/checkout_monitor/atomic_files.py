@@ -10,13 +10,19 @@ from typing import Any
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
-    """Write via a temporary file in the same folder and rename it into place."""
+    """Write a JSON document whole or not at all."""
+    write_text(path, json.dumps(document, indent=2) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder, flushed to disk, renamed into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2)
-            handle.write("\n")
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

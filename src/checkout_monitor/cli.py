@@ -26,7 +26,8 @@ from prometheus_client import CollectorRegistry
 
 from checkout_monitor import __version__
 from checkout_monitor.agent import Agent
-from checkout_monitor.atomic_files import write_json
+from checkout_monitor.alerting.prometheus_rules import render_rules
+from checkout_monitor.atomic_files import write_json, write_text
 from checkout_monitor.config_loader import load_config
 from checkout_monitor.config_model import LoadedConfig, check_listen
 from checkout_monitor.demo_run import THEME_PROFILES, demo_config
@@ -172,6 +173,15 @@ def _main_parser() -> argparse.ArgumentParser:
     serve.add_argument("--monitors", type=Path, metavar="DIR", help="folder of journey files")
     serve.add_argument("-v", "--verbose", action="store_true")
 
+    rules = commands.add_parser(
+        "rules", help="write the config's alert rules as Prometheus alerting rules (YAML)"
+    )
+    rules.add_argument("--config", type=Path, help="config file (default as for smoke)")
+    rules.add_argument(
+        "--output", type=Path, metavar="PATH", help="write here instead of standard output"
+    )
+    rules.add_argument("-v", "--verbose", action="store_true")
+
     images = commands.add_parser("images", help="product image tools")
     image_commands = images.add_subparsers(dest="images_command", required=True, metavar="ACTION")
     baseline = image_commands.add_parser(
@@ -216,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo-shop": _demo_shop,
         "images": _images_baseline,
         "serve": _serve,
+        "rules": _rules,
     }
     return _guarded("checkout-monitor", commands[args.command], args)
 
@@ -376,6 +387,20 @@ def _serve(args: argparse.Namespace) -> ExitCode:
         finally:
             server.stop()
     print("stopped", flush=True)
+    return ExitCode.OK
+
+
+def _rules(args: argparse.Namespace) -> ExitCode:
+    path = _config_path(args.config)
+    text = render_rules(load_config(path))
+    if args.output is None:
+        sys.stdout.write(text)
+        return ExitCode.OK
+    try:
+        write_text(args.output, text)
+    except OSError as exc:
+        raise UsageError(f"could not write the rules to {args.output}: {exc}") from None
+    print(f"wrote Prometheus alerting rules for {path} to {args.output}", file=sys.stderr)
     return ExitCode.OK
 
 

@@ -7,6 +7,7 @@ valid. Problems are collected, not raised one at a time, so one run shows them a
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import os
 import re
 import types
@@ -19,6 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from checkout_monitor.alert_config import MONITOR_HEALTH_RULE
 from checkout_monitor.config_model import Config, LoadedConfig
 from checkout_monitor.errors import ConfigError, ConfigProblem
 from checkout_monitor.test_cards import looks_real, mask_card
@@ -264,7 +266,7 @@ def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
     for part in loc:
         target = _strip_optional(target)
         if _is_model(target):
-            field = target.model_fields.get(str(part))
+            field = _fields_by_key(target).get(str(part))
             if field is None:
                 return []
             target = field.annotation
@@ -273,7 +275,12 @@ def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
         else:
             return []
     target = _strip_optional(target)
-    return list(target.model_fields) if _is_model(target) else []
+    return list(_fields_by_key(target)) if _is_model(target) else []
+
+
+def _fields_by_key(model: type[BaseModel]) -> dict[str, Any]:
+    """Fields by the key written in YAML (``for``, not ``for_``)."""
+    return {field.alias or name: field for name, field in model.model_fields.items()}
 
 
 def _strip_optional(annotation: Any) -> Any:
@@ -318,8 +325,52 @@ def _card_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigP
                 )
 
 
+def _alerting_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
+    """Rules name journeys and channels that exist, and each rule name once."""
+    alerting = config.alerting
+    journeys = [journey.display_name for journey in config.journeys]
+    channels = sorted(alerting.channels)
+    seen: set[str] = {MONITOR_HEALTH_RULE}
+    for i, rule in enumerate(alerting.rules):
+        base: Loc = ("alerting", "rules", i)
+        if rule.name in seen:
+            loc: Loc = (*base, "name")
+            why = (
+                "is the built-in monitor health rule"
+                if rule.name == MONITOR_HEALTH_RULE
+                else ("is used by another rule")
+            )
+            yield ConfigProblem(
+                format_loc(loc), f"{rule.name!r} {why}; give it another name", line_of(loc, lines)
+            )
+        seen.add(rule.name)
+        for j, pattern in enumerate(rule.journeys):
+            if not fnmatch.filter(journeys, pattern):
+                loc = (*base, "journeys", j)
+                yield ConfigProblem(
+                    format_loc(loc),
+                    f"{pattern!r} matches no journey; journeys: {', '.join(journeys)}",
+                    line_of(loc, lines),
+                )
+    routed: list[tuple[Loc, list[str] | None]] = [
+        (("alerting", "rules", i), rule.channels) for i, rule in enumerate(alerting.rules)
+    ]
+    routed.append((("alerting", "monitor_unhealthy"), alerting.monitor_unhealthy.channels))
+    for base, names in routed:
+        for j, name in enumerate(names or []):
+            if name not in alerting.channels:
+                loc = (*base, "channels", j)
+                defined = ", ".join(channels) or "none (add them under alerting.channels)"
+                yield ConfigProblem(
+                    format_loc(loc),
+                    f"no channel named {name!r}; defined: {defined}",
+                    line_of(loc, lines),
+                )
+
+
 def _cross_reference_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
     yield from _card_problems(config, lines)
+    yield from _alerting_problems(config, lines)
     seen: set[str] = set()
     for i, journey in enumerate(config.journeys):
         if journey.storefront not in config.storefronts:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from checkout_monitor.alert_config import AlertingConfig
 from checkout_monitor.config_types import SECONDS, Name, StrictModel, between
 from checkout_monitor.storefront_profile import StorefrontProfile
 
@@ -83,6 +84,7 @@ class Config(StrictModel):
     agent: AgentConfig = Field(default_factory=AgentConfig)
     storefronts: dict[Name, StorefrontProfile] = Field(min_length=1)
     journeys: list[JourneyConfig] = Field(min_length=1)
+    alerting: AlertingConfig = Field(default_factory=AlertingConfig)
 
 
 class LoadedConfig:
@@ -108,6 +110,10 @@ class LoadedConfig:
         if self.config.monitors_dir is None:
             return None
         return (self.base_dir / self.config.monitors_dir).resolve()
+
+    def state_dir(self) -> Path:
+        """Where alert state and the delivery outbox live."""
+        return (self.base_dir / self.config.alerting.state_dir).resolve()
 
     def step_timeout(self, journey: JourneyConfig) -> float:
         if self.step_timeout_override is not None:

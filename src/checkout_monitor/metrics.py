@@ -10,6 +10,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from checkout_monitor import __version__
+from checkout_monitor.failure_kinds import FailureClass
 from checkout_monitor.results import JourneyResult, StepStatus
 
 JOURNEY_BUCKETS = (0.25, 0.5, 1, 2, 4, 8, 15, 30, 60)
@@ -90,6 +91,42 @@ class Metrics:
             ["journey", *loc],
             registry=registry,
         )
+        self.consecutive_failures = Gauge(
+            "checkout_journey_consecutive_failures",
+            "Failed runs in a row that were the shop's fault (site class); 0 after a pass.",
+            ["journey", *loc],
+            registry=registry,
+        )
+        self.interval = Gauge(
+            "checkout_journey_interval_seconds",
+            "How often the agent runs the journey: the dead man's switch compares against it.",
+            ["journey", *loc],
+            registry=registry,
+        )
+        self.alert_firing = Gauge(
+            "checkout_alert_firing",
+            "1 while the alert rule fires for the journey, else 0.",
+            ["rule", "journey", "severity", *loc],
+            registry=registry,
+        )
+        self.alert_transitions = Counter(
+            "checkout_alert_transitions",
+            "Alert state changes that notify: firing, resolved, reminder.",
+            ["rule", "transition", *loc],
+            registry=registry,
+        )
+        self.alert_deliveries = Counter(
+            "checkout_alert_deliveries",
+            "Delivery attempts by channel and result: delivered, failed (retried), rejected.",
+            ["channel", "result", *loc],
+            registry=registry,
+        )
+        self.alert_outbox = Gauge(
+            "checkout_alert_outbox_pending",
+            "Notifications waiting in the outbox for their channel.",
+            ["channel", *loc],
+            registry=registry,
+        )
         self.browser_restarts = Counter(
             "checkout_browser_restarts",
             "Times the browser was started again.",
@@ -140,8 +177,20 @@ class Metrics:
                 ).inc()
             if step.check is not None:
                 self.checks.labels(journey, step.check, "pass" if step.ok else "fail", loc).inc()
+        self._count_consecutive(result)
         self.images_checked.labels(journey, loc).inc(result.counts.get("images_checked", 0))
         self.images_broken.labels(journey, loc).inc(result.counts.get("images_broken", 0))
+
+    def _count_consecutive(self, result: JourneyResult) -> None:
+        gauge = self.consecutive_failures.labels(result.name, self.location)
+        if result.ok:
+            gauge.set(0)
+        elif result.failure_class is FailureClass.SITE:
+            gauge.inc()
+        # a monitor failure says nothing about the shop: the count stays where it was
+
+    def journey_planned(self, journey: str, interval: float) -> None:
+        self.interval.labels(journey, self.location).set(interval)
 
     def config_loaded(self, ok: bool, when: float) -> None:
         self.config_reload_success.labels(self.location).set(1 if ok else 0)
