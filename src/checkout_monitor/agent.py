@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from playwright.async_api import Browser, Playwright, async_playwright
 
+from checkout_monitor.alerting.alerting import Alerting
 from checkout_monitor.browser import ContextFactory, launch_browser
 from checkout_monitor.config_model import LoadedConfig
 from checkout_monitor.errors import CheckoutMonitorError
@@ -49,11 +50,13 @@ class Agent:
         metrics: Metrics,
         readiness: Readiness,
         *,
+        alerting: Alerting | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self._load = load
         self._metrics = metrics
         self._readiness = readiness
+        self._alerting = alerting
         self._rng = rng or random.Random()
         self._stopping = asyncio.Event()
         self._reload_requested = False
@@ -74,6 +77,8 @@ class Agent:
         loop.add_signal_handler(signal.SIGTERM, self.request_stop)
         loop.add_signal_handler(signal.SIGINT, self.request_stop)
         loop.add_signal_handler(signal.SIGHUP, self.request_reload)
+        if self._alerting is not None:
+            await self._alerting.start(self.loaded)
         async with async_playwright() as playwright:
             browser = await self._start_browser(playwright)
             contexts = ContextFactory(
@@ -88,6 +93,8 @@ class Agent:
                         self._metrics.browser_restarts.labels(self._metrics.location).inc()
                         contexts.browser = await self._start_browser(playwright)
                     self._start_due(contexts)
+                    if self._alerting is not None:
+                        self._alerting.tick()
                     self._readiness.loop_ran()
                     with contextlib.suppress(TimeoutError):  # the tick, unless asked to stop
                         await asyncio.wait_for(self._stopping.wait(), _TICK_SECONDS)
@@ -95,6 +102,8 @@ class Agent:
             finally:
                 self._readiness.browser(False)
                 await contexts.browser.close()
+                if self._alerting is not None:
+                    await self._alerting.stop()
 
     # --- schedule -------------------------------------------------------------------------
 
@@ -135,6 +144,8 @@ class Agent:
         result = await runner.run(journey)
         self._metrics.observe(result)
         _log_result(result)
+        if self._alerting is not None:
+            self._alerting.observe(result)
 
     async def _drain(self) -> None:
         tasks = list(self._inflight)
@@ -173,6 +184,8 @@ class Agent:
             return
         self.loaded = loaded
         self._plan(planned)
+        if self._alerting is not None:
+            self._alerting.configure(loaded)
         self._metrics.config_loaded(True, time.time())
         log.info("config reloaded: %d journeys", len(planned))
 

@@ -63,7 +63,6 @@ class AlertRule(StrictModel):
     resolve_below: float | None = Field(None, ge=0)
     for_: Annotated[float, SECONDS, between(0, 86400)] = Field(0.0, alias="for")
     labels: dict[Name, str] = Field(default_factory=dict)
-    summary: str | None = None
     channels: list[Name] | None = None  # None: every channel
 
     @property

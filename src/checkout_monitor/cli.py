@@ -26,6 +26,7 @@ from prometheus_client import CollectorRegistry
 
 from checkout_monitor import __version__
 from checkout_monitor.agent import Agent
+from checkout_monitor.alerting.alerting import Alerting
 from checkout_monitor.alerting.prometheus_rules import render_rules
 from checkout_monitor.atomic_files import write_json, write_text
 from checkout_monitor.config_loader import load_config
@@ -376,14 +377,19 @@ def _serve(args: argparse.Namespace) -> ExitCode:
         registry = CollectorRegistry()
         metrics = Metrics(registry, loaded.config.location)
         readiness = Readiness()
+        status_url = f"http://{socket.gethostname() if host in ('0.0.0.0', '::') else host}:{port}"
+        alerting = _start_alerting(loaded, metrics, status_url)
+        pages = {"/alerts": alerting.page} if alerting else {}
         try:
-            server = StatusServer(host, int(port), registry, readiness).start()
+            server = StatusServer(host, int(port), registry, readiness, pages).start()
         except OSError as exc:
             raise UsageError(f"cannot listen on {listen}: {exc.strerror}") from None
         print(header, flush=True)
-        print(f"serving /metrics, /healthz and /readyz on http://{server.address}", flush=True)
+        print(f"serving {', '.join(server.paths)} on http://{server.address}", flush=True)
+        if alerting is not None:
+            print(alerting.describe(), flush=True)
         try:
-            asyncio.run(Agent(load, metrics, readiness).run())
+            asyncio.run(Agent(load, metrics, readiness, alerting=alerting).run())
         finally:
             server.stop()
     print("stopped", flush=True)
@@ -402,6 +408,19 @@ def _rules(args: argparse.Namespace) -> ExitCode:
         raise UsageError(f"could not write the rules to {args.output}: {exc}") from None
     print(f"wrote Prometheus alerting rules for {path} to {args.output}", file=sys.stderr)
     return ExitCode.OK
+
+
+def _start_alerting(loaded: LoadedConfig, metrics: Metrics, status_url: str) -> Alerting | None:
+    if not loaded.config.alerting.enabled:
+        return None
+    try:
+        return Alerting(loaded, metrics, status_url)
+    except OSError as exc:
+        raise UsageError(
+            f"{loaded.source}: alerting.state_dir: cannot write the alert state in "
+            f"{loaded.state_dir()}: {exc.strerror or exc}; choose a writable folder, or set "
+            "alerting.enabled: false"
+        ) from None
 
 
 def _images_baseline(args: argparse.Namespace) -> ExitCode:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from checkout_monitor.alert_config import MONITOR_HEALTH_RULE
 from checkout_monitor.config_model import Config, LoadedConfig
 from checkout_monitor.errors import ConfigError, ConfigProblem
+from checkout_monitor.redaction import redact
 from checkout_monitor.test_cards import looks_real, mask_card
 
 Loc = tuple[str | int, ...]
@@ -71,13 +72,7 @@ def parse_config(
 
 def _redacted(problems: list[ConfigProblem], secrets: set[str]) -> list[ConfigProblem]:
     """Values that came from ${ENV} never appear in an error message."""
-    out = []
-    for problem in problems:
-        message = problem.message
-        for secret in sorted(secrets, key=len, reverse=True):
-            message = message.replace(secret, "<value from the environment>")
-        out.append(ConfigProblem(problem.field, message, problem.line))
-    return out
+    return [ConfigProblem(p.field, redact(p.message, secrets), p.line) for p in problems]
 
 
 def format_loc(loc: Loc) -> str:

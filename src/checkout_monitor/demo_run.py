@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -21,4 +23,9 @@ def demo_config(shop: DemoShop, theme: str = "classic") -> LoadedConfig:
         "DEMO_SANDBOX_URL": shop.sandbox_url,
         "DEMO_SHOP_ADMIN_TOKEN": shop.admin_token,
     }
-    return parse_config(text, DEMO_SOURCE, Path.cwd(), environ)
+    loaded = parse_config(text, DEMO_SOURCE, Path.cwd(), environ)
+    # alert state of a throwaway demo goes to the temp folder, not wherever it was started
+    state_dir = Path(tempfile.gettempdir()) / f"checkout-monitor-demo-{os.getuid()}"
+    alerting = loaded.config.alerting.model_copy(update={"state_dir": str(state_dir)})
+    loaded.config = loaded.config.model_copy(update={"alerting": alerting})
+    return loaded

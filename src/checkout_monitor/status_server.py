@@ -1,9 +1,11 @@
-"""The agent's one HTTP listener: /metrics, /healthz (alive), /readyz (able to monitor)."""
+"""The agent's one HTTP listener: /metrics, /healthz (alive), /readyz (able to monitor),
+and pages the agent adds (/alerts: the alert states as JSON)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -35,9 +37,20 @@ class Readiness:
         return None
 
 
+Page = Callable[[], tuple[bytes, str]]  # body and content type, rendered per request
+
+
 class StatusServer:
-    def __init__(self, host: str, port: int, registry: CollectorRegistry, ready: Readiness):
-        handler = _handler(registry, ready)
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        registry: CollectorRegistry,
+        ready: Readiness,
+        pages: Mapping[str, Page] | None = None,
+    ):
+        self.paths = ["/metrics", "/healthz", "/readyz", *(pages or {})]
+        handler = _handler(registry, ready, dict(pages or {}))
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -59,7 +72,9 @@ class StatusServer:
         self._thread.join(timeout=5)
 
 
-def _handler(registry: CollectorRegistry, ready: Readiness) -> type[BaseHTTPRequestHandler]:
+def _handler(
+    registry: CollectorRegistry, ready: Readiness, pages: dict[str, Page]
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
@@ -73,8 +88,11 @@ def _handler(registry: CollectorRegistry, ready: Readiness) -> type[BaseHTTPRequ
                     self._send(200, b"ready\n")
                 else:
                     self._send(503, f"not ready: {problem}\n".encode())
+            elif path in pages:
+                self._send(200, *pages[path]())
             else:
-                self._send(404, b"not found: try /metrics, /healthz or /readyz\n")
+                known = ", ".join(["/metrics", "/healthz", "/readyz", *pages])
+                self._send(404, f"not found: try {known}\n".encode())
 
         def _send(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
             self.send_response(status)

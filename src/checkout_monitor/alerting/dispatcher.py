@@ -1,0 +1,188 @@
+"""Deliver the outbox: one worker per channel, in order, retried with backoff until taken.
+
+A receiver that is down holds up only its own channel. Retries use tenacity (exponential
+backoff with jitter, capped); a notification is dropped only when the receiver rejects
+the request itself, or after ``give_up_after``, and then it is logged, counted and kept in
+the state file's dead letters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    wait_exponential_jitter,
+)
+
+from checkout_monitor.alert_config import DeliveryConfig
+from checkout_monitor.alerting.alert_store import AlertStore, OutboxEntry
+from checkout_monitor.alerting.channels.base import Channel, DeliveryError
+from checkout_monitor.durations import format_duration
+from checkout_monitor.metrics import Metrics
+from checkout_monitor.redaction import redact
+
+log = logging.getLogger(__name__)
+_IDLE_SECONDS = 1.0
+
+
+class _Stopping(Exception):
+    """Raised from a backoff sleep when the agent stops: the entry stays in the outbox."""
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: AlertStore,
+        metrics: Metrics,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._metrics = metrics
+        self._clock = clock
+        self._channels: dict[str, Channel] = {}
+        self._delivery = DeliveryConfig()
+        self._secrets: frozenset[str] = frozenset()
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._wake: dict[str, asyncio.Event] = {}
+        self._stopping = asyncio.Event()
+
+    def configure(
+        self, channels: Mapping[str, Channel], delivery: DeliveryConfig, secrets: Iterable[str]
+    ) -> None:
+        """Use these channels from now on; a channel's worker restarts if it changed."""
+        self._delivery = delivery
+        self._secrets = frozenset(secrets)
+        for name in list(self._tasks):
+            if self._channels.get(name) is not channels.get(name):
+                self._tasks.pop(name).cancel()
+        self._channels = dict(channels)
+        for name in self._store.channels_waiting() - set(channels):
+            log.warning(
+                "notifications wait in the outbox for channel %r, which the config no longer "
+                "has; they stay there until it comes back",
+                name,
+            )
+        if not self._stopping.is_set():
+            for name in self._channels:
+                if name not in self._tasks:
+                    self._wake[name] = asyncio.Event()
+                    self._tasks[name] = asyncio.create_task(self._work(name), name=f"alerts-{name}")
+        self.kick()
+
+    def kick(self) -> None:
+        """Something was queued: wake the workers now rather than at their next look."""
+        for event in self._wake.values():
+            event.set()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self.kick()
+        tasks = list(self._tasks.values())
+        self._tasks.clear()
+        if tasks:
+            await asyncio.wait(tasks, timeout=10)
+            for task in tasks:
+                task.cancel()
+
+    async def _work(self, name: str) -> None:
+        wake = self._wake[name]
+        while not self._stopping.is_set():
+            entry = next(self._store.pending(name), None)
+            self._metrics.alert_outbox.labels(name, self._metrics.location).set(
+                self._store.count_pending(name)
+            )
+            if entry is None:
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), _IDLE_SECONDS)
+                continue
+            try:
+                await self._deliver(self._channels[name], entry)
+            except _Stopping:
+                return
+            except Exception:  # a bug in a channel must not end its deliveries for good
+                log.exception("delivering to %s failed (a bug); trying again later", name)
+                self._count(name, "failed")
+                with contextlib.suppress(_Stopping):
+                    await self._sleep(self._delivery.max_backoff)
+
+    async def _deliver(self, channel: Channel, entry: OutboxEntry) -> None:
+        retrying = AsyncRetrying(
+            wait=wait_exponential_jitter(
+                multiplier=self._delivery.initial_backoff,
+                max=self._delivery.max_backoff,
+                jitter=self._delivery.initial_backoff,
+            ),
+            retry=retry_if_exception(lambda e: isinstance(e, DeliveryError) and e.transient),
+            stop=lambda _state: self._clock() - entry.created_at >= self._delivery.give_up_after,
+            sleep=self._sleep,
+            before_sleep=lambda state: self._failed_attempt(channel, entry, state),
+            reraise=True,
+        )
+        try:
+            await retrying(channel.send, entry.notification, _utc(self._clock()))
+        except DeliveryError as exc:
+            self._given_up(channel, entry, exc)
+            return
+        self._store.done(entry)
+        self._store.save()
+        self._count(channel.name, "delivered")
+        log.info(
+            "alert %s delivered to %s after %d failed attempt(s)",
+            entry.notification.title,
+            channel.name,
+            entry.attempts,
+        )
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        if self._stopping.is_set():
+            raise _Stopping
+
+    def _failed_attempt(self, channel: Channel, entry: OutboxEntry, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        entry.attempts += 1
+        entry.last_error = redact(str(error), self._secrets)
+        self._store.save()  # the attempt count survives a restart
+        self._count(channel.name, "failed")
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log.warning(
+            "alert %s not delivered to %s (attempt %d): %s; trying again in %s",
+            entry.notification.title,
+            channel.name,
+            entry.attempts,
+            entry.last_error,
+            format_duration(wait),
+        )
+
+    def _given_up(self, channel: Channel, entry: OutboxEntry, exc: DeliveryError) -> None:
+        reason = redact(str(exc), self._secrets)
+        why = "gave up after trying for too long" if exc.transient else "the receiver refused it"
+        self._store.give_up(entry, reason)
+        self._store.save()
+        self._count(channel.name, "rejected")
+        log.error(
+            "alert %s NOT delivered to %s: %s (%s); it is kept under dead_letters in %s",
+            entry.notification.title,
+            channel.name,
+            reason,
+            why,
+            self._store.path,
+        )
+
+    def _count(self, channel: str, result: str) -> None:
+        self._metrics.alert_deliveries.labels(channel, result, self._metrics.location).inc()
+
+
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)

@@ -1,0 +1,331 @@
+"""Turn journey results into alert transitions and queue their notifications.
+
+The agent calls ``observe`` after every run and ``tick`` on its scheduler tick (so ``for:``,
+flap control, sliding windows and reminders move on even between runs). Every change is
+saved to the state file together with the notifications it queued.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from checkout_monitor.alert_config import (
+    MONITOR_HEALTH_RULE,
+    AlertingConfig,
+    AlertRule,
+    ChannelConfig,
+)
+from checkout_monitor.alerting.alert_store import AlertStore
+from checkout_monitor.alerting.conditions import Measurement, measure
+from checkout_monitor.alerting.notification import Notification, NotificationStatus
+from checkout_monitor.alerting.run_history import RunRecord
+from checkout_monitor.alerting.state_machine import AlertState, AlertStatus, Timing, Transition
+from checkout_monitor.config_model import JourneyConfig, LoadedConfig
+from checkout_monitor.durations import format_duration
+from checkout_monitor.failure_kinds import FailureClass, FailureKind
+from checkout_monitor.metrics import Metrics
+from checkout_monitor.results import JourneyResult
+
+log = logging.getLogger(__name__)
+_TICK_EVERY = 1.0
+
+
+@dataclass(frozen=True)
+class AlertTarget:
+    """One rule applied to one journey: the unit that has a state."""
+
+    rule: AlertRule
+    journey: JourneyConfig
+    channels: tuple[str, ...]
+    monitor_health: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule.name}/{self.journey.display_name}"
+
+
+def alert_targets(alerting: AlertingConfig, journeys: list[JourneyConfig]) -> list[AlertTarget]:
+    """Every (rule, journey) pair the config asks for, the monitor-health rule included."""
+    enabled = [j for j in journeys if j.enabled]
+    every_channel = tuple(alerting.channels)
+    targets = []
+    for rule in alerting.rules:
+        channels = tuple(rule.channels) if rule.channels is not None else every_channel
+        for journey in enabled:
+            if any(fnmatch.fnmatchcase(journey.display_name, p) for p in rule.journeys):
+                targets.append(AlertTarget(rule, journey, channels))
+    health = alerting.monitor_unhealthy
+    if health.enabled:
+        rule = AlertRule.model_validate(
+            {
+                "name": MONITOR_HEALTH_RULE,
+                "failures": health.failures,
+                "of_last": health.of_last,
+                "severity": health.severity,
+                "classes": [FailureClass.MONITOR],
+            }
+        )
+        channels = tuple(health.channels) if health.channels is not None else every_channel
+        targets += [
+            AlertTarget(rule, journey, channels, monitor_health=True) for journey in enabled
+        ]
+    return targets
+
+
+class AlertEngine:
+    def __init__(
+        self, store: AlertStore, metrics: Metrics, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._store = store
+        self._metrics = metrics
+        self._clock = clock
+        self._targets: dict[str, AlertTarget] = {}
+        self._channels: dict[str, ChannelConfig] = {}
+        self._timing = Timing(0, 0, 0, 0)
+        self._secrets: frozenset[str] = frozenset()
+        self._location = metrics.location
+        self._generator_url: str | None = None
+        self._last_tick = 0.0
+        self._refreshed: dict[tuple[str, str], float] = {}  # Alertmanager re-posts
+        self.queued = False  # set when notifications were queued; the agent wakes delivery
+
+    def configure(self, loaded: LoadedConfig, generator_url: str | None) -> None:
+        alerting = loaded.config.alerting
+        old = self._targets
+        self._targets = {t.key: t for t in alert_targets(alerting, loaded.config.journeys)}
+        self._channels = dict(alerting.channels)
+        self._secrets = loaded.secrets
+        self._location = loaded.config.location
+        self._generator_url = generator_url
+        self._timing = Timing(
+            0, alerting.min_firing, alerting.min_resolved, alerting.repeat_interval
+        )
+        self._store.history.keep_seconds = max([3600.0, *(r.window or 0 for r in alerting.rules)])
+        self._store.history.forget_except(j.display_name for j in loaded.config.journeys)
+        now = self._clock()
+        for key in set(old) - set(self._targets):
+            state = self._store.alerts.pop(key, None)
+            if state is not None and state.status is AlertStatus.FIRING:
+                state.measurement = "the rule or journey was removed from the config"
+                state.status, state.resolved_at = AlertStatus.RESOLVED, now
+                self._notify(old[key], state, Transition.RESOLVED, now)
+            self._set_firing_gauge(old[key], False)
+        self._store.save()
+
+    # --- inputs ------------------------------------------------------------------------------
+
+    def observe(self, result: JourneyResult) -> None:
+        self._store.history.add(result.name, RunRecord.from_result(result, self._secrets))
+        now = self._clock()
+        for target in self._targets.values():
+            if target.journey.display_name == result.name:
+                self._evaluate(target, now)
+        self._store.save()
+
+    def tick(self) -> None:
+        now = self._clock()
+        if now - self._last_tick < _TICK_EVERY:
+            return
+        self._last_tick = now
+        changed = False
+        for target in self._targets.values():
+            changed |= self._evaluate(target, now)
+            changed |= self._refresh_alertmanager(target, now)
+        if changed:
+            self._store.save()
+
+    # --- evaluation --------------------------------------------------------------------------
+
+    def _evaluate(self, target: AlertTarget, now: float) -> bool:
+        runs = self._store.history.runs(target.journey.display_name)
+        m = measure(target.rule, runs, now, others_pass=target.monitor_health)
+        state = self._store.alerts.setdefault(target.key, AlertState(since=now))
+        before = (state.status, state.measurement)
+        timing = Timing(
+            target.rule.for_,
+            self._timing.min_firing,
+            self._timing.min_resolved,
+            self._timing.repeat_interval,
+        )
+        transition = state.advance(m, now, timing)
+        if transition is not None:
+            self._notify(target, state, transition, now, m)
+        return transition is not None or before != (state.status, state.measurement)
+
+    def _refresh_alertmanager(self, target: AlertTarget, now: float) -> bool:
+        """Firing alerts are re-posted to Alertmanager, which forgets them otherwise."""
+        state = self._store.alerts.get(target.key)
+        if state is None or state.status is not AlertStatus.FIRING:
+            return False
+        queued = False
+        for name in target.channels:
+            config = self._channels.get(name)
+            if config is None or config.alertmanager is None:
+                continue
+            last = self._refreshed.get((target.key, name), state.last_notified or now)
+            if now - last < config.alertmanager.resend_interval:
+                continue
+            self._refreshed[(target.key, name)] = now
+            if self._store.has_pending(name, self._alert_id(target)):
+                continue  # still trying to deliver the last one: that will do
+            note = self._notification(target, state, Transition.REMINDER, now, None)
+            refresh = dataclasses.replace(note, key=f"{note.key}/refresh-{int(now)}")
+            queued |= self._store.enqueue(name, refresh, now)
+        self.queued |= queued
+        return queued
+
+    # --- notifications -----------------------------------------------------------------------
+
+    def _notify(
+        self,
+        target: AlertTarget,
+        state: AlertState,
+        transition: Transition,
+        now: float,
+        m: Measurement | None = None,
+    ) -> None:
+        notification = self._notification(target, state, transition, now, m)
+        self._metrics.alert_transitions.labels(
+            target.rule.name, transition.value, self._location
+        ).inc()
+        self._set_firing_gauge(target, state.status is AlertStatus.FIRING)
+        log.warning("ALERT %s: %s", notification.title, notification.summary)
+        for name in target.channels:
+            config = self._channels.get(name)
+            if config is None:
+                continue
+            if transition is Transition.RESOLVED and not config.send_resolved:
+                continue
+            self._store.enqueue(name, notification, now)
+            self._refreshed[(target.key, name)] = now
+            self.queued = True
+
+    def _alert_id(self, target: AlertTarget) -> str:
+        return f"checkout-monitor/{self._location}/{target.key}"
+
+    def _notification(
+        self,
+        target: AlertTarget,
+        state: AlertState,
+        transition: Transition,
+        now: float,
+        m: Measurement | None,
+    ) -> Notification:
+        journey, rule = target.journey, target.rule
+        name = journey.display_name
+        resolved = transition is Transition.RESOLVED
+        suffix = transition.value
+        if transition is Transition.REMINDER:
+            suffix = f"reminder-{state.reminders}"
+        labels = {
+            **rule.labels,
+            "alertname": rule.name,
+            "journey": name,
+            "location": self._location,
+            "severity": rule.severity.value,
+            "storefront": journey.storefront,
+        }
+        return Notification(
+            key=f"{self._alert_id(target)}/{state.episode}/{suffix}",
+            alert_id=self._alert_id(target),
+            status=NotificationStatus.RESOLVED if resolved else NotificationStatus.FIRING,
+            rule=rule.name,
+            journey=name,
+            location=self._location,
+            severity=rule.severity.value,
+            summary=self._summary(target, state, resolved, now),
+            description="\n".join(self._description(target, resolved)),
+            starts_at=_utc(state.fired_at or now),
+            ends_at=_utc(state.resolved_at or now) if resolved else None,
+            reminder=transition is Transition.REMINDER,
+            owner=journey.owner,
+            runbook=journey.runbook,
+            generator_url=self._generator_url,
+            labels=labels,
+        )
+
+    def _summary(self, target: AlertTarget, state: AlertState, resolved: bool, now: float) -> str:
+        name = target.journey.display_name
+        if resolved:
+            lasted = format_duration(now - (state.fired_at or now))
+            return f"{name} has recovered after {lasted}: {state.measurement}."
+        failed = self._last_failure(target)
+        where = (
+            f"; the last failure was at step {failed.step!r} ({failed.failure_kind})"
+            if (failed and failed.step)
+            else ""
+        )
+        success = self._store.history.last_success(name)
+        since = f"last passed {_when(success)}" if success else "no passing run on record"
+        what = "The monitor itself is failing" if target.monitor_health else f"{name} is failing"
+        subject = f" for {name}" if target.monitor_health else ""
+        return f"{what}{subject}: {state.measurement}{where}; {since}."
+
+    def _description(self, target: AlertTarget, resolved: bool) -> Iterator[str]:
+        failed = self._last_failure(target)
+        if not resolved and failed is not None:
+            if failed.message:
+                yield f"What it saw: {failed.message}"
+            kind = _kind(failed.failure_kind)
+            if kind is not None:
+                yield f"What to do: {kind.advice}"
+        if target.monitor_health and not resolved:
+            yield "This is the monitor's own problem, not the shop's; the shop may be fine."
+        yield f"Owner: {target.journey.owner or 'not set (add owner: to the journey)'}"
+        if target.journey.runbook:
+            yield f"Runbook: {target.journey.runbook}"
+        yield f"Rule: {target.rule.name} ({target.rule.condition.value} {target.rule.threshold:g})"
+
+    def _last_failure(self, target: AlertTarget) -> RunRecord | None:
+        classes = {c.value for c in target.rule.classes}
+        runs = self._store.history.runs(target.journey.display_name)
+        return next((r for r in reversed(runs) if not r.ok and r.failure_class in classes), None)
+
+    def _set_firing_gauge(self, target: AlertTarget, firing: bool) -> None:
+        self._metrics.alert_firing.labels(
+            target.rule.name,
+            target.journey.display_name,
+            target.rule.severity.value,
+            self._location,
+        ).set(1 if firing else 0)
+
+    # --- for people and /alerts -------------------------------------------------------------
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        out = []
+        for key, target in sorted(self._targets.items()):
+            state = self._store.alerts.get(key) or AlertState()
+            out.append(
+                {
+                    "rule": target.rule.name,
+                    "journey": target.journey.display_name,
+                    "severity": target.rule.severity.value,
+                    "status": state.status.value,
+                    "since": _utc(state.since).isoformat() if state.since else None,
+                    "measurement": state.measurement,
+                    "channels": list(target.channels),
+                }
+            )
+        return out
+
+
+def _kind(value: str | None) -> FailureKind | None:
+    try:
+        return FailureKind(value) if value is not None else None
+    except ValueError:  # a kind from an older version's state file
+        return None
+
+
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def _when(timestamp: float) -> str:
+    return _utc(timestamp).strftime("%Y-%m-%d %H:%M:%S UTC")

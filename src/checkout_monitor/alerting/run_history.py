@@ -1,0 +1,91 @@
+"""The recent runs of each journey, as much as the alert rules need to look back on."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from checkout_monitor.quoting import first_line
+from checkout_monitor.redaction import redact
+from checkout_monitor.results import JourneyResult, StepStatus
+
+MIN_KEPT_RUNS = 100  # F-of-T and consecutive rules look back at most 100 runs
+MAX_KEPT_RUNS = 5000  # a hard cap on memory and on the state file's size
+_MESSAGE_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One finished run, reduced to what rules and notifications read."""
+
+    finished_at: float  # Unix time
+    ok: bool
+    duration: float
+    failure_class: str | None = None
+    failure_kind: str | None = None
+    step: str | None = None  # the failing step
+    message: str = ""  # what the failing step saw, secrets removed
+    step_durations: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_result(cls, result: JourneyResult, secrets: Iterable[str]) -> RunRecord:
+        failed = result.failed_step
+        kind = failed.failure_kind if failed else None
+        message = first_line(failed.message)[:_MESSAGE_LIMIT] if failed else ""
+        return cls(
+            finished_at=result.started_at.timestamp() + result.duration_seconds,
+            ok=result.ok,
+            duration=result.duration_seconds,
+            failure_class=kind.failure_class.value if kind else None,
+            failure_kind=kind.value if kind else None,
+            step=redact(failed.name, secrets) if failed else None,
+            message=redact(message, secrets),
+            step_durations={
+                redact(step.name, secrets): step.duration_seconds
+                for step in result.steps
+                if step.status is not StepStatus.SKIPPED
+            },
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
+        return cls(**data)
+
+
+class RunHistory:
+    """Per journey, the last runs: at least ``MIN_KEPT_RUNS`` and all inside ``keep_seconds``."""
+
+    def __init__(self, keep_seconds: float) -> None:
+        self.keep_seconds = keep_seconds
+        self._runs: dict[str, deque[RunRecord]] = {}
+
+    def add(self, journey: str, record: RunRecord) -> None:
+        runs = self._runs.setdefault(journey, deque(maxlen=MAX_KEPT_RUNS))
+        runs.append(record)
+        horizon = record.finished_at - self.keep_seconds
+        while len(runs) > MIN_KEPT_RUNS and runs[0].finished_at < horizon:
+            runs.popleft()
+
+    def runs(self, journey: str) -> Sequence[RunRecord]:
+        return self._runs.get(journey, ())
+
+    def last_success(self, journey: str) -> float | None:
+        return next((r.finished_at for r in reversed(self.runs(journey)) if r.ok), None)
+
+    def forget_except(self, journeys: Iterable[str]) -> None:
+        keep = set(journeys)
+        for name in list(self._runs):
+            if name not in keep:
+                del self._runs[name]
+
+    def to_dict(self) -> dict[str, list[dict[str, Any]]]:
+        return {name: [r.to_dict() for r in runs] for name, runs in self._runs.items()}
+
+    def load(self, data: dict[str, list[dict[str, Any]]]) -> None:
+        for name, runs in data.items():
+            self._runs[name] = deque((RunRecord.from_dict(r) for r in runs), maxlen=MAX_KEPT_RUNS)
