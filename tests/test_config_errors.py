@@ -79,7 +79,7 @@ CASES = [
     ),
     (
         "unknown-key-top",
-        "{file}:1: locaton: unknown key (did you mean 'location'? valid keys: agent, browser, defaults, journeys, location, monitors_dir, storefronts, synthetic)",
+        "{file}:1: locaton: unknown key (did you mean 'location'? valid keys: agent, alerting, browser, defaults, journeys, location, monitors_dir, storefronts, synthetic)",
     ),
     (
         "unknown-placeholder",
@@ -112,6 +112,42 @@ CASES = [
     (
         "bad-listen",
         "{file}:2: agent.listen: 'localhost' is not HOST:PORT, e.g. 127.0.0.1:9115 or 0.0.0.0:9115",
+    ),
+    (
+        "alert-channel-two-kinds",
+        "{file}:10: alerting.channels.team: give exactly one of: alertmanager, webhook, slack, pagerduty, email (got webhook, slack)",
+    ),
+    (
+        "alert-email-half-auth",
+        "{file}:11: alerting.channels.mail.email: give both username and password, or neither",
+    ),
+    (
+        "alert-journeys-match-none",
+        "{file}:11: alerting.rules[0].journeys[0]: 'checkout-*' matches no journey; journeys: product-to-checkout",
+    ),
+    (
+        "alert-reserved-rule-name",
+        "{file}:10: alerting.rules[0].name: 'monitor-unhealthy' is the built-in monitor health rule; give it another name",
+    ),
+    (
+        "alert-resolve-above-threshold",
+        "{file}:10: alerting.rules[0]: resolve_below (0.3) must not be above the fire threshold (failure_rate_above: 0.2); it is the lower level that resolves",
+    ),
+    (
+        "alert-rule-two-conditions",
+        "{file}:10: alerting.rules[0]: give exactly one condition: failure_rate_above (with window), failures with of_last, consecutive_failures, or p95_above (with window) (got failure_rate_above, consecutive_failures)",
+    ),
+    (
+        "alert-rule-without-window",
+        "{file}:10: alerting.rules[0]: failure_rate_above needs a window, e.g. window: 15m",
+    ),
+    (
+        "alert-unknown-channel",
+        "{file}:12: alerting.rules[0].channels[0]: no channel named 'slack'; defined: pager",
+    ),
+    (
+        "alert-unknown-key",
+        "{file}:12: alerting.rules[0].fro: unknown key (did you mean 'for'? valid keys: channels, classes, consecutive_failures, failure_rate_above, failures, for, journeys, labels, min_runs, name, of_last, p95_above, resolve_below, severity, step, window)",
     ),
 ]
 
