@@ -1,0 +1,85 @@
+"""Alerts posted to Alertmanager's API v2, the way Prometheus itself posts them.
+
+A firing alert ends 4 resend intervals from now, so it stays active between re-posts and
+expires on its own if this agent dies; Alertmanager deduplicates the re-posts by labels.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from checkout_monitor.alert_config import AlertmanagerChannel
+from checkout_monitor.alerting.channels.http_post import post_json, url_secrets
+from checkout_monitor.alerting.channels.message_text import rfc3339
+from checkout_monitor.alerting.notification import Notification, NotificationStatus
+
+_RESENDS_BEFORE_EXPIRY = 4  # Prometheus's own factor for endsAt on firing alerts
+_NOT_LABEL_CHAR = re.compile(r"[^a-zA-Z0-9_]")
+
+
+def label_name(name: str) -> str:
+    """A config name such as ``team-name`` as a label name Alertmanager accepts
+    (``[a-zA-Z_][a-zA-Z0-9_]*``), instead of a 400 that loses the alert."""
+    cleaned = _NOT_LABEL_CHAR.sub("_", name)
+    return f"_{cleaned}" if cleaned[:1].isdigit() or not cleaned else cleaned
+
+
+def alert_labels(notification: Notification) -> dict[str, str]:
+    """The notification's labels, always with alertname, journey, location and severity."""
+    labels = {
+        "alertname": notification.rule,
+        "journey": notification.journey,
+        "location": notification.location,
+        "severity": notification.severity,
+    }
+    labels.update(notification.labels)
+    return {label_name(name): value for name, value in labels.items()}
+
+
+def alert_body(notification: Notification, now: datetime, resend_interval: float) -> dict[str, Any]:
+    """One alert as ``POST /api/v2/alerts`` takes it (the request body is a list of these)."""
+    annotations = {
+        "summary": notification.summary,
+        "description": notification.description,
+        "owner": notification.owner or "",
+        "runbook_url": notification.runbook or "",
+    }
+    if notification.status is NotificationStatus.RESOLVED:
+        ends = notification.ends_at or now
+    else:
+        ends = now + timedelta(seconds=_RESENDS_BEFORE_EXPIRY * resend_interval)
+    alert: dict[str, Any] = {
+        "labels": alert_labels(notification),
+        "annotations": {name: text for name, text in annotations.items() if text},
+        "startsAt": rfc3339(notification.starts_at),
+        "endsAt": rfc3339(ends),
+    }
+    if notification.generator_url:
+        alert["generatorURL"] = notification.generator_url
+    return alert
+
+
+class AlertmanagerSender:
+    """Posts each notification to one Alertmanager (or one of an HA pair's members)."""
+
+    def __init__(
+        self, name: str, config: AlertmanagerChannel, http: httpx.AsyncClient, timeout: float
+    ) -> None:
+        self.name = name
+        self._config = config
+        self._http = http
+        self._timeout = timeout
+
+    async def send(self, notification: Notification, now: datetime) -> None:
+        await post_json(
+            self._http,
+            where=f"alertmanager channel {self.name!r}",
+            url=f"{self._config.url}/api/v2/alerts",
+            body=[alert_body(notification, now, self._config.resend_interval)],
+            timeout=self._timeout,
+            secrets=url_secrets(self._config.url),
+        )
