@@ -14,41 +14,12 @@ import httpx
 import pytest
 import yaml
 
+from agent_process import AgentProcess as Agent
 from checkout_monitor.demo_shop import DemoShop
-from cli_support import BIN, REPO, run_cli, write_shop_config
+from cli_support import run_cli, write_shop_config
 from prometheus_servers import free_port, query, start_prometheus, start_pushgateway, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-class Agent:
-    """A `serve` subprocess, stopped by SIGTERM after the test."""
-
-    def __init__(self, args: list[str], tmp: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.out = (tmp / "agent.out").open("w+")
-        self.process = subprocess.Popen(
-            [str(BIN / "checkout-monitor"), "serve", "--listen", f"127.0.0.1:{self.port}", *args],
-            stdout=self.out,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-            text=True,
-        )
-        wait_until(lambda: httpx.get(f"{self.url}/readyz").status_code == 200, 60, "readyz")
-
-    def output(self) -> str:
-        self.out.flush()
-        return Path(self.out.name).read_text()
-
-    def metrics(self) -> str:
-        return httpx.get(f"{self.url}/metrics").text
-
-    def stop(self) -> tuple[int, float]:
-        start = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=60)
-        return code, time.monotonic() - start
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -315,10 +316,13 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[LoadedConfig, str]]:
         )
         return
     faults_on: list[str] = getattr(args, "fault", [])
-    with DemoShop(faults=faults_on, theme=args.demo_theme) as shop:
+    with (
+        DemoShop(faults=faults_on, theme=args.demo_theme) as shop,
+        tempfile.TemporaryDirectory(prefix="checkout-monitor-demo-") as state_dir,
+    ):
         faults = ", ".join(faults_on) or "none"
         yield (
-            demo_config(shop, args.demo_theme),
+            demo_config(shop, args.demo_theme, Path(state_dir)),
             (
                 f"checkout-monitor {__version__} | demo shop ({args.demo_theme}) at "
                 f"{shop.shop_url}, payment sandbox at {shop.sandbox_url} | faults: {faults} | "

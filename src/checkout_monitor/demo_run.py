@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -15,7 +14,10 @@ DEMO_SOURCE = "built-in demo config"
 THEME_PROFILES = {"classic": "demo", "boutique": "demo-boutique"}
 
 
-def demo_config(shop: DemoShop, theme: str = "classic") -> LoadedConfig:
+def demo_config(
+    shop: DemoShop, theme: str = "classic", state_dir: Path | None = None
+) -> LoadedConfig:
+    """``state_dir``: where a demo agent keeps alert state (default: a new temporary folder)."""
     text = resources.files("checkout_monitor").joinpath("demo_config.yaml").read_text("utf-8")
     environ = {
         "DEMO_PROFILE": THEME_PROFILES[theme],
@@ -24,8 +26,8 @@ def demo_config(shop: DemoShop, theme: str = "classic") -> LoadedConfig:
         "DEMO_SHOP_ADMIN_TOKEN": shop.admin_token,
     }
     loaded = parse_config(text, DEMO_SOURCE, Path.cwd(), environ)
-    # alert state of a throwaway demo goes to the temp folder, not wherever it was started
-    state_dir = Path(tempfile.gettempdir()) / f"checkout-monitor-demo-{os.getuid()}"
+    # a throwaway demo keeps its alert state in a temporary folder, not where it was started
+    state_dir = state_dir or Path(tempfile.mkdtemp(prefix="checkout-monitor-demo-"))
     alerting = loaded.config.alerting.model_copy(update={"state_dir": str(state_dir)})
     loaded.config = loaded.config.model_copy(update={"alerting": alerting})
     return loaded
