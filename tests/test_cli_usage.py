@@ -119,7 +119,16 @@ def test_unwritable_json_report_is_reported(tmp_path: Path) -> None:
 
 def test_validate_ok_for_the_example_config() -> None:
     result = run_cli(
-        "checkout-monitor", "validate", "config.example.yaml", env={"SHOP_ORDER_API_TOKEN": "t"}
+        "checkout-monitor",
+        "validate",
+        "config.example.yaml",
+        env={
+            "SHOP_ORDER_API_TOKEN": "t",
+            "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/x",
+            "PAGERDUTY_ROUTING_KEY": "k",
+            "ALERT_WEBHOOK_TOKEN": "t",
+            "SMTP_PASSWORD": "p",
+        },
     )
     assert result.returncode == 0, result.stderr
     assert "config.example.yaml: OK: 4 journeys, 1 storefronts, location eu-west-1" in result.stdout

@@ -8,12 +8,12 @@ lower resolve threshold (hysteresis). Channels are named, each with exactly one 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from checkout_monitor.config_types import SECONDS, HttpUrl, Name, StrictModel, between
-from checkout_monitor.durations import format_duration
+from checkout_monitor.durations import format_duration, parse_duration
 from checkout_monitor.failure_kinds import FailureClass
 
 MONITOR_HEALTH_RULE = "monitor-unhealthy"
@@ -42,6 +42,11 @@ _CONDITION_HINT = (
 )
 
 
+def _number_or_duration(value: Any) -> Any:
+    """``resolve_below`` is a rate or a count, or a duration for ``p95_above`` rules."""
+    return parse_duration(value) if isinstance(value, str) else value
+
+
 class AlertRule(StrictModel):
     """When a journey's recent runs mean a person should be told."""
 
@@ -60,7 +65,7 @@ class AlertRule(StrictModel):
     step: str | None = None  # p95_above: a step's latency instead of the whole journey's
     classes: list[FailureClass] = Field(default_factory=lambda: [FailureClass.SITE], min_length=1)
     # how it fires and resolves
-    resolve_below: float | None = Field(None, ge=0)
+    resolve_below: Annotated[float, BeforeValidator(_number_or_duration)] | None = Field(None, ge=0)
     for_: Annotated[float, SECONDS, between(0, 86400)] = Field(0.0, alias="for")
     labels: dict[Name, str] = Field(default_factory=dict)
     channels: list[Name] | None = None  # None: every channel
@@ -94,14 +99,15 @@ class AlertRule(StrictModel):
         if self.step is not None and kind is not ConditionKind.LATENCY:
             raise ValueError("step only goes with p95_above")
         if self.resolve_below is not None and self.resolve_below > self.threshold:
-            shown = (
-                format_duration(self.threshold)
-                if kind is ConditionKind.LATENCY
-                else f"{self.threshold:g}"
-            )
+
+            def shown(value: float) -> str:
+                latency = kind is ConditionKind.LATENCY
+                return format_duration(value) if latency else f"{value:g}"
+
             raise ValueError(
-                f"resolve_below ({self.resolve_below:g}) must not be above the fire "
-                f"threshold ({kind.value}: {shown}); it is the lower level that resolves"
+                f"resolve_below ({shown(self.resolve_below)}) must not be above the fire "
+                f"threshold ({kind.value}: {shown(self.threshold)}); it is the lower level "
+                "that resolves"
             )
         return self
 

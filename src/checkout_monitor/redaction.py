@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 REDACTED = "<value from the environment>"
+MIN_SECRET_LENGTH = 4  # shorter values ("t", "on", "443") would shred every message
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
     """Replace every secret in ``text``, longest first so overlapping secrets go whole."""
     for secret in sorted(secrets, key=len, reverse=True):
-        if secret:
+        if len(secret) >= MIN_SECRET_LENGTH:
             text = text.replace(secret, REDACTED)
     return text
