@@ -71,7 +71,9 @@ def measure(
             rule,
             streak,
             breached=streak >= rule.threshold,
-            text=f"{streak} run{'s' * (streak != 1)} in a row failed",
+            text=f"{streak} run{'s' * (streak != 1)} in a row failed"
+            if streak
+            else "the last run passed",
         )
     return _latency(rule, [run for run, _failed in counted], now)
 
