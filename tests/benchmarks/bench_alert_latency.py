@@ -18,15 +18,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from prometheus_client import CollectorRegistry  # noqa: E402
+from prometheus_client import CollectorRegistry
 
-from alert_receivers import AlertReceiver  # noqa: E402
-from alertmanager_server import Alertmanager  # noqa: E402
-from checkout_monitor.alerting.alerting import Alerting  # noqa: E402
-from checkout_monitor.config_loader import parse_config  # noqa: E402
-from checkout_monitor.failure_kinds import FailureKind  # noqa: E402
-from checkout_monitor.metrics import Metrics  # noqa: E402
-from checkout_monitor.results import JourneyResult, StepResult, StepStatus  # noqa: E402
+from alert_receivers import AlertReceiver
+from alertmanager_server import Alertmanager
+from checkout_monitor.alerting.alerting import Alerting
+from checkout_monitor.config_loader import parse_config
+from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.metrics import Metrics
+from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 
 EPISODES = 10
 
