@@ -8,9 +8,9 @@ REDACTED = "<value from the environment>"
 MIN_SECRET_LENGTH = 4  # shorter values ("t", "on", "443") would shred every message
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
+def redact(text: str, secrets: Iterable[str], placeholder: str = REDACTED) -> str:
     """Replace every secret in ``text``, longest first so overlapping secrets go whole."""
     for secret in sorted(secrets, key=len, reverse=True):
         if len(secret) >= MIN_SECRET_LENGTH:
-            text = text.replace(secret, REDACTED)
+            text = text.replace(secret, placeholder)
     return text

@@ -17,11 +17,11 @@ import httpx
 
 from checkout_monitor.alerting.channels.base import DeliveryError
 from checkout_monitor.durations import format_duration
+from checkout_monitor.redaction import redact
 
 SNIPPET_CHARS = 200
 _SNIPPET_READ_BYTES = 2048  # enough for a 200-character snippet, never a whole error page
 _HIDDEN = "<hidden>"
-_SHORTEST_SECRET = 4  # shorter "secrets" (a bare "/") would hide half of every message
 _SECRET_SEGMENT = 8  # path segments this long may be tokens; "api", "v2" are not
 _TRANSIENT_STATUSES = frozenset({408, 429})  # plus every 5xx
 
@@ -56,11 +56,7 @@ def url_secrets(url: str) -> list[str]:
 
 
 def hide_secrets(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret in ``text``, longest first so overlapping secrets go whole."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= _SHORTEST_SECRET:
-            text = text.replace(secret, _HIDDEN)
-    return text
+    return redact(text, secrets, _HIDDEN)
 
 
 def snippet(text: str, secrets: Iterable[str]) -> str:
