@@ -93,3 +93,35 @@ def query(prometheus: Server, promql: str) -> list[dict[str, Any]]:
     answer.raise_for_status()
     result: list[dict[str, Any]] = answer.json()["data"]["result"]
     return result
+
+
+def start_prometheus_with_rules(tmp: Path, scrape_target: str, rule_file: Path) -> Server:
+    """Prometheus scraping one target and evaluating ``rule_file``, both every second."""
+    port = free_port()
+    config = tmp / "prometheus-rules.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        f"rule_files:\n  - '{rule_file}'\n"
+        "scrape_configs:\n  - job_name: checkout-monitor\n"
+        f"    static_configs:\n      - targets: ['{scrape_target}']\n"
+    )
+    binary = shutil.which("prometheus") or "/usr/bin/prometheus"
+    return Server(
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp / 'tsdb-rules'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        f"http://127.0.0.1:{port}",
+        "/-/ready",
+        tmp / "prometheus-rules.log",
+    )
+
+
+def alerts(prometheus: Server) -> list[dict[str, Any]]:
+    """Every alert Prometheus holds now, pending or firing (GET /api/v1/alerts)."""
+    answer = httpx.get(f"{prometheus.url}/api/v1/alerts", timeout=5)
+    answer.raise_for_status()
+    result: list[dict[str, Any]] = answer.json()["data"]["alerts"]
+    return result
