@@ -114,6 +114,10 @@ CASES = [
         "{file}:2: agent.listen: 'localhost' is not HOST:PORT, e.g. 127.0.0.1:9115 or 0.0.0.0:9115",
     ),
     (
+        "alert-bad-label-name",
+        "{file}:13: alerting.rules[0].labels.team-name: the name 'team-name' is not allowed: it is not a Prometheus label name; use letters, digits and '_', not starting with a digit",
+    ),
+    (
         "alert-channel-two-kinds",
         "{file}:10: alerting.channels.team: give exactly one of: alertmanager, webhook, slack, pagerduty, email (got webhook, slack)",
     ),

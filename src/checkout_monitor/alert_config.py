@@ -7,10 +7,11 @@ lower resolve threshold (hysteresis). Channels are named, each with exactly one 
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from checkout_monitor.config_types import SECONDS, HttpUrl, Name, StrictModel, between
 from checkout_monitor.durations import format_duration, parse_duration
@@ -42,6 +43,19 @@ _CONDITION_HINT = (
 )
 
 
+def _check_label_name(value: str) -> str:
+    if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", value):
+        raise ValueError(
+            "it is not a Prometheus label name; use letters, digits and '_', "
+            "not starting with a digit"
+        )
+    return value
+
+
+LabelName = Annotated[str, AfterValidator(_check_label_name)]
+"""A label Alertmanager and Prometheus both accept, so no alert is refused for its labels."""
+
+
 def _number_or_duration(value: Any) -> Any:
     """``resolve_below`` is a rate or a count, or a duration for ``p95_above`` rules."""
     return parse_duration(value) if isinstance(value, str) else value
@@ -67,7 +81,7 @@ class AlertRule(StrictModel):
     # how it fires and resolves
     resolve_below: Annotated[float, BeforeValidator(_number_or_duration)] | None = Field(None, ge=0)
     for_: Annotated[float, SECONDS, between(0, 86400)] = Field(0.0, alias="for")
-    labels: dict[Name, str] = Field(default_factory=dict)
+    labels: dict[LabelName, str] = Field(default_factory=dict)
     channels: list[Name] | None = None  # None: every channel
 
     @property

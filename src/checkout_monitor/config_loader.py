@@ -234,7 +234,12 @@ def _problem(err: Mapping[str, Any], lines: Mapping[Loc, int]) -> ConfigProblem:
     else:
         message = str(err["msg"]).removeprefix("Value error, ")
         given = err.get("input")
-        if isinstance(given, (str, int, float, bool)) and not _mentions(message, given):
+        named = bool(loc) and loc[-1] == "[key]"  # the message below names the key already
+        if (
+            isinstance(given, (str, int, float, bool))
+            and not named
+            and not _mentions(message, given)
+        ):
             message += f" (got {given!r})"
     if loc and loc[-1] == "[key]":
         loc = loc[:-1]

@@ -50,10 +50,8 @@ from checkout_monitor.alert_config import (
     MonitorHealthRule,
     PrometheusRulesConfig,
 )
-from checkout_monitor.config_loader import format_loc, line_of
 from checkout_monitor.config_model import JourneyConfig, LoadedConfig
 from checkout_monitor.durations import format_duration
-from checkout_monitor.errors import ConfigError, ConfigProblem
 from checkout_monitor.failure_kinds import FailureClass
 from checkout_monitor.redaction import redact
 
@@ -94,7 +92,6 @@ class Condition:
 
 def render_rules(loaded: LoadedConfig) -> str:
     """The YAML rule file for ``loaded``; deterministic, so a rerun changes nothing."""
-    _check_labels(loaded)
     alerting = loaded.config.alerting
     journeys = [entry for entry in loaded.config.journeys if entry.enabled]
     targets = {journey.display_name: _target(loaded, journey) for journey in journeys}
@@ -564,25 +561,3 @@ def _document(loaded: LoadedConfig, rules: Sequence[Rule], notes: Sequence[str])
     }
     body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
     return "".join(f"# {line}".rstrip() + "\n" for line in header) + body
-
-
-# --- config checks only Prometheus needs -----------------------------------------------------
-
-
-def _check_labels(loaded: LoadedConfig) -> None:
-    """Rule labels must be names Prometheus takes; the agent would send any."""
-    problems = []
-    for i, rule in enumerate(loaded.config.alerting.rules):
-        for key in rule.labels:
-            if not _LABEL_NAME.fullmatch(key):
-                loc = ("alerting", "rules", i, "labels", key)
-                problems.append(
-                    ConfigProblem(
-                        format_loc(loc),
-                        f"{key!r} is not a Prometheus label name: use letters, digits and "
-                        "'_', not starting with a digit",
-                        line_of(loc, loaded.lines),
-                    )
-                )
-    if problems:
-        raise ConfigError(loaded.source, problems)
