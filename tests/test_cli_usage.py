@@ -199,3 +199,26 @@ def test_demo_shop_command_serves_until_sigterm(tmp_path: Path) -> None:
 def test_serve_refuses_a_bad_listen_address(listen: str) -> None:
     result = run_cli("checkout-monitor", "serve", "--demo", "--listen", listen)
     _assert_usage_error(result, f"--listen: {listen!r} is not HOST:PORT")
+
+
+def test_serve_refuses_an_unwritable_alert_state_folder(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    config = write_shop_config(tmp_path / "c.yaml", _NoShop())  # type: ignore[arg-type]
+    config.write_text(config.read_text() + f"alerting:\n  state_dir: {blocker}/state\n")
+    result = run_cli(
+        "checkout-monitor", "serve", "--config", str(config), "--listen", "127.0.0.1:1"
+    )
+    _assert_usage_error(
+        result,
+        f"{config}: alerting.state_dir: cannot write the alert state in {blocker}/state: "
+        "Not a directory; choose a writable folder",
+    )
+
+
+class _NoShop:
+    """No shop is needed to fail before the first run; the config still names one."""
+
+    shop_url = "http://127.0.0.1:9"
+    sandbox_url = "http://127.0.0.1:9"
+    admin_token = "t0ken"

@@ -227,7 +227,8 @@ class PrometheusRulesConfig(StrictModel):
 
 class AlertingConfig(StrictModel):
     enabled: bool = True
-    state_dir: str = "checkout-monitor-state"  # relative to the config file
+    # default: $CHECKOUT_MONITOR_STATE_DIR, else checkout-monitor-state beside the config
+    state_dir: str | None = None
     external_url: HttpUrl | None = None  # how people reach this agent: links in alerts
     min_firing: Annotated[float, SECONDS, between(0, 86400)] = 300.0
     min_resolved: Annotated[float, SECONDS, between(0, 86400)] = 300.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +12,9 @@ from pydantic import AfterValidator, Field
 from checkout_monitor.alert_config import AlertingConfig
 from checkout_monitor.config_types import SECONDS, Name, StrictModel, between
 from checkout_monitor.storefront_profile import StorefrontProfile
+
+STATE_DIR_ENV = "CHECKOUT_MONITOR_STATE_DIR"  # the container image points it at a volume
+DEFAULT_STATE_DIR = "checkout-monitor-state"
 
 StepTimeout = Annotated[float, SECONDS, between(0.5, 600)]
 JourneyTimeout = Annotated[float, SECONDS, between(1, 3600)]
@@ -112,8 +116,9 @@ class LoadedConfig:
         return (self.base_dir / self.config.monitors_dir).resolve()
 
     def state_dir(self) -> Path:
-        """Where alert state and the delivery outbox live."""
-        return (self.base_dir / self.config.alerting.state_dir).resolve()
+        """Where alert state and the delivery outbox live (relative to the config file)."""
+        given = self.config.alerting.state_dir or os.environ.get(STATE_DIR_ENV)
+        return (self.base_dir / (given or DEFAULT_STATE_DIR)).resolve()
 
     def step_timeout(self, journey: JourneyConfig) -> float:
         if self.step_timeout_override is not None:

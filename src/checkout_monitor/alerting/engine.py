@@ -231,6 +231,8 @@ class AlertEngine:
             "location": self._location,
             "severity": rule.severity.value,
             "storefront": journey.storefront,
+            # routes the monitor's own problems away from the shop's on-call
+            "class": (FailureClass.MONITOR if target.monitor_health else FailureClass.SITE).value,
         }
         return Notification(
             key=f"{self._alert_id(target)}/{state.episode}/{suffix}",
