@@ -4,12 +4,17 @@
 #   docker run --rm --init --shm-size=1g -p 9115:9115 \
 #     -v "$PWD/config.yaml:/etc/checkout-monitor/config.yaml:ro" \
 #     -v "$PWD/monitors:/app/monitors:ro" \
+#     -v checkout-monitor-state:/var/lib/checkout-monitor \
 #     checkout-monitor
 #
 # Mount points:
 #   /etc/checkout-monitor/config.yaml  the config the default command reads (not in the image)
 #   /app/monitors                      the journeys (the image has this repository's; mount your
 #                                      own over it; a config's monitors_dir may point elsewhere)
+#   /var/lib/checkout-monitor          alert state and the delivery outbox (the image's
+#                                      $CHECKOUT_MONITOR_STATE_DIR): mount a volume there so alerts
+#                                      survive a new container (no firing alert forgotten, no
+#                                      undelivered notification lost)
 # Port 9115: /metrics (Prometheus), /healthz (alive), /readyz (browser up, scheduler running).
 # No config at hand: `docker run --rm --init -p 9115:9115 checkout-monitor serve --demo
 # --listen 0.0.0.0:9115` watches the embedded demo shop. deploy/ runs it with Prometheus and
@@ -28,7 +33,8 @@ ARG PLAYWRIGHT_VERSION
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    CHECKOUT_MONITOR_CONFIG=/etc/checkout-monitor/config.yaml
+    CHECKOUT_MONITOR_CONFIG=/etc/checkout-monitor/config.yaml \
+    CHECKOUT_MONITOR_STATE_DIR=/var/lib/checkout-monitor
 
 WORKDIR /app
 
@@ -36,10 +42,13 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY src ./src
 # USER below is numeric so that Kubernetes' runAsNonRoot can verify it: check it is pwuser's.
+# The state folder is pwuser's, so a fresh named volume mounted there is writable too (Docker
+# copies the folder's owner into an empty volume).
 RUN python -m pip install --no-cache-dir "playwright==${PLAYWRIGHT_VERSION}" . \
     && rm -rf /app/src /app/pyproject.toml \
-    && mkdir -p /etc/checkout-monitor \
-    && test "$(id -u pwuser):$(id -g pwuser)" = "1001:1001"
+    && mkdir -p /etc/checkout-monitor /var/lib/checkout-monitor \
+    && test "$(id -u pwuser):$(id -g pwuser)" = "1001:1001" \
+    && chown 1001:1001 /var/lib/checkout-monitor
 
 COPY monitors ./monitors
 COPY config.example.yaml ./
