@@ -7,6 +7,7 @@ outage, an agent restart and a corrupt state file can each be staged in well und
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -17,7 +18,11 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from alert_receivers import AlertReceiver
+from checkout_monitor.alert_config import DeliveryConfig
 from checkout_monitor.alerting.alerting import Alerting
+from checkout_monitor.alerting.dispatcher import Dispatcher
+from checkout_monitor.alerting.notification import Notification
+from checkout_monitor.alerting.run_history import RunRecord
 from checkout_monitor.config_loader import parse_config
 from checkout_monitor.config_model import LoadedConfig
 from checkout_monitor.failure_kinds import FailureKind
@@ -36,7 +41,14 @@ class Clock:
         return self.now
 
 
-def config(tmp: Path, receiver_url: str, extra: str = "") -> LoadedConfig:
+def config(
+    tmp: Path,
+    receiver_url: str,
+    extra: str = "",
+    rule_extra: str = "",
+    name: str = "checkout-failing",
+) -> LoadedConfig:
+    """``extra``: more channels (indented 4); ``rule_extra``: more rule keys (indented 6)."""
     text = f"""
 location: test-lab
 storefronts:
@@ -56,10 +68,11 @@ alerting:
     initial_backoff: 100ms
     max_backoff: 1s
   rules:
-    - name: checkout-failing
+    - name: {name}
       failures: 2
       of_last: 3
       resolve_below: 1
+{rule_extra}
   channels:
     hook:
       webhook:
@@ -235,3 +248,173 @@ def test_monitor_failures_raise_monitor_unhealthy_not_the_shop_rule(tmp_path: Pa
             alerting.observe(result(False, clock.now, FailureKind.BROWSER_CRASH))
         states = {(a["rule"], a["status"]) for a in alerting.engine.snapshot()}
     assert states == {("checkout-failing", "ok"), ("monitor-unhealthy", "firing")}
+
+
+def am_channel(url: str) -> str:
+    return f"    am:\n      alertmanager:\n        url: {url}\n        resend_interval: 5s\n"
+
+
+def test_a_rule_removed_while_the_agent_was_down_still_resolves(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        with AlertReceiver() as receiver:
+            clock = Clock()
+            first, registry = make(tmp_path, receiver, clock)
+            await first.start(first._loaded)
+            feed(first, clock, "xx")
+            await until(lambda: deliveries(registry, "delivered") == 1)
+            await first.stop()
+
+            renamed = config(tmp_path, receiver.url, name="checkout-broken")
+            second = Alerting(renamed, Metrics(CollectorRegistry(), "test-lab"), None, clock=clock)
+            await second.start(renamed)
+            await until(lambda: len(receiver.requests) == 2)
+            await second.stop()
+            ended = receiver.requests[1].json
+            assert (ended["status"], ended["rule"]) == ("resolved", "checkout-failing")
+            assert "removed from the config" in ended["summary"]
+
+    asyncio.run(scenario())
+
+
+def test_a_resolve_goes_to_the_channels_that_heard_it_fire(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        with AlertReceiver() as hook, AlertReceiver() as other:
+            clock = Clock()
+            registry = CollectorRegistry()
+            extra = f"    other:\n      webhook:\n        url: {other.url}/other\n"
+            loaded = config(tmp_path, hook.url, extra, rule_extra="      channels: [hook]")
+            alerting = Alerting(loaded, Metrics(registry, "test-lab"), None, clock=clock)
+            await alerting.start(loaded)
+            feed(alerting, clock, "xx")
+            await until(lambda: len(hook.requests) == 1)
+            alerting.configure(
+                config(tmp_path, hook.url, extra, rule_extra="      channels: [other]")
+            )
+            feed(alerting, clock, "...")
+            await until(lambda: len(hook.requests) == 2)
+            await asyncio.sleep(0.2)
+            await alerting.stop()
+            assert [r.json["status"] for r in hook.requests] == ["firing", "resolved"]
+            assert other.requests == []  # it never heard of this alert
+
+    asyncio.run(scenario())
+
+
+def test_a_reloaded_channel_takes_over_without_sending_twice(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        with AlertReceiver(status=503) as receiver:
+            clock = Clock()
+            alerting, registry = make(tmp_path, receiver, clock)
+            await alerting.start(alerting._loaded)
+            feed(alerting, clock, "xx")
+            await until(lambda: deliveries(registry, "failed") >= 1)
+            changed = config(tmp_path, receiver.url).config.alerting.delivery
+            faster = alerting._loaded.config.model_copy(
+                update={
+                    "alerting": alerting._loaded.config.alerting.model_copy(
+                        update={"delivery": changed.model_copy(update={"timeout": 3.0})}
+                    )
+                }
+            )
+            alerting._loaded.config = faster
+            alerting.configure(alerting._loaded)  # a new channel object, the same name
+            receiver.set_status(200)
+            await until(lambda: deliveries(registry, "delivered") == 1)
+            await asyncio.sleep(1.5)  # the old worker's backoff would end by now
+            await alerting.stop()
+            statuses = [r.json["status"] for r in receiver.requests if r.json]
+            assert statuses.count("firing") - deliveries(registry, "failed") == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_late_alertmanager_gets_an_alert_that_is_still_active(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        with AlertReceiver(status=503) as hook, AlertReceiver(status=503) as alertmanager:
+            clock = Clock()
+            loaded = config(tmp_path, hook.url, am_channel(alertmanager.url))
+            registry = CollectorRegistry()
+            alerting = Alerting(loaded, Metrics(registry, "test-lab"), None, clock=clock)
+            await alerting.start(loaded)
+            feed(alerting, clock, "xx")
+            await until(lambda: len(alertmanager.requests) >= 1)
+            clock.now += 3600  # down for an hour: far longer than 4 resend intervals
+            alertmanager.set_status(200)
+            await until(lambda: alertmanager.requests[-1:] and len(alertmanager.requests) >= 2)
+            await until(lambda: deliveries_to(registry, "am", "delivered") == 1)
+            await alerting.stop()
+            last = alertmanager.requests[-1].json[0]
+            ends = datetime.fromisoformat(last["endsAt"]).timestamp()
+            assert ends > clock.now  # still active when it finally arrives
+
+    asyncio.run(scenario())
+
+
+def deliveries_to(registry: CollectorRegistry, channel: str, result: str) -> float:
+    labels = {"channel": channel, "result": result, "location": "test-lab"}
+    return registry.get_sample_value("checkout_alert_deliveries_total", labels) or 0.0
+
+
+def test_firing_gauge_after_a_restart_and_no_resolve_before_it_fired(
+    tmp_path: Path,
+) -> None:
+    with AlertReceiver() as receiver:
+        clock = Clock()
+        first, _registry = make(tmp_path, receiver, clock)
+        feed(first, clock, "xx")
+        first.store.save_history(now=True)
+        second, registry = make(tmp_path, receiver, clock)
+        firing = {
+            "rule": "checkout-failing",
+            "journey": "product-to-checkout",
+            "severity": "critical",
+            "location": "test-lab",
+        }
+        assert registry.get_sample_value("checkout_alert_firing", firing) == 1
+        clock.now -= 3600  # the wall clock is set back an hour before the shop recovers
+        second.tick()
+        feed(second, clock, "...")  # resolved, "before" it fired by the wall clock
+        assert registry.get_sample_value("checkout_alert_firing", firing) == 0
+        resolved = [e for e in second.store.pending("hook") if e.notification.status == "resolved"]
+        notice = resolved[0].notification
+        assert notice.ends_at is not None and notice.ends_at >= notice.starts_at
+
+
+def test_a_failing_message_is_redacted_before_it_is_cut_short() -> None:
+    secret = "S" * 40
+    failed = result(False, 1_800_000_000.0)
+    long_message = "x" * 280 + secret
+    step = dataclasses.replace(failed.steps[-1], message=long_message)
+    record = RunRecord.from_result(
+        dataclasses.replace(failed, steps=(failed.steps[0], step)), [secret]
+    )
+    assert "SSSS" not in record.message
+
+
+class _BuggyChannel:
+    """A channel with a bug in it (our own code, so nothing real to run instead)."""
+
+    name = "hook"
+
+    async def send(self, notification: Notification, now: datetime) -> None:
+        raise RuntimeError("a bug")
+
+
+def test_a_bug_in_a_channel_dead_letters_the_notification_and_the_queue_moves_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario() -> None:
+        with AlertReceiver() as receiver:
+            clock = Clock()
+            alerting, _registry = make(tmp_path, receiver, clock)
+            feed(alerting, clock, "xx")
+            dispatcher = Dispatcher(
+                alerting.store, Metrics(CollectorRegistry(), "test-lab"), clock=clock
+            )
+            dispatcher.configure({"hook": _BuggyChannel()}, DeliveryConfig(), [])
+            await until(lambda: alerting.store.count_pending("hook") == 0)
+            await dispatcher.stop()
+            assert alerting.store.dead_letters[0]["reason"] == "internal error RuntimeError"
+            assert "failed because of a bug" in caplog.text
+
+    asyncio.run(scenario())

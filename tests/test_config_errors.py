@@ -126,6 +126,10 @@ CASES = [
         "{file}:11: alerting.channels.mail.email: give both username and password, or neither",
     ),
     (
+        "alert-email-password-in-clear",
+        "{file}:11: alerting.channels.mail.email: a password must not cross the network in clear text: set starttls: true, or leave out username and password",
+    ),
+    (
         "alert-journeys-match-none",
         "{file}:11: alerting.rules[0].journeys[0]: 'checkout-*' matches no journey; journeys: product-to-checkout",
     ),

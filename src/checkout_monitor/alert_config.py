@@ -177,6 +177,11 @@ class EmailChannel(StrictModel):
     def _auth_pair(self) -> EmailChannel:
         if (self.username is None) != (self.password is None):
             raise ValueError("give both username and password, or neither")
+        if self.password is not None and not self.starttls:
+            raise ValueError(
+                "a password must not cross the network in clear text: set starttls: true, "
+                "or leave out username and password"
+            )
         return self
 
 

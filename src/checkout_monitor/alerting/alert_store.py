@@ -1,8 +1,10 @@
-"""The alert state file: alert states, recent runs and the delivery outbox, in one document.
+"""The alert state files: alert states and the delivery outbox; and recent runs.
 
-One file written whole (temporary file, fsync, rename) means a transition and the
-notifications it queues are saved together or not at all: after a crash or restart the
-agent neither forgets a firing alert nor announces it a second time.
+``alerts.json`` is written whole (temporary file, fsync, rename) on every change, so a
+transition and the notifications it queues are saved together or not at all: after a crash
+or restart the agent neither forgets a firing alert nor announces it a second time.
+``history.json`` (recent runs, larger) is written at most every ``HISTORY_SAVE_EVERY``
+seconds and on stop: a crash costs the rules a few runs of memory, never a notification.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,8 @@ from checkout_monitor.atomic_files import write_json
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 DEAD_LETTERS_KEPT = 100
+HISTORY_FILE = "history.json"
+HISTORY_SAVE_EVERY = 30.0
 
 
 @dataclass
@@ -64,13 +68,16 @@ class AlertStore:
 
     def __init__(self, path: Path, keep_seconds: float) -> None:
         self.path = path
+        self.history_path = path.with_name(HISTORY_FILE)
         self.alerts: dict[str, AlertState] = {}
         self.history = RunHistory(keep_seconds)
         self._outbox: dict[str, OutboxEntry] = {}  # insertion order is delivery order
         self.dead_letters: list[dict[str, Any]] = []
         self.delivered: list[str] = []  # recent keys: a re-queued transition is not re-sent
-        self._save_failing = False
-        self._load()
+        self._failing: set[Path] = set()
+        self._history_saved = time.monotonic()
+        self._load(self.path, self._read_alerts)
+        self._load(self.history_path, lambda data: self.history.load(data["history"]))
 
     # --- outbox ------------------------------------------------------------------------------
 
@@ -110,58 +117,77 @@ class AlertStore:
 
     def check_writable(self) -> None:
         """Raise ``OSError`` now if the state cannot be saved, rather than at the first alert."""
-        self._write()
+        self._write_alerts()
+        self._write_history()
 
     def save(self) -> bool:
-        """Save; on a full or read-only disk, say so and keep going from memory."""
+        """Save the alert states and outbox; on a full or read-only disk, say so and go on."""
+        return self._saved(self.path, self._write_alerts)
+
+    def save_history(self, *, now: bool = False) -> bool:
+        """Save recent runs if ``HISTORY_SAVE_EVERY`` passed since the last time (or ``now``)."""
+        if not now and time.monotonic() - self._history_saved < HISTORY_SAVE_EVERY:
+            return True
+        self._history_saved = time.monotonic()
+        return self._saved(self.history_path, self._write_history)
+
+    def _saved(self, path: Path, write: Callable[[], None]) -> bool:
         try:
-            self._write()
+            write()
         except OSError as exc:
-            if not self._save_failing:
-                log.error("cannot save the alert state to %s: %s", self.path, exc)
-            self._save_failing = True
+            if path not in self._failing:
+                log.error("cannot save the alert state to %s: %s", path, exc)
+            self._failing.add(path)
             return False
-        if self._save_failing:
-            log.warning("the alert state is saved to %s again", self.path)
-        self._save_failing = False
+        if path in self._failing:
+            log.warning("the alert state is saved to %s again", path)
+            self._failing.discard(path)
         return True
 
-    def _write(self) -> None:
+    def _write_alerts(self) -> None:
         write_json(
             self.path,
             {
                 "version": FORMAT_VERSION,
                 "alerts": {key: state.to_dict() for key, state in self.alerts.items()},
-                "history": self.history.to_dict(),
                 "outbox": [entry.to_dict() for entry in self._outbox.values()],
                 "delivered": self.delivered,
                 "dead_letters": self.dead_letters,
             },
         )
 
-    def _load(self) -> None:
-        if not self.path.exists():
+    def _write_history(self) -> None:
+        write_json(
+            self.history_path, {"version": FORMAT_VERSION, "history": self.history.to_dict()}
+        )
+
+    def _read_alerts(self, data: dict[str, Any]) -> None:
+        self.alerts = {k: AlertState.from_dict(v) for k, v in data["alerts"].items()}
+        for raw in data["outbox"]:
+            entry = OutboxEntry.from_dict(raw)
+            self._outbox[entry.key] = entry
+        self.delivered = list(data.get("delivered", []))
+        self.dead_letters = list(data.get("dead_letters", []))
+
+    def _load(self, path: Path, read: Callable[[dict[str, Any]], None]) -> None:
+        if not path.exists():
             return
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("version") != FORMAT_VERSION:
                 raise ValueError(f"unknown format version {data.get('version')!r}")
-            self.alerts = {k: AlertState.from_dict(v) for k, v in data["alerts"].items()}
-            self.history.load(data["history"])
-            for raw in data["outbox"]:
-                entry = OutboxEntry.from_dict(raw)
-                self._outbox[entry.key] = entry
-            self.delivered = list(data.get("delivered", []))
-            self.dead_letters = list(data.get("dead_letters", []))
+            read(data)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            aside = self.path.with_name(f"{self.path.name}.unreadable-{int(time.time())}")
-            self.path.replace(aside)  # never lost: kept for a person to look at
+            aside = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
+            path.replace(aside)  # never lost: kept for a person to look at
             log.error(
                 "the alert state file %s could not be read (%s); it was moved to %s and "
                 "alerting starts from a clean state",
-                self.path,
+                path,
                 exc,
                 aside,
             )
-            self.alerts, self._outbox = {}, {}
-            self.history = RunHistory(self.history.keep_seconds)
+            if path == self.path:
+                self.alerts, self._outbox = {}, {}
+            else:
+                self.history = RunHistory(self.history.keep_seconds)

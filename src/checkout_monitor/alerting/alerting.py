@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 for _chatty in ("httpx", "httpcore"):
     logging.getLogger(_chatty).setLevel(logging.WARNING)
 STATE_FILE = "alerts.json"
+ChannelKey = tuple[ChannelConfig, float]  # what a channel is built from: its config, timeout
 
 
 class Alerting:
@@ -46,7 +47,7 @@ class Alerting:
         self.engine = AlertEngine(self.store, metrics, clock=clock)
         self._dispatcher = Dispatcher(self.store, metrics, clock=clock)
         self._http: httpx.AsyncClient | None = None
-        self._channels: dict[str, tuple[ChannelConfig, Channel]] = {}
+        self._channels: dict[str, tuple[ChannelKey, Channel]] = {}
         self._loaded = loaded
         self.engine.configure(loaded, self._generator_url(loaded))
 
@@ -60,38 +61,60 @@ class Alerting:
             )
 
     def configure(self, loaded: LoadedConfig) -> None:
-        """Take a (re)loaded config: new rules, and new channels where their config changed."""
+        """Take a (re)loaded config: new rules, and new channels where their config changed.
+        A bug here is logged and the previous alerting setup keeps working."""
+        try:
+            self._configure(loaded)
+        except Exception:
+            log.exception("alerting could not take the new config (a bug); it keeps the last one")
+
+    def _configure(self, loaded: LoadedConfig) -> None:
+        before = self._loaded.config.alerting
+        after = loaded.config.alerting
+        if (before.enabled, self._loaded.state_dir()) != (after.enabled, loaded.state_dir()):
+            log.warning(
+                "alerting.enabled and alerting.state_dir take effect at the next restart; "
+                "until then alerting goes on as it started"
+            )
         self._loaded = loaded
         self.engine.configure(loaded, self._generator_url(loaded))
         if self._http is None:
             return
-        timeout = loaded.config.alerting.delivery.timeout
-        channels: dict[str, tuple[ChannelConfig, Channel]] = {}
-        for name, config in loaded.config.alerting.channels.items():
+        timeout = after.delivery.timeout
+        channels: dict[str, tuple[ChannelKey, Channel]] = {}
+        for name, config in after.channels.items():
+            key = (config, timeout)
             old = self._channels.get(name)
-            same = old is not None and old[0] == config
-            channels[name] = (
-                old if same and old else (config, build_channel(name, config, self._http, timeout))
-            )
+            if old is not None and old[0] == key:
+                channels[name] = old
+            else:
+                channels[name] = (key, build_channel(name, config, self._http, timeout))
         self._channels = channels
         self._dispatcher.configure(
-            {name: channel for name, (_config, channel) in channels.items()},
-            loaded.config.alerting.delivery,
+            {name: channel for name, (_key, channel) in channels.items()},
+            after.delivery,
             loaded.secrets,
         )
 
     def observe(self, result: JourneyResult) -> None:
-        self.engine.observe(result)
+        try:
+            self.engine.observe(result)
+        except Exception:  # a bug must not take the agent, or the next results, with it
+            log.exception("alerting could not judge the result of %s (a bug)", result.name)
         self._wake_delivery()
 
     def tick(self) -> None:
-        self.engine.tick()
+        try:
+            self.engine.tick()
+        except Exception:
+            log.exception("alerting could not re-evaluate its rules (a bug)")
         self._wake_delivery()
 
     async def stop(self) -> None:
         """Stop delivering; what is not delivered stays in the outbox for the next start."""
         await self._dispatcher.stop()
         self.store.save()
+        self.store.save_history(now=True)
         if self._http is not None:
             await self._http.aclose()
 

@@ -37,6 +37,13 @@ class _Stopping(Exception):
     """Raised from a backoff sleep when the agent stops: the entry stays in the outbox."""
 
 
+RESULTS = ("delivered", "failed", "rejected", "gave_up")
+
+
+class _Retired(Exception):
+    """Raised from a backoff sleep when this worker's channel was replaced by a reload."""
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -58,12 +65,10 @@ class Dispatcher:
     def configure(
         self, channels: Mapping[str, Channel], delivery: DeliveryConfig, secrets: Iterable[str]
     ) -> None:
-        """Use these channels from now on; a channel's worker restarts if it changed."""
+        """Use these channels from now on. A changed channel's worker finishes the send it is
+        in (never cancelled half way, which could deliver it twice) before the new one starts."""
         self._delivery = delivery
         self._secrets = frozenset(secrets)
-        for name in list(self._tasks):
-            if self._channels.get(name) is not channels.get(name):
-                self._tasks.pop(name).cancel()
         self._channels = dict(channels)
         for name in self._store.channels_waiting() - set(channels):
             log.warning(
@@ -71,11 +76,19 @@ class Dispatcher:
                 "has; they stay there until it comes back",
                 name,
             )
-        if not self._stopping.is_set():
-            for name in self._channels:
-                if name not in self._tasks:
-                    self._wake[name] = asyncio.Event()
-                    self._tasks[name] = asyncio.create_task(self._work(name), name=f"alerts-{name}")
+        if self._stopping.is_set():
+            return
+        for name, channel in self._channels.items():
+            for result in RESULTS:  # every series from the start, so increase() sees the first
+                self._metrics.alert_deliveries.labels(name, result, self._metrics.location)
+            previous = self._tasks.get(name)
+            if previous is None or previous.done() or previous.get_name() != _task_name(channel):
+                self._wake.setdefault(name, asyncio.Event())
+                self._tasks[name] = asyncio.create_task(
+                    self._work(name, channel, previous), name=_task_name(channel)
+                )
+        for name in [n for n in self._tasks if n not in self._channels]:
+            self._tasks.pop(name)  # it sees its channel is gone and ends by itself
         self.kick()
 
     def kick(self) -> None:
@@ -93,9 +106,11 @@ class Dispatcher:
             for task in tasks:
                 task.cancel()
 
-    async def _work(self, name: str) -> None:
+    async def _work(self, name: str, channel: Channel, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])  # the old worker ends after its current send
         wake = self._wake[name]
-        while not self._stopping.is_set():
+        while not self._stopping.is_set() and self._channels.get(name) is channel:
             entry = next(self._store.pending(name), None)
             self._metrics.alert_outbox.labels(name, self._metrics.location).set(
                 self._store.count_pending(name)
@@ -106,16 +121,30 @@ class Dispatcher:
                     await asyncio.wait_for(wake.wait(), _IDLE_SECONDS)
                 continue
             try:
-                await self._deliver(self._channels[name], entry)
-            except _Stopping:
+                await self._deliver(channel, entry)
+            except (_Stopping, _Retired):
                 return
-            except Exception:  # a bug in a channel must not end its deliveries for good
-                log.exception("delivering to %s failed (a bug); trying again later", name)
-                self._count(name, "failed")
-                with contextlib.suppress(_Stopping):
-                    await self._sleep(self._delivery.max_backoff)
 
     async def _deliver(self, channel: Channel, entry: OutboxEntry) -> None:
+        async def attempt() -> None:
+            try:  # "now" per attempt: a late firing alert must not arrive already expired
+                await channel.send(entry.notification, _utc(self._clock()))
+            except DeliveryError:
+                raise
+            except Exception as exc:  # a bug: retrying would only repeat it
+                log.exception("delivering to %s failed because of a bug", channel.name)
+                raise DeliveryError(
+                    f"internal error {type(exc).__name__}", transient=False
+                ) from None
+
+        async def sleep(seconds: float) -> None:
+            """Back off, but give way at once to a reloaded channel or a stopping agent."""
+            deadline = time.monotonic() + seconds
+            while (left := deadline - time.monotonic()) > 0:
+                await self._sleep(min(left, _IDLE_SECONDS))
+                if self._channels.get(channel.name) is not channel:
+                    raise _Retired
+
         retrying = AsyncRetrying(
             wait=wait_exponential_jitter(
                 multiplier=self._delivery.initial_backoff,
@@ -124,12 +153,12 @@ class Dispatcher:
             ),
             retry=retry_if_exception(lambda e: isinstance(e, DeliveryError) and e.transient),
             stop=lambda _state: self._clock() - entry.created_at >= self._delivery.give_up_after,
-            sleep=self._sleep,
+            sleep=sleep,
             before_sleep=lambda state: self._failed_attempt(channel, entry, state),
             reraise=True,
         )
         try:
-            await retrying(channel.send, entry.notification, _utc(self._clock()))
+            await retrying(attempt)
         except DeliveryError as exc:
             self._given_up(channel, entry, exc)
             return
@@ -167,10 +196,10 @@ class Dispatcher:
 
     def _given_up(self, channel: Channel, entry: OutboxEntry, exc: DeliveryError) -> None:
         reason = redact(str(exc), self._secrets)
-        why = "gave up after trying for too long" if exc.transient else "the receiver refused it"
+        why = "gave up after trying for too long" if exc.transient else "it was refused"
         self._store.give_up(entry, reason)
         self._store.save()
-        self._count(channel.name, "rejected")
+        self._count(channel.name, "gave_up" if exc.transient else "rejected")
         log.error(
             "alert %s NOT delivered to %s: %s (%s); it is kept under dead_letters in %s",
             entry.notification.title,
@@ -182,6 +211,11 @@ class Dispatcher:
 
     def _count(self, channel: str, result: str) -> None:
         self._metrics.alert_deliveries.labels(channel, result, self._metrics.location).inc()
+
+
+def _task_name(channel: Channel) -> str:
+    """One worker per channel object: a reload that rebuilds the channel gets a new one."""
+    return f"alerts-{channel.name}-{id(channel)}"
 
 
 def _utc(timestamp: float) -> datetime:

@@ -7,11 +7,12 @@ saved to the state file together with the notifications it queued.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fnmatch
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -81,9 +82,15 @@ def alert_targets(alerting: AlertingConfig, journeys: list[JourneyConfig]) -> li
 
 class AlertEngine:
     def __init__(
-        self, store: AlertStore, metrics: Metrics, *, clock: Callable[[], float] = time.time
+        self,
+        store: AlertStore,
+        metrics: Metrics,
+        *,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
+        self._monotonic = monotonic  # the tick's pace: a wall clock set back must not stall it
         self._metrics = metrics
         self._clock = clock
         self._targets: dict[str, AlertTarget] = {}
@@ -92,11 +99,14 @@ class AlertEngine:
         self._secrets: frozenset[str] = frozenset()
         self._location = metrics.location
         self._generator_url: str | None = None
-        self._last_tick = 0.0
+        self._last_tick = -_TICK_EVERY
+        self._latency_steps: frozenset[str] = frozenset()
         self._refreshed: dict[tuple[str, str], float] = {}  # Alertmanager re-posts
         self.queued = False  # set when notifications were queued; the agent wakes delivery
 
     def configure(self, loaded: LoadedConfig, generator_url: str | None) -> None:
+        """Take a (re)loaded config. Alerts whose rule or journey is gone are resolved, also
+        when they were firing before a restart: the channels that heard them fire hear the end."""
         alerting = loaded.config.alerting
         old = self._targets
         self._targets = {t.key: t for t in alert_targets(alerting, loaded.config.journeys)}
@@ -107,33 +117,76 @@ class AlertEngine:
         self._timing = Timing(
             0, alerting.min_firing, alerting.min_resolved, alerting.repeat_interval
         )
+        self._latency_steps = frozenset(r.step for r in alerting.rules if r.step)
         self._store.history.keep_seconds = max([3600.0, *(r.window or 0 for r in alerting.rules)])
         self._store.history.forget_except(j.display_name for j in loaded.config.journeys)
         now = self._clock()
-        for key in set(old) - set(self._targets):
-            state = self._store.alerts.pop(key, None)
-            if state is not None and state.status is AlertStatus.FIRING:
-                state.measurement = "the rule or journey was removed from the config"
-                state.status, state.resolved_at = AlertStatus.RESOLVED, now
-                self._notify(old[key], state, Transition.RESOLVED, now)
-            self._set_firing_gauge(old[key], False)
+        for key in [key for key in self._store.alerts if key not in self._targets]:
+            state = self._store.alerts.pop(key)
+            if state.status is AlertStatus.FIRING:
+                self._resolve_orphan(state, now)
+        for key, target in old.items():
+            kept = self._targets.get(key)
+            if kept is None or kept.rule.severity != target.rule.severity:
+                self._forget_firing_gauge(target)
+        for key, target in self._targets.items():
+            kept_state = self._store.alerts.get(key)
+            firing = kept_state is not None and kept_state.status is AlertStatus.FIRING
+            self._set_firing_gauge(target, firing)
+        self._refreshed = {k: v for k, v in self._refreshed.items() if k[0] in self._targets}
         self._store.save()
+
+    def _resolve_orphan(self, state: AlertState, now: float) -> None:
+        """A firing alert with no rule left to judge it: tell its channels it is over."""
+        if state.announced is None:
+            return
+        fired = Notification.from_dict(state.announced)
+        ended = max(now, fired.starts_at.timestamp())
+        notification = dataclasses.replace(
+            fired,
+            key=f"{fired.alert_id}/{state.episode}/resolved",
+            status=NotificationStatus.RESOLVED,
+            ends_at=_utc(ended),
+            reminder=False,
+            summary=f"{fired.journey}: alert {fired.rule} ended because its rule or journey "
+            "was removed from the config.",
+            description="The journey is no longer judged by this rule; this is not a recovery.",
+        )
+        log.warning("ALERT %s: %s", notification.title, notification.summary)
+        self._enqueue(notification, state.told, now)
+
+    def _enqueue(self, notification: Notification, channels: Iterable[str], now: float) -> None:
+        resolved = notification.status is NotificationStatus.RESOLVED
+        for name in channels:
+            config = self._channels.get(name)
+            if config is None:
+                log.warning(
+                    "alert %s cannot go to channel %r: the config no longer has it",
+                    notification.title,
+                    name,
+                )
+                continue
+            if resolved and not config.send_resolved:
+                continue
+            self.queued |= self._store.enqueue(name, notification, now)
 
     # --- inputs ------------------------------------------------------------------------------
 
     def observe(self, result: JourneyResult) -> None:
-        self._store.history.add(result.name, RunRecord.from_result(result, self._secrets))
+        record = RunRecord.from_result(result, self._secrets, self._latency_steps)
+        self._store.history.add(result.name, record)
         now = self._clock()
         for target in self._targets.values():
             if target.journey.display_name == result.name:
                 self._evaluate(target, now)
         self._store.save()
+        self._store.save_history()
 
     def tick(self) -> None:
-        now = self._clock()
-        if now - self._last_tick < _TICK_EVERY:
+        if self._monotonic() - self._last_tick < _TICK_EVERY:
             return
-        self._last_tick = now
+        self._last_tick = self._monotonic()
+        now = self._clock()
         changed = False
         for target in self._targets.values():
             changed |= self._evaluate(target, now)
@@ -165,13 +218,13 @@ class AlertEngine:
         if state is None or state.status is not AlertStatus.FIRING:
             return False
         queued = False
-        for name in target.channels:
+        for name in state.told:
             config = self._channels.get(name)
             if config is None or config.alertmanager is None:
                 continue
             last = self._refreshed.get((target.key, name), state.last_notified or now)
-            if now - last < config.alertmanager.resend_interval:
-                continue
+            if 0 <= now - last < config.alertmanager.resend_interval:
+                continue  # (a clock set back makes it due at once, not in an hour)
             self._refreshed[(target.key, name)] = now
             if self._store.has_pending(name, self._alert_id(target)):
                 continue  # still trying to deliver the last one: that will do
@@ -197,15 +250,12 @@ class AlertEngine:
         ).inc()
         self._set_firing_gauge(target, state.status is AlertStatus.FIRING)
         log.warning("ALERT %s: %s", notification.title, notification.summary)
-        for name in target.channels:
-            config = self._channels.get(name)
-            if config is None:
-                continue
-            if transition is Transition.RESOLVED and not config.send_resolved:
-                continue
-            self._store.enqueue(name, notification, now)
+        if transition is Transition.FIRING:
+            state.told = [name for name in target.channels if name in self._channels]
+            state.announced = notification.to_dict()
+        self._enqueue(notification, state.told, now)
+        for name in state.told:
             self._refreshed[(target.key, name)] = now
-            self.queued = True
 
     def _alert_id(self, target: AlertTarget) -> str:
         return f"checkout-monitor/{self._location}/{target.key}"
@@ -245,7 +295,9 @@ class AlertEngine:
             summary=self._summary(target, state, resolved, now),
             description="\n".join(self._description(target, resolved)),
             starts_at=_utc(state.fired_at or now),
-            ends_at=_utc(state.resolved_at or now) if resolved else None,
+            ends_at=_utc(max(state.resolved_at or now, state.fired_at or now))
+            if resolved
+            else None,
             reminder=transition is Transition.REMINDER,
             owner=journey.owner,
             runbook=journey.runbook,
@@ -291,12 +343,19 @@ class AlertEngine:
         return next((r for r in reversed(runs) if not r.ok and r.failure_class in classes), None)
 
     def _set_firing_gauge(self, target: AlertTarget, firing: bool) -> None:
-        self._metrics.alert_firing.labels(
+        self._metrics.alert_firing.labels(*self._gauge_labels(target)).set(1 if firing else 0)
+
+    def _forget_firing_gauge(self, target: AlertTarget) -> None:
+        with contextlib.suppress(KeyError):  # never set
+            self._metrics.alert_firing.remove(*self._gauge_labels(target))
+
+    def _gauge_labels(self, target: AlertTarget) -> tuple[str, str, str, str]:
+        return (
             target.rule.name,
             target.journey.display_name,
             target.rule.severity.value,
             self._location,
-        ).set(1 if firing else 0)
+        )
 
     # --- for people and /alerts -------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -12,7 +12,7 @@ from checkout_monitor.redaction import redact
 from checkout_monitor.results import JourneyResult, StepStatus
 
 MIN_KEPT_RUNS = 100  # F-of-T and consecutive rules look back at most 100 runs
-MAX_KEPT_RUNS = 5000  # a hard cap on memory and on the state file's size
+MAX_KEPT_RUNS = 20_000  # a cap on memory and file size: a 7-day window at a 1m interval fits
 _MESSAGE_LIMIT = 300
 
 
@@ -30,10 +30,15 @@ class RunRecord:
     step_durations: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def from_result(cls, result: JourneyResult, secrets: Iterable[str]) -> RunRecord:
+    def from_result(
+        cls, result: JourneyResult, secrets: Iterable[str], steps: Collection[str] = ()
+    ) -> RunRecord:
+        """``steps``: the steps whose durations a latency rule reads; only they are kept."""
+        secrets = list(secrets)
         failed = result.failed_step
         kind = failed.failure_kind if failed else None
-        message = first_line(failed.message)[:_MESSAGE_LIMIT] if failed else ""
+        # redacted before it is cut short, so no part of a secret survives the cut
+        message = redact(first_line(failed.message), secrets)[:_MESSAGE_LIMIT] if failed else ""
         return cls(
             finished_at=result.started_at.timestamp() + result.duration_seconds,
             ok=result.ok,
@@ -41,11 +46,11 @@ class RunRecord:
             failure_class=kind.failure_class.value if kind else None,
             failure_kind=kind.value if kind else None,
             step=redact(failed.name, secrets) if failed else None,
-            message=redact(message, secrets),
+            message=message,
             step_durations={
-                redact(step.name, secrets): step.duration_seconds
+                step.name: step.duration_seconds
                 for step in result.steps
-                if step.status is not StepStatus.SKIPPED
+                if step.status is not StepStatus.SKIPPED and step.name in steps
             },
         )
 

@@ -8,7 +8,7 @@ has a key that is the same however often it is retried or the agent restarted.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -47,6 +47,8 @@ class AlertState:
     last_notified: float | None = None
     reminders: int = 0
     measurement: str = ""  # the last measurement, for notifications and /alerts
+    told: list[str] = field(default_factory=list)  # channels told it fired: they hear the end
+    announced: dict[str, Any] | None = None  # the firing notification, to resolve it by
 
     @property
     def episode(self) -> str:
@@ -54,6 +56,9 @@ class AlertState:
 
     def advance(self, m: Measurement, now: float, timing: Timing) -> Transition | None:
         """Move on given a fresh measurement; return the transition to tell people about."""
+        if now < self.since:  # the wall clock was set back: count from now, not an hour on
+            self.since = now
+            self.last_notified = min(self.last_notified or now, now)
         if m.value is not None:
             self.measurement = m.text
         if self.status in (AlertStatus.OK, AlertStatus.RESOLVED):
@@ -106,4 +111,5 @@ class AlertState:
     def from_dict(cls, data: dict[str, Any]) -> AlertState:
         values = dict(data)
         values["status"] = AlertStatus(values["status"])
+        values["told"] = list(values.get("told", []))
         return cls(**values)
