@@ -55,11 +55,14 @@ class Server:
         self._log.close()
 
 
-def start_prometheus(tmp: Path, scrape_target: str) -> Server:
+def start_prometheus(tmp: Path, scrape_target: str, rule_file: Path | None = None) -> Server:
+    """Prometheus scraping one target (and evaluating ``rule_file``), both every second."""
     port = free_port()
     config = tmp / "prometheus.yml"
+    rules = f"rule_files:\n  - '{rule_file}'\n" if rule_file else ""
     config.write_text(
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        f"{rules}"
         "scrape_configs:\n  - job_name: checkout-monitor\n"
         f"    static_configs:\n      - targets: ['{scrape_target}']\n"
     )
@@ -93,30 +96,6 @@ def query(prometheus: Server, promql: str) -> list[dict[str, Any]]:
     answer.raise_for_status()
     result: list[dict[str, Any]] = answer.json()["data"]["result"]
     return result
-
-
-def start_prometheus_with_rules(tmp: Path, scrape_target: str, rule_file: Path) -> Server:
-    """Prometheus scraping one target and evaluating ``rule_file``, both every second."""
-    port = free_port()
-    config = tmp / "prometheus-rules.yml"
-    config.write_text(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-        f"rule_files:\n  - '{rule_file}'\n"
-        "scrape_configs:\n  - job_name: checkout-monitor\n"
-        f"    static_configs:\n      - targets: ['{scrape_target}']\n"
-    )
-    binary = shutil.which("prometheus") or "/usr/bin/prometheus"
-    return Server(
-        [
-            binary,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={tmp / 'tsdb-rules'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        f"http://127.0.0.1:{port}",
-        "/-/ready",
-        tmp / "prometheus-rules.log",
-    )
 
 
 def alerts(prometheus: Server) -> list[dict[str, Any]]:

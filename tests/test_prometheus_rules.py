@@ -22,7 +22,7 @@ from checkout_monitor.config_loader import load_config
 from checkout_monitor.demo_shop import DemoShop
 from checkout_monitor.redaction import REDACTED
 from cli_support import run_cli, write_shop_config
-from prometheus_servers import alerts, query, start_prometheus_with_rules, wait_until
+from prometheus_servers import alerts, query, start_prometheus, wait_until
 
 FIXTURES = Path(__file__).parent / "fixtures" / "prometheus-rules"
 CONFIG = FIXTURES / "config.yaml"
@@ -382,7 +382,7 @@ def test_real_prometheus_fires_the_generated_alert(
         return [a for a in alerts(prometheus) if a["labels"]["alertname"] == "checkout-failing"]
 
     with AgentProcess(["--config", str(config), "--interval", "2s"], tmp_path) as agent:
-        prometheus = start_prometheus_with_rules(tmp_path, f"127.0.0.1:{agent.port}", rule_file)
+        prometheus = start_prometheus(tmp_path, f"127.0.0.1:{agent.port}", rule_file)
         try:
             passed = 'checkout_journey_success{journey="product-to-checkout"} == 1'
             wait_until(lambda: bool(query(prometheus, passed)), 30, "a pass in Prometheus")

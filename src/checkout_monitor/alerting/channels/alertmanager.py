@@ -10,10 +10,12 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
-
 from checkout_monitor.alert_config import AlertmanagerChannel
-from checkout_monitor.alerting.channels.http_post import post_json, url_secrets
+from checkout_monitor.alerting.channels.http_post import (
+    JsonPost,
+    JsonPostSender,
+    url_secrets,
+)
 from checkout_monitor.alerting.channels.message_text import rfc3339
 from checkout_monitor.alerting.notification import Notification, NotificationStatus
 
@@ -63,23 +65,14 @@ def alert_body(notification: Notification, now: datetime, resend_interval: float
     return alert
 
 
-class AlertmanagerSender:
+class AlertmanagerSender(JsonPostSender[AlertmanagerChannel]):
     """Posts each notification to one Alertmanager (or one of an HA pair's members)."""
 
-    def __init__(
-        self, name: str, config: AlertmanagerChannel, http: httpx.AsyncClient, timeout: float
-    ) -> None:
-        self.name = name
-        self._config = config
-        self._http = http
-        self._timeout = timeout
+    kind = "alertmanager"
 
-    async def send(self, notification: Notification, now: datetime) -> None:
-        await post_json(
-            self._http,
-            where=f"alertmanager channel {self.name!r}",
-            url=f"{self._config.url}/api/v2/alerts",
-            body=[alert_body(notification, now, self._config.resend_interval)],
-            timeout=self._timeout,
-            secrets=url_secrets(self._config.url),
+    def request(self, notification: Notification, now: datetime) -> JsonPost:
+        return JsonPost(
+            f"{self.config.url}/api/v2/alerts",
+            [alert_body(notification, now, self.config.resend_interval)],
+            secrets=url_secrets(self.config.url),
         )

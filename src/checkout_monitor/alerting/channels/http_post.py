@@ -9,13 +9,17 @@ short and scrubbed of every secret the channel knows.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
-from typing import Any
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
 from checkout_monitor.alerting.channels.base import DeliveryError
+from checkout_monitor.alerting.notification import Notification
 from checkout_monitor.durations import format_duration
 from checkout_monitor.redaction import redact
 
@@ -120,3 +124,43 @@ async def _read_start(response: httpx.Response) -> str:
     except httpx.HTTPError:
         pass
     return data[:_SNIPPET_READ_BYTES].decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class JsonPost:
+    """What one HTTP channel posts for one notification, and what to hide from its errors."""
+
+    url: str
+    body: Any
+    headers: Mapping[str, str] | None = None
+    secrets: Sequence[str] = field(default_factory=tuple)
+
+
+ConfigT = TypeVar("ConfigT")
+
+
+class JsonPostSender(ABC, Generic[ConfigT]):
+    """An HTTP channel: one JSON POST per notification; each kind says only what to post."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, name: str, config: ConfigT, http: httpx.AsyncClient, timeout: float) -> None:
+        self.name = name
+        self.config = config
+        self._http = http
+        self._timeout = timeout
+
+    @abstractmethod
+    def request(self, notification: Notification, now: datetime) -> JsonPost: ...
+
+    async def send(self, notification: Notification, now: datetime) -> None:
+        post = self.request(notification, now)
+        await post_json(
+            self._http,
+            where=f"{self.kind} channel {self.name!r}",
+            url=post.url,
+            body=post.body,
+            timeout=self._timeout,
+            headers=post.headers,
+            secrets=post.secrets,
+        )

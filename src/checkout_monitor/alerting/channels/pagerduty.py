@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from checkout_monitor.alert_config import PagerDutyChannel, Severity
-from checkout_monitor.alerting.channels.http_post import post_json, url_secrets
+from checkout_monitor.alerting.channels.http_post import (
+    JsonPost,
+    JsonPostSender,
+    url_secrets,
+)
 from checkout_monitor.alerting.channels.message_text import rfc3339
 from checkout_monitor.alerting.notification import Notification, NotificationStatus
 
@@ -66,23 +68,14 @@ def pagerduty_event(notification: Notification, routing_key: str) -> dict[str, A
     return event
 
 
-class PagerDutySender:
+class PagerDutySender(JsonPostSender[PagerDutyChannel]):
     """Sends each notification as one event to one PagerDuty service (its routing key)."""
 
-    def __init__(
-        self, name: str, config: PagerDutyChannel, http: httpx.AsyncClient, timeout: float
-    ) -> None:
-        self.name = name
-        self._config = config
-        self._http = http
-        self._timeout = timeout
+    kind = "pagerduty"
 
-    async def send(self, notification: Notification, now: datetime) -> None:
-        await post_json(
-            self._http,
-            where=f"pagerduty channel {self.name!r}",
-            url=self._config.url,
-            body=pagerduty_event(notification, self._config.routing_key),
-            timeout=self._timeout,
-            secrets=[self._config.routing_key, *url_secrets(self._config.url)],
+    def request(self, notification: Notification, now: datetime) -> JsonPost:
+        return JsonPost(
+            self.config.url,
+            pagerduty_event(notification, self.config.routing_key),
+            secrets=[self.config.routing_key, *url_secrets(self.config.url)],
         )

@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from checkout_monitor.alert_config import SlackChannel
-from checkout_monitor.alerting.channels.http_post import post_json, url_secrets
+from checkout_monitor.alerting.channels.http_post import (
+    JsonPost,
+    JsonPostSender,
+    url_secrets,
+)
 from checkout_monitor.alerting.channels.message_text import state_word, when_sentence
 from checkout_monitor.alerting.notification import Notification, NotificationStatus
 
@@ -72,23 +74,14 @@ def slack_message(notification: Notification, now: datetime) -> dict[str, Any]:
     }
 
 
-class SlackSender:
+class SlackSender(JsonPostSender[SlackChannel]):
     """Posts each notification to one Slack incoming webhook."""
 
-    def __init__(
-        self, name: str, config: SlackChannel, http: httpx.AsyncClient, timeout: float
-    ) -> None:
-        self.name = name
-        self._config = config
-        self._http = http
-        self._timeout = timeout
+    kind = "slack"
 
-    async def send(self, notification: Notification, now: datetime) -> None:
-        await post_json(
-            self._http,
-            where=f"slack channel {self.name!r}",
-            url=self._config.webhook_url,
-            body=slack_message(notification, now),
-            timeout=self._timeout,
-            secrets=url_secrets(self._config.webhook_url),
+    def request(self, notification: Notification, now: datetime) -> JsonPost:
+        return JsonPost(
+            self.config.webhook_url,
+            slack_message(notification, now),
+            secrets=url_secrets(self.config.webhook_url),
         )

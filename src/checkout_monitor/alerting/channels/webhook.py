@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from checkout_monitor.alert_config import WebhookChannel
-from checkout_monitor.alerting.channels.http_post import post_json, url_secrets
+from checkout_monitor.alerting.channels.http_post import (
+    JsonPost,
+    JsonPostSender,
+    url_secrets,
+)
 from checkout_monitor.alerting.channels.message_text import rfc3339
 from checkout_monitor.alerting.notification import Notification
 
@@ -42,31 +44,22 @@ def webhook_body(notification: Notification) -> dict[str, Any]:
     }
 
 
-class WebhookSender:
+class WebhookSender(JsonPostSender[WebhookChannel]):
     """Posts each notification to one URL, with the configured headers (often a token)."""
 
-    def __init__(
-        self, name: str, config: WebhookChannel, http: httpx.AsyncClient, timeout: float
-    ) -> None:
-        self.name = name
-        self._config = config
-        self._http = http
-        self._timeout = timeout
+    kind = "webhook"
 
-    async def send(self, notification: Notification, now: datetime) -> None:
+    def request(self, notification: Notification, now: datetime) -> JsonPost:
         # a configured header never replaces the key: receivers deduplicate on it
         headers = {
             name: value
-            for name, value in self._config.headers.items()
+            for name, value in self.config.headers.items()
             if name.lower() != "idempotency-key"
         }
         headers["Idempotency-Key"] = notification.key
-        await post_json(
-            self._http,
-            where=f"webhook channel {self.name!r}",
-            url=self._config.url,
-            body=webhook_body(notification),
-            timeout=self._timeout,
-            headers=headers,
-            secrets=[*url_secrets(self._config.url), *self._config.headers.values()],
+        return JsonPost(
+            self.config.url,
+            webhook_body(notification),
+            headers,
+            [*url_secrets(self.config.url), *self.config.headers.values()],
         )
