@@ -26,6 +26,7 @@ from prometheus_servers import wait_until
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 INTERVAL = 5.0
 RULE = "payment-failing"
+RESEND = 5.0  # the Alertmanager channel's resend_interval (its minimum)
 
 
 def alerting_config(tmp: Path, shop: DemoShop, alertmanager_url: str) -> Path:
@@ -49,7 +50,9 @@ def alerting_config(tmp: Path, shop: DemoShop, alertmanager_url: str) -> Path:
             }
         ],
         "channels": {
-            "alertmanager": {"alertmanager": {"url": alertmanager_url, "resend_interval": "5s"}}
+            "alertmanager": {
+                "alertmanager": {"url": alertmanager_url, "resend_interval": f"{RESEND:g}s"}
+            }
         },
     }
     path.write_text(yaml.safe_dump(document, sort_keys=False))
@@ -116,10 +119,10 @@ def test_a_fault_pages_once_resolves_once_and_survives_an_alertmanager_outage(
                 wait_until(
                     lambda: 'result="failed"' in agent.metrics(), 30, "a failed delivery attempt"
                 )
-                time.sleep(INTERVAL)  # more failing runs and re-posts pile up meanwhile
+                time.sleep(RESEND / 2)  # more failing runs pile up meanwhile
                 alertmanager.start()
                 wait_for(lambda: len(notifications(receiver, "firing")) == 2, 30, "the held page")
-                time.sleep(2 * INTERVAL)  # re-posts keep it alive, but page nobody again
+                time.sleep(RESEND + 1)  # a re-post keeps it alive, but pages nobody again
                 assert len(notifications(receiver, "firing")) == 2
 
                 admin.delete("/admin/faults/payment-declines").raise_for_status()
