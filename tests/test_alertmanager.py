@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from agent_process import AgentProcess
 from alert_receivers import AlertReceiver
@@ -70,6 +71,24 @@ def notifications(receiver: AlertReceiver, status: str) -> list[dict[str, Any]]:
     return out
 
 
+def deliveries(agent: AgentProcess, result: str) -> float:
+    """The agent's own count of deliveries to Alertmanager with this result."""
+    for family in text_string_to_metric_families(agent.metrics()):
+        for sample in family.samples:
+            labels = sample.labels
+            if sample.name == "checkout_alert_deliveries_total" and labels["result"] == result:
+                return sample.value
+    return 0.0
+
+
+def failed(agent: AgentProcess) -> float:
+    return deliveries(agent, "failed")
+
+
+def delivered(agent: AgentProcess) -> float:
+    return deliveries(agent, "delivered")
+
+
 def wait_for(check: Callable[[], bool], seconds: float, what: str) -> float:
     wait_until(check, seconds, what)
     return time.time()
@@ -108,18 +127,25 @@ def test_a_fault_pages_once_resolves_once_and_survives_an_alertmanager_outage(
                 assert alert["annotations"]["runbook_url"]
                 assert alert["generatorURL"].startswith(agent.url)
 
-                # 2. the fault goes away: resolved once
+                # 2. Alertmanager stopped and started while it fires: nobody paged twice
+                alertmanager.stop()
+                wait_until(lambda: failed(agent) >= 1, 30, "a re-post to fail")
+                sent = delivered(agent)
+                alertmanager.start()
+                wait_until(lambda: delivered(agent) > sent, 30, "a re-post to arrive")
+                time.sleep(1)  # Alertmanager's group_interval
+                assert len(notifications(receiver, "firing")) == 1
+
+                # 3. the fault goes away: resolved once
                 admin.delete("/admin/faults/payment-declines").raise_for_status()
                 wait_for(lambda: len(notifications(receiver, "resolved")) == 1, 60, "resolved")
 
-                # 3. Alertmanager down while a second episode fires: held, then sent once
+                # 4. Alertmanager down while a second episode fires: held, then sent once
                 alertmanager.stop()
                 admin.post("/admin/faults/payment-declines").raise_for_status()
                 wait_for(lambda: state() == "firing", 60, "the second episode")
-                wait_until(
-                    lambda: 'result="failed"' in agent.metrics(), 30, "a failed delivery attempt"
-                )
-                time.sleep(RESEND / 2)  # more failing runs pile up meanwhile
+                before = failed(agent)
+                wait_until(lambda: failed(agent) > before, 30, "a failed delivery attempt")
                 alertmanager.start()
                 wait_for(lambda: len(notifications(receiver, "firing")) == 2, 30, "the held page")
                 time.sleep(RESEND + 1)  # a re-post keeps it alive, but pages nobody again
