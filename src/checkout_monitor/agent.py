@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from playwright.async_api import Browser, Playwright, async_playwright
 
 from checkout_monitor.alerting.alerting import Alerting
+from checkout_monitor.attempts import run_with_retries
 from checkout_monitor.browser import ContextFactory, launch_browser
 from checkout_monitor.config_model import LoadedConfig
 from checkout_monitor.errors import CheckoutMonitorError
@@ -141,7 +142,7 @@ class Agent:
 
     async def _run_one(self, contexts: ContextFactory, journey: PlannedJourney) -> None:
         runner = JourneyRunner(contexts, self.loaded.config.location)
-        result = await runner.run(journey)
+        result = await run_with_retries(runner, journey, self.loaded.config.artifacts.traces)
         self._metrics.observe(result)
         _log_result(result)
         if self._alerting is not None:

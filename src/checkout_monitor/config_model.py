@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -43,6 +44,7 @@ class Defaults(StrictModel):
     journey_timeout: JourneyTimeout = 120.0
     interval: Interval = 300.0
     navigation_retries: int = Field(1, ge=0, le=5)
+    retries: int = Field(1, ge=0, le=3)  # a failed journey runs again before it counts
 
 
 def check_listen(value: str) -> str:
@@ -61,6 +63,21 @@ class AgentConfig(StrictModel):
     grace_period: Annotated[float, SECONDS, between(1, 600)] = 30.0
 
 
+class TraceCapture(StrEnum):
+    RETRY = "retry"  # trace only a failed journey's retry: passing runs pay nothing
+    ALWAYS = "always"  # trace every attempt, keep the traces of failed ones
+    NEVER = "never"
+
+
+class ArtifactsConfig(StrictModel):
+    """Where the evidence of failures goes, and how much of it is kept."""
+
+    dir: str = "checkout-monitor-artifacts"  # relative to the config file
+    keep_runs: int = Field(20, ge=1, le=10_000)
+    max_megabytes: int = Field(500, ge=10, le=100_000)
+    traces: TraceCapture = TraceCapture.RETRY
+
+
 class JourneyConfig(StrictModel):
     journey: Name
     name: Name | None = None
@@ -73,6 +90,7 @@ class JourneyConfig(StrictModel):
     runbook: str | None = None
     tags: list[Name] = Field(default_factory=list)
     place_order: bool = True  # false: a dry run that stops before the final checkout submit
+    retries: int | None = Field(None, ge=0, le=3)  # overrides defaults.retries
 
     @property
     def display_name(self) -> str:
@@ -89,6 +107,7 @@ class Config(StrictModel):
     storefronts: dict[Name, StorefrontProfile] = Field(min_length=1)
     journeys: list[JourneyConfig] = Field(min_length=1)
     alerting: AlertingConfig = Field(default_factory=AlertingConfig)
+    artifacts: ArtifactsConfig = Field(default_factory=ArtifactsConfig)
 
 
 class LoadedConfig:
@@ -119,6 +138,12 @@ class LoadedConfig:
         """Where alert state and the delivery outbox live (relative to the config file)."""
         given = self.config.alerting.state_dir or os.environ.get(STATE_DIR_ENV)
         return (self.base_dir / (given or DEFAULT_STATE_DIR)).resolve()
+
+    def artifacts_dir(self) -> Path:
+        return (self.base_dir / self.config.artifacts.dir).resolve()
+
+    def retries(self, journey: JourneyConfig) -> int:
+        return journey.retries if journey.retries is not None else self.config.defaults.retries
 
     def step_timeout(self, journey: JourneyConfig) -> float:
         if self.step_timeout_override is not None:

@@ -24,6 +24,7 @@ class PlannedJourney:
     navigation_retries: int
     base_dir: Path
     interval: float = 300.0
+    retries: int = 0
 
     @property
     def name(self) -> str:
@@ -79,6 +80,7 @@ def plan_journeys(
             navigation_retries=config.defaults.navigation_retries,
             base_dir=loaded.base_dir,
             interval=loaded.interval(entry),
+            retries=loaded.retries(entry),
         )
         for entry in entries
     ]

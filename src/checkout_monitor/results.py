@@ -34,6 +34,31 @@ class StepResult:
 
 
 @dataclass(frozen=True)
+class FailedRequest:
+    """A request the page made that failed: an HTTP error answer, or no answer at all."""
+
+    url: str
+    method: str
+    status: int | None = None  # None: no answer (refused, reset, blocked, timed out)
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a failing attempt left behind for a person: paths are relative to ``folder``'s
+    parent run folder's root (the artifacts folder), so reports can link them."""
+
+    folder: str  # the attempt's folder, under the artifacts folder
+    screenshot: str | None = None
+    html: str | None = None
+    trace: str | None = None  # a Playwright trace zip: `playwright show-trace PATH`
+    console_errors: tuple[str, ...] = ()
+    failed_requests: tuple[FailedRequest, ...] = ()
+    broken_images: tuple[str, ...] = ()  # image URLs that failed the image checks
+    problems: tuple[str, ...] = ()  # evidence that could not be kept, and why
+
+
+@dataclass(frozen=True)
 class JourneyResult:
     name: str
     journey: str
@@ -44,8 +69,20 @@ class JourneyResult:
     steps: tuple[StepResult, ...]
     owner: str | None = None
     runbook: str | None = None
-    evidence: tuple[str, ...] = field(default=())
+    evidence: Evidence | None = None  # only for failed attempts
     counts: Mapping[str, int] = field(default_factory=dict)  # e.g. images_checked
+    attempt: int = 1
+    earlier_attempts: tuple[JourneyResult, ...] = ()  # failed attempts before this one
+    tags: tuple[str, ...] = ()
+
+    @property
+    def flaky(self) -> bool:
+        """Passed, but only on a retry: degradation that must not be hidden."""
+        return self.ok and bool(self.earlier_attempts)
+
+    @property
+    def all_attempts(self) -> tuple[JourneyResult, ...]:
+        return (*self.earlier_attempts, self)
 
     @property
     def ok(self) -> bool:

@@ -40,7 +40,10 @@ class JourneyRunner:
         self._now = now
         self._on_step = on_step
 
-    async def run(self, planned: PlannedJourney) -> JourneyResult:
+    async def run(
+        self, planned: PlannedJourney, *, attempt: int = 1, trace: bool = False
+    ) -> JourneyResult:
+        """One attempt; ``trace``: record a Playwright trace, kept if the attempt fails."""
         started_at = self._now()
         start = self._clock()
         steps: list[StepResult] = []
@@ -80,6 +83,8 @@ class JourneyRunner:
             owner=planned.config.owner,
             runbook=planned.config.runbook,
             counts=counts,
+            attempt=attempt,
+            tags=tuple(planned.config.tags),
         )
 
     async def _run_in(

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from playwright.async_api import async_playwright
 
+from checkout_monitor.attempts import run_with_retries
 from checkout_monitor.browser import ContextFactory, launch_browser
 from checkout_monitor.config_model import Config
 from checkout_monitor.journey_plan import PlannedJourney
@@ -28,7 +29,7 @@ async def run_smoke(
             )
             for journey in planned:
                 reporter.journey_started(journey.name, journey.storefront)
-                result = await runner.run(journey)
+                result = await run_with_retries(runner, journey, config.artifacts.traces)
                 reporter.journey_finished(result)
                 results.append(result)
         finally:

@@ -1,0 +1,39 @@
+"""A journey's attempts: a failed one runs again (``retries``) before it counts as failed.
+
+Every attempt stays in the result (``earlier_attempts``), evidence and all, so a pass on a
+retry is reported as flaky, never as a plain pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from checkout_monitor.config_model import TraceCapture
+from checkout_monitor.journey_plan import PlannedJourney
+from checkout_monitor.results import JourneyResult
+from checkout_monitor.runner import JourneyRunner
+
+log = logging.getLogger(__name__)
+
+
+async def run_with_retries(
+    runner: JourneyRunner, planned: PlannedJourney, traces: TraceCapture = TraceCapture.RETRY
+) -> JourneyResult:
+    """Run until an attempt passes or ``planned.retries`` retries are used up."""
+    earlier: list[JourneyResult] = []
+    attempt = 1
+    while True:
+        trace = traces is TraceCapture.ALWAYS or (traces is TraceCapture.RETRY and attempt > 1)
+        result = await runner.run(planned, attempt=attempt, trace=trace)
+        if result.ok or attempt > planned.retries:
+            break
+        log.info(
+            "%s failed at %r on attempt %d; trying again",
+            planned.name,
+            result.failed_step.name if result.failed_step else "?",
+            attempt,
+        )
+        earlier.append(result)
+        attempt += 1
+    return replace(result, earlier_attempts=tuple(earlier)) if earlier else result
