@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -12,6 +13,8 @@ import yaml
 from checkout_monitor.demo_shop import DemoShop
 
 REPO = Path(__file__).resolve().parents[1]
+# evidence of the journeys tests fail on purpose: one folder per test process, not the repo
+ARTIFACTS = tempfile.mkdtemp(prefix="checkout-monitor-test-artifacts-")
 BIN = Path(sys.executable).parent
 
 
@@ -25,7 +28,12 @@ def run_cli(
         text=True,
         timeout=timeout,
         cwd=REPO,
-        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+        env={
+            **os.environ,
+            "NO_COLOR": "1",
+            "CHECKOUT_MONITOR_ARTIFACTS_DIR": ARTIFACTS,
+            **(env or {}),
+        },
         check=False,
     )
 
@@ -43,7 +51,12 @@ def write_shop_config(
     document = {
         "location": "test-lab",
         "monitors_dir": str(REPO / "monitors"),
-        "defaults": {"step_timeout": "5s", "journey_timeout": "40s", **(defaults or {})},
+        "defaults": {
+            "step_timeout": "5s",
+            "journey_timeout": "40s",
+            "retries": 0,  # tests of retries ask for them
+            **(defaults or {}),
+        },
         "storefronts": {
             "shop": {
                 "extends": profile,

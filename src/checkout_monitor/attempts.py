@@ -7,6 +7,7 @@ retry is reported as flaky, never as a plain pass.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 
 from checkout_monitor.config_model import TraceCapture
@@ -18,9 +19,13 @@ log = logging.getLogger(__name__)
 
 
 async def run_with_retries(
-    runner: JourneyRunner, planned: PlannedJourney, traces: TraceCapture = TraceCapture.RETRY
+    runner: JourneyRunner,
+    planned: PlannedJourney,
+    traces: TraceCapture = TraceCapture.RETRY,
+    on_retry: Callable[[JourneyResult], None] | None = None,
 ) -> JourneyResult:
-    """Run until an attempt passes or ``planned.retries`` retries are used up."""
+    """Run until an attempt passes or ``planned.retries`` retries are used up; ``on_retry``
+    hears of each failed attempt that is about to be retried."""
     earlier: list[JourneyResult] = []
     attempt = 1
     while True:
@@ -34,6 +39,8 @@ async def run_with_retries(
             result.failed_step.name if result.failed_step else "?",
             attempt,
         )
+        if on_retry is not None:
+            on_retry(result)
         earlier.append(result)
         attempt += 1
     return replace(result, earlier_attempts=tuple(earlier)) if earlier else result

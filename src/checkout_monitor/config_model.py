@@ -16,6 +16,8 @@ from checkout_monitor.storefront_profile import StorefrontProfile
 
 STATE_DIR_ENV = "CHECKOUT_MONITOR_STATE_DIR"  # the container image points it at a volume
 DEFAULT_STATE_DIR = "checkout-monitor-state"
+ARTIFACTS_DIR_ENV = "CHECKOUT_MONITOR_ARTIFACTS_DIR"
+DEFAULT_ARTIFACTS_DIR = "checkout-monitor-artifacts"
 
 StepTimeout = Annotated[float, SECONDS, between(0.5, 600)]
 JourneyTimeout = Annotated[float, SECONDS, between(1, 3600)]
@@ -72,7 +74,8 @@ class TraceCapture(StrEnum):
 class ArtifactsConfig(StrictModel):
     """Where the evidence of failures goes, and how much of it is kept."""
 
-    dir: str = "checkout-monitor-artifacts"  # relative to the config file
+    # default: $CHECKOUT_MONITOR_ARTIFACTS_DIR, else checkout-monitor-artifacts beside the config
+    dir: str | None = None
     keep_runs: int = Field(20, ge=1, le=10_000)
     max_megabytes: int = Field(500, ge=10, le=100_000)
     traces: TraceCapture = TraceCapture.RETRY
@@ -140,7 +143,9 @@ class LoadedConfig:
         return (self.base_dir / (given or DEFAULT_STATE_DIR)).resolve()
 
     def artifacts_dir(self) -> Path:
-        return (self.base_dir / self.config.artifacts.dir).resolve()
+        """Where evidence of failures goes (relative to the config file)."""
+        given = self.config.artifacts.dir or os.environ.get(ARTIFACTS_DIR_ENV)
+        return (self.base_dir / (given or DEFAULT_ARTIFACTS_DIR)).resolve()
 
     def retries(self, journey: JourneyConfig) -> int:
         return journey.retries if journey.retries is not None else self.config.defaults.retries

@@ -29,7 +29,9 @@ async def run_smoke(
             )
             for journey in planned:
                 reporter.journey_started(journey.name, journey.storefront)
-                result = await run_with_retries(runner, journey, config.artifacts.traces)
+                result = await run_with_retries(
+                    runner, journey, config.artifacts.traces, reporter.attempt_failed
+                )
                 reporter.journey_finished(result)
                 results.append(result)
         finally:

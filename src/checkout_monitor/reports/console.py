@@ -1,63 +1,161 @@
-"""What a person sees in the terminal: one line per step, a verdict per journey, a summary."""
+"""What a person sees in the terminal: one line per step, a verdict per journey, a summary.
+
+Written for someone on call at 3 a.m.: what broke in plain words, who owns it, what to do,
+when it last worked and where the picture is. Colour and a live progress line only on a
+terminal (rich honours ``NO_COLOR``); plain lines in pipes and CI logs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from enum import IntEnum
 from typing import TextIO
+
+from rich.console import Console
+from rich.status import Status
 
 from checkout_monitor.durations import format_duration
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 
-_MARK = {StepStatus.PASSED: "PASS", StepStatus.FAILED: "FAIL", StepStatus.SKIPPED: "SKIP"}
+_MARK = {
+    StepStatus.PASSED: "[green]PASS[/]",
+    StepStatus.FAILED: "[bold red]FAIL[/]",
+    StepStatus.SKIPPED: "[dim]SKIP[/]",
+}
 _NAME_WIDTH = 40
 
 
+class Verbosity(IntEnum):
+    QUIET = 0  # verdicts of failed and flaky journeys, and the summary
+    NORMAL = 1  # every step
+    VERBOSE = 2  # and the log (set up by the CLI)
+
+
 class ConsoleReporter:
-    def __init__(self, stream: TextIO) -> None:
-        self._out = stream
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        verbosity: Verbosity = Verbosity.NORMAL,
+        last_passed: dict[str, datetime] | None = None,
+    ) -> None:
+        self._console = Console(file=stream, soft_wrap=True, highlight=False, emoji=False)
+        self._verbosity = verbosity
+        self._last_passed = last_passed or {}
+        self._status: Status | None = None
+
+    @property
+    def _steps_shown(self) -> bool:
+        return self._verbosity >= Verbosity.NORMAL
 
     def run_started(self, header: str) -> None:
-        self._print(header)
+        if self._steps_shown:
+            self._print(header, markup=False)
 
     def journey_started(self, name: str, storefront: str) -> None:
-        self._print(f"\n{name}  (storefront {storefront})")
+        if self._steps_shown:
+            self._print(f"\n[bold]{_escape(name)}[/]  (storefront {_escape(storefront)})")
+        if self._console.is_terminal:
+            self._status = self._console.status(f"{name}: starting", spinner="dots")
+            self._status.start()
 
     def step_finished(self, step: StepResult) -> None:
-        mark = _MARK[step.status]
+        if self._status is not None:
+            self._status.update(f"{step.name}: done, next step running")
+        if not self._steps_shown:
+            return
         timing = (
             f"{step.duration_seconds * 1000:>6.0f} ms"
             if step.status is not StepStatus.SKIPPED
             else " " * 9
         )
-        line = f"  {mark}  {step.name:<{_NAME_WIDTH}} {timing}"
+        line = f"  {_MARK[step.status]}  {_escape(step.name):<{_NAME_WIDTH}} {timing}"
         if step.failure_kind is not None:
-            line += f"  {step.failure_kind.value}: {step.message}"
+            line += f"  {step.failure_kind.value}: {_escape(step.message)}"
         elif step.message:
-            line += f"  {step.message}"
+            line += f"  {_escape(step.message)}"
         self._print(line)
 
-    def journey_finished(self, result: JourneyResult) -> None:
+    def attempt_failed(self, result: JourneyResult) -> None:
+        """A failed attempt that will be retried: said, never hidden."""
         failed = result.failed_step
+        where = f"at step {failed.name!r} ({result.failure_kind})" if failed else ""
+        self._print(f"  [yellow]attempt {result.attempt} failed {_escape(where)}; trying again[/]")
+
+    def journey_finished(self, result: JourneyResult) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
         took = format_duration(result.duration_seconds)
+        if result.ok and not result.flaky:
+            if self._steps_shown:
+                self._print(f"  => [green]passed[/] in {took}")
+            return
+        if not self._steps_shown:
+            self._print(f"\n[bold]{_escape(result.name)}[/]")
+        if result.flaky:
+            self._flaky(result, took)
+        else:
+            self._failed(result, took)
+        self._contact(result)
+
+    def _flaky(self, result: JourneyResult, took: str) -> None:
+        self._print(f"  => [yellow]FLAKY[/]: passed on attempt {result.attempt} in {took}")
+        for earlier in result.earlier_attempts:
+            failed = earlier.failed_step
+            if failed is not None and failed.failure_kind is not None:
+                self._print(
+                    f"     attempt {earlier.attempt} failed at step {_escape(repr(failed.name))} "
+                    f"({failed.failure_kind.value}): {_escape(failed.message)}"
+                )
+        self._print("     It works now, but not every time: look before it gets worse.")
+        self._evidence(result.earlier_attempts[-1])
+
+    def _failed(self, result: JourneyResult, took: str) -> None:
+        failed = result.failed_step
         if failed is None or failed.failure_kind is None:
-            self._print(f"  => passed in {took}")
             return
         kind = failed.failure_kind
-        self._print(f"  => FAILED at step {failed.name!r} ({kind.value}) after {took}")
+        tries = f" (all {result.attempt} attempts)" if result.attempt > 1 else ""
+        self._print(
+            f"  => [bold red]FAILED[/] at step {_escape(repr(failed.name))} ({kind.value}) "
+            f"after {took}{tries}"
+        )
+        if failed.message:
+            self._print(f"     What happened: {_escape(failed.message)}")
         if kind.failure_class.value == "monitor":
             self._print("     This is a problem of the monitor itself, not of the shop.")
-        self._print(f"     What to do: {kind.advice}")
+        self._print(f"     What to do: {_escape(kind.advice)}")
+        self._evidence(result)
+
+    def _contact(self, result: JourneyResult) -> None:
         contact = [
-            f"Owner: {result.owner}" if result.owner else "",
+            f"Owner: {result.owner}"
+            if result.owner
+            else "Owner: not set (add owner: to the journey)",
             f"Runbook: {result.runbook}" if result.runbook else "",
         ]
-        if any(contact):
-            self._print("     " + " | ".join(c for c in contact if c))
+        self._print("     " + _escape(" | ".join(c for c in contact if c)))
+        passed = self._last_passed.get(result.name)
+        if passed is not None:
+            self._print(f"     Last passed here: {passed:%Y-%m-%d %H:%M UTC}")
+
+    def _evidence(self, result: JourneyResult) -> None:
+        evidence = result.evidence
+        if evidence is None:
+            return
+        for label, path in (("Screenshot", evidence.screenshot), ("Trace", evidence.trace)):
+            if path:
+                self._print(f"     {label}: {_escape(path)}")
+        for problem in evidence.problems:
+            self._print(f"     (evidence not kept: {_escape(problem)})")
 
     def run_finished(self, results: Sequence[JourneyResult], wall_seconds: float) -> None:
         passed = sum(1 for r in results if r.ok)
         failed = [r for r in results if not r.ok]
-        verdict = "ALL PASSED" if not failed else "FAILED"
+        flaky = [r.name for r in results if r.flaky]
+        verdict = "[bold green]ALL PASSED[/]" if not failed else "[bold red]FAILED[/]"
         line = f"\n{verdict}: {passed} of {len(results)} journeys passed"
         if failed:
             details = ", ".join(
@@ -65,8 +163,19 @@ class ConsoleReporter:
                 for r in failed
                 if r.failed_step is not None
             )
-            line += f"; failed: {details}"
+            line += f"; failed: {_escape(details)}"
+        if flaky:
+            line += f"; flaky (passed on a retry): {_escape(', '.join(flaky))}"
         self._print(f"{line}. Total wall time {format_duration(wall_seconds)}.")
 
-    def _print(self, text: str) -> None:
-        print(text, file=self._out, flush=True)
+    def note(self, text: str) -> None:
+        """A line after the summary, e.g. where the reports are."""
+        self._print(text, markup=False)
+
+    def _print(self, text: str, *, markup: bool = True) -> None:
+        self._console.print(text, markup=markup)
+
+
+def _escape(text: str) -> str:
+    """Shop text is never rich markup: '[' would be read as a style."""
+    return text.replace("[", r"\[")
