@@ -44,6 +44,7 @@ from checkout_monitor.monitors_loader import default_monitors_dir, load_monitors
 from checkout_monitor.pushgateway import push_results
 from checkout_monitor.reports.console import ConsoleReporter
 from checkout_monitor.reports.json_report import run_to_dict
+from checkout_monitor.reports.run_info import RunInfo
 from checkout_monitor.smoke import run_smoke
 from checkout_monitor.status_server import Readiness, StatusServer
 
@@ -293,7 +294,9 @@ def _smoke(args: argparse.Namespace) -> ExitCode:
     reporter.run_finished(results, wall)
     if args.json:
         try:
-            write_json(args.json, run_to_dict(results, started_at, wall))
+            release = getattr(args, "release", None)
+            info = RunInfo(started_at, wall, release, location, header, loaded.artifacts_dir())
+            write_json(args.json, run_to_dict(results, info))
         except OSError as exc:
             raise UsageError(f"could not write the JSON report to {args.json}: {exc}") from None
     if args.pushgateway:

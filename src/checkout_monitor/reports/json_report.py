@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from checkout_monitor import __version__
-from checkout_monitor.results import JourneyResult, StepResult
+from checkout_monitor.atomic_files import write_json
+from checkout_monitor.reports.run_info import RunInfo
+from checkout_monitor.results import Evidence, FailedRequest, JourneyResult, StepResult
 
 
 def step_to_dict(step: StepResult) -> dict[str, Any]:
@@ -20,10 +22,54 @@ def step_to_dict(step: StepResult) -> dict[str, Any]:
         "failure_kind": kind.value if kind else None,
         "failure_class": kind.failure_class.value if kind else None,
         "message": step.message,
+        "check": step.check,
+    }
+
+
+def failed_request_to_dict(request: FailedRequest) -> dict[str, Any]:
+    return {
+        "url": request.url,
+        "method": request.method,
+        "status": request.status,
+        "error": request.error,
+    }
+
+
+def evidence_to_dict(evidence: Evidence | None) -> dict[str, Any] | None:
+    """Evidence paths as the runner gave them: relative ones start at ``artifacts_dir``."""
+    if evidence is None:
+        return None
+    return {
+        "folder": evidence.folder,
+        "screenshot": evidence.screenshot,
+        "html": evidence.html,
+        "trace": evidence.trace,
+        "console_errors": list(evidence.console_errors),
+        "failed_requests": [failed_request_to_dict(r) for r in evidence.failed_requests],
+        "broken_images": list(evidence.broken_images),
+        "problems": list(evidence.problems),
+    }
+
+
+def attempt_to_dict(result: JourneyResult) -> dict[str, Any]:
+    """One attempt of a journey: its own steps, failure and evidence."""
+    failed = result.failed_step
+    return {
+        "attempt": result.attempt,
+        "ok": result.ok,
+        "started_at": result.started_at.isoformat(),
+        "duration_seconds": round(result.duration_seconds, 4),
+        "failed_step": failed.name if failed else None,
+        "failure_kind": result.failure_kind.value if result.failure_kind else None,
+        "failure_class": result.failure_class.value if result.failure_class else None,
+        "steps": [step_to_dict(step) for step in result.steps],
+        "evidence": evidence_to_dict(result.evidence),
     }
 
 
 def journey_to_dict(result: JourneyResult) -> dict[str, Any]:
+    """The journey's last attempt at the top level (as before), every attempt under
+    ``attempts``, so old readers keep working and new ones see retries."""
     failed = result.failed_step
     return {
         "name": result.name,
@@ -31,6 +77,7 @@ def journey_to_dict(result: JourneyResult) -> dict[str, Any]:
         "storefront": result.storefront,
         "location": result.location,
         "ok": result.ok,
+        "flaky": result.flaky,
         "started_at": result.started_at.isoformat(),
         "duration_seconds": round(result.duration_seconds, 4),
         "failed_step": failed.name if failed else None,
@@ -38,17 +85,28 @@ def journey_to_dict(result: JourneyResult) -> dict[str, Any]:
         "failure_class": result.failure_class.value if result.failure_class else None,
         "owner": result.owner,
         "runbook": result.runbook,
+        "tags": list(result.tags),
+        "counts": dict(result.counts),
         "steps": [step_to_dict(step) for step in result.steps],
+        "evidence": evidence_to_dict(result.evidence),
+        "attempt": result.attempt,
+        "attempts": [attempt_to_dict(attempt) for attempt in result.all_attempts],
     }
 
 
-def run_to_dict(
-    results: Sequence[JourneyResult], started_at: datetime, wall_seconds: float
-) -> dict[str, Any]:
+def run_to_dict(results: Sequence[JourneyResult], info: RunInfo) -> dict[str, Any]:
     return {
         "ok": all(r.ok for r in results),
         "version": __version__,
-        "started_at": started_at.isoformat(),
-        "duration_seconds": round(wall_seconds, 4),
+        "release": info.release,
+        "location": info.location,
+        "started_at": info.started_at.isoformat(),
+        "duration_seconds": round(info.wall_seconds, 4),
+        "artifacts_dir": str(info.artifacts_dir) if info.artifacts_dir else None,
         "journeys": [journey_to_dict(r) for r in results],
     }
+
+
+def write_json_report(path: Path, results: Sequence[JourneyResult], info: RunInfo) -> None:
+    """Write the document whole or not at all, like the other report writers."""
+    write_json(path, run_to_dict(results, info))
