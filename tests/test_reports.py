@@ -193,7 +193,7 @@ def _properties(suite: TestSuite) -> dict[str, str]:
 
 def test_junit_has_a_suite_per_journey_and_a_case_per_step(run: Run, tmp_path: Path) -> None:
     path = tmp_path / "out" / "junit.xml"
-    write_junit(path, run.results, run.info)
+    write_junit(path, run.results, run.info, environ={})
     parsed = JUnitXml.fromfile(str(path))
     assert (parsed.tests, parsed.failures, parsed.skipped, parsed.errors) == (7, 1, 1, 0)
     suites = {suite.name: suite for suite in parsed}
@@ -272,6 +272,22 @@ def test_junit_attaches_earlier_attempts_evidence_too(run: Run) -> None:
     flaky = replace(run.results[1], earlier_attempts=(earlier,))
     suite = _suites(render_junit([flaky], run.info))["images"]
     assert f"[[ATTACHMENT|{shot}]]" in suite.child(SystemOut).text.splitlines()
+
+
+def test_junit_attachments_are_relative_to_the_gitlab_project_folder(
+    run: Run, tmp_path: Path
+) -> None:
+    """GitLab links an attachment only by its path inside the project folder."""
+    path = tmp_path / "junit.xml"
+    write_junit(path, run.results, run.info, environ={"CI_PROJECT_DIR": str(tmp_path)})
+    suites = {suite.name: suite for suite in JUnitXml.fromfile(str(path))}
+    out = (list(suites["checkout"])[2].system_out or "").splitlines()
+    assert out[:2] == [
+        "[[ATTACHMENT|artifacts/checkout-1/screenshot.png]]",
+        "[[ATTACHMENT|artifacts/checkout-1/trace.zip]]",
+    ]
+    elsewhere = render_junit(run.results, run.info, attachments_base=tmp_path / "project")
+    assert f"[[ATTACHMENT|{run.artifacts / 'checkout-1' / 'screenshot.png'}]]" in elsewhere
 
 
 @pytest.mark.parametrize(

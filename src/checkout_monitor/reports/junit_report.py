@@ -2,15 +2,17 @@
 
 One ``<testsuite>`` per journey, one ``<testcase>`` per step. Screenshots and traces are
 named in ``<system-out>`` as ``[[ATTACHMENT|/abs/path]]`` lines, the convention Jenkins'
-JUnit attachments plugin and GitLab read. Built with ElementTree, so quoting is never ours
+JUnit attachments plugin and GitLab read (GitLab wants them relative to ``$CI_PROJECT_DIR``,
+so under GitLab CI they are written that way). Built with ElementTree, so quoting is never ours
 to get wrong; characters XML 1.0 cannot carry at all are dropped first.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,12 +20,16 @@ from checkout_monitor.atomic_files import write_text
 from checkout_monitor.reports.run_info import RunInfo
 from checkout_monitor.results import Evidence, JourneyResult, StepResult, StepStatus
 
+GITLAB_PROJECT_DIR_ENV = "CI_PROJECT_DIR"
 # Everything outside XML 1.0's Char production: no escaping can carry these.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def render_junit(results: Sequence[JourneyResult], info: RunInfo) -> str:
-    """The whole report as a JUnit XML document."""
+def render_junit(
+    results: Sequence[JourneyResult], info: RunInfo, attachments_base: Path | None = None
+) -> str:
+    """The whole report as a JUnit XML document; attachments under ``attachments_base`` are
+    named relative to it, all others by absolute path."""
     root = ET.Element("testsuites")
     _set(root, "name", "checkout-monitor")
     _set(root, "tests", str(sum(len(r.steps) for r in results)))
@@ -33,17 +39,39 @@ def render_junit(results: Sequence[JourneyResult], info: RunInfo) -> str:
     _set(root, "time", _seconds(info.wall_seconds))
     _set(root, "timestamp", _timestamp(info.started_at))
     for result in results:
-        root.append(_suite(result, info))
+        root.append(_suite(result, _Paths(info, attachments_base)))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write_junit(path: Path, results: Sequence[JourneyResult], info: RunInfo) -> None:
-    """Write the report whole or not at all."""
-    write_text(path, render_junit(results, info))
+def write_junit(
+    path: Path,
+    results: Sequence[JourneyResult],
+    info: RunInfo,
+    environ: Mapping[str, str] = os.environ,
+) -> None:
+    """Write the report whole or not at all; under GitLab CI, attachments relative to
+    ``$CI_PROJECT_DIR``, the only form GitLab links."""
+    project_dir = environ.get(GITLAB_PROJECT_DIR_ENV)
+    base = Path(project_dir).absolute() if project_dir else None
+    write_text(path, render_junit(results, info, base))
 
 
-def _suite(result: JourneyResult, info: RunInfo) -> ET.Element:
+class _Paths:
+    """How evidence paths are written: absolute, or relative to the CI project folder."""
+
+    def __init__(self, info: RunInfo, base: Path | None) -> None:
+        self.info = info
+        self._base = base
+
+    def attachment(self, path: str) -> tuple[Path, str]:
+        absolute = self.info.evidence_path(path)
+        if self._base is not None and absolute.is_relative_to(self._base):
+            return absolute, absolute.relative_to(self._base).as_posix()
+        return absolute, str(absolute)
+
+
+def _suite(result: JourneyResult, paths: _Paths) -> ET.Element:
     suite = ET.Element("testsuite")
     _set(suite, "name", result.name)
     _set(suite, "tests", str(len(result.steps)))
@@ -53,7 +81,7 @@ def _suite(result: JourneyResult, info: RunInfo) -> ET.Element:
     _set(suite, "time", _seconds(result.duration_seconds))
     _set(suite, "timestamp", _timestamp(result.started_at))
     properties = ET.SubElement(suite, "properties")
-    for name, value in _properties(result, info):
+    for name, value in _properties(result, paths.info):
         prop = ET.SubElement(properties, "property")
         _set(prop, "name", name)
         _set(prop, "value", value)
@@ -69,9 +97,9 @@ def _suite(result: JourneyResult, info: RunInfo) -> ET.Element:
                 _set(skipped, "message", step.message)
         elif step is failed:
             _add_failure(case, step, result)
-            _add_output(case, _evidence_lines(result.evidence, info))
+            _add_output(case, _evidence_lines(result.evidence, paths))
     if result.earlier_attempts:
-        _add_output(suite, _earlier_lines(result, info))
+        _add_output(suite, _earlier_lines(result, paths))
     return suite
 
 
@@ -108,7 +136,7 @@ def _add_failure(case: ET.Element, step: StepResult, result: JourneyResult) -> N
     failure.text = _clean("\n".join(body))
 
 
-def _evidence_lines(evidence: Evidence | None, info: RunInfo) -> list[str]:
+def _evidence_lines(evidence: Evidence | None, paths: _Paths) -> list[str]:
     """Attachment lines for the files a person opens first, then what the page logged."""
     if evidence is None:
         return []
@@ -120,12 +148,12 @@ def _evidence_lines(evidence: Evidence | None, info: RunInfo) -> list[str]:
     ):
         if path is None:
             continue
-        absolute = info.evidence_path(path)
-        # CI tools fail or warn on attachments that are not there: name those as plain text.
+        absolute, written = paths.attachment(path)
+        # Never point a CI tool at a file that is not there: name it as plain text instead.
         if absolute.is_file():
-            lines.append(f"[[ATTACHMENT|{absolute}]]")
+            lines.append(f"[[ATTACHMENT|{written}]]")
         else:
-            lines.append(f"{label} missing: {absolute}")
+            lines.append(f"{label} missing: {written}")
     lines.extend(
         f"failed request: {r.method} {r.url} -> "
         + (str(r.status) if r.status is not None else "no answer")
@@ -138,7 +166,7 @@ def _evidence_lines(evidence: Evidence | None, info: RunInfo) -> list[str]:
     return lines
 
 
-def _earlier_lines(result: JourneyResult, info: RunInfo) -> list[str]:
+def _earlier_lines(result: JourneyResult, paths: _Paths) -> list[str]:
     verdict = (
         f"FLAKY: passed on attempt {result.attempt}"
         if result.ok
@@ -147,7 +175,7 @@ def _earlier_lines(result: JourneyResult, info: RunInfo) -> list[str]:
     lines = [verdict]
     for earlier in result.earlier_attempts:
         lines.append(f"attempt {earlier.attempt}: {_attempt_summary(earlier)}")
-        lines.extend(_evidence_lines(earlier.evidence, info))
+        lines.extend(_evidence_lines(earlier.evidence, paths))
     return lines
 
 
