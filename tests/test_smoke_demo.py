@@ -74,6 +74,8 @@ def test_fault_fails_at_the_right_step(
     result = run_cli(
         "run-smoke",
         "--demo",
+        "--retries",
+        "0",
         "--journey",
         "product-to-checkout",
         "--fault",
@@ -110,7 +112,14 @@ def test_both_demo_journeys_run_by_default() -> None:
 
 def test_broken_image_names_url_page_and_reason() -> None:
     result = run_cli(
-        "run-smoke", "--demo", "--journey", "product-images", "--fault", "broken-image"
+        "run-smoke",
+        "--demo",
+        "--retries",
+        "0",
+        "--journey",
+        "product-images",
+        "--fault",
+        "broken-image",
     )
     assert result.returncode == 1
     assert (
@@ -134,6 +143,8 @@ def test_add_to_cart_broken_names_the_script_error() -> None:
     result = run_cli(
         "run-smoke",
         "--demo",
+        "--retries",
+        "0",
         "--journey",
         "product-to-checkout",
         "--fault",
@@ -152,6 +163,8 @@ def test_boutique_theme_names_its_own_wording_for_a_decline() -> None:
     result = run_cli(
         "run-smoke",
         "--demo",
+        "--retries",
+        "0",
         "--theme",
         "boutique",
         "--journey",

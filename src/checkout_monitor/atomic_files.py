@@ -23,6 +23,7 @@ def write_text(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        Path(tmp).chmod(0o644)  # readable as any report or state file (mkstemp makes 0600)
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

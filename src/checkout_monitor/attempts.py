@@ -11,11 +11,14 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from checkout_monitor.config_model import TraceCapture
+from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.journey_plan import PlannedJourney
 from checkout_monitor.results import JourneyResult
 from checkout_monitor.runner import JourneyRunner
 
 log = logging.getLogger(__name__)
+# a bug in the journey script fails the same way every time: a retry only costs time
+_NOT_RETRIED = frozenset({FailureKind.JOURNEY_ERROR})
 
 
 async def run_with_retries(
@@ -31,7 +34,7 @@ async def run_with_retries(
     while True:
         trace = traces is TraceCapture.ALWAYS or (traces is TraceCapture.RETRY and attempt > 1)
         result = await runner.run(planned, attempt=attempt, trace=trace)
-        if result.ok or attempt > planned.retries:
+        if result.ok or attempt > planned.retries or result.failure_kind in _NOT_RETRIED:
             break
         log.info(
             "%s failed at %r on attempt %d; trying again",

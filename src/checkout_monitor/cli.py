@@ -39,14 +39,19 @@ from checkout_monitor.errors import CheckoutMonitorError, ConfigError, UsageErro
 from checkout_monitor.exit_codes import ExitCode
 from checkout_monitor.image_baseline import baseline_path, record_baseline
 from checkout_monitor.journey_plan import PlannedJourney, check_journeys_exist, plan_journeys
+from checkout_monitor.last_passed import LastPassed
 from checkout_monitor.metrics import Metrics
 from checkout_monitor.monitors_loader import default_monitors_dir, load_monitors
 from checkout_monitor.pushgateway import push_results
-from checkout_monitor.reports.console import ConsoleReporter
-from checkout_monitor.reports.json_report import run_to_dict
+from checkout_monitor.reports.console import ConsoleReporter, Verbosity
+from checkout_monitor.reports.html_report import write_html
+from checkout_monitor.reports.json_report import write_json_report
+from checkout_monitor.reports.junit_report import write_junit
 from checkout_monitor.reports.run_info import RunInfo
+from checkout_monitor.results import JourneyResult
 from checkout_monitor.smoke import run_smoke
 from checkout_monitor.status_server import Readiness, StatusServer
+from checkout_monitor.triage import checklist, render_markdown, render_text
 
 CONFIG_ENV = "CHECKOUT_MONITOR_CONFIG"
 log = logging.getLogger("checkout_monitor")
@@ -106,12 +111,47 @@ def _add_smoke_arguments(parser: argparse.ArgumentParser) -> None:
     )
     _add_theme_argument(source)
     _add_fault_argument(source, "with --demo: switch a fault on in the demo shop")
-    parser.add_argument(
+    selection = parser.add_argument_group("which journeys")
+    selection.add_argument(
         "--journey",
         action="append",
         default=[],
         metavar="NAME",
         help="run only this configured journey (repeatable)",
+    )
+    selection.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="run only journeys with this tag (repeatable: any of them)",
+    )
+    selection.add_argument(
+        "--list", action="store_true", help="list the journeys (owner, interval, tags) and exit"
+    )
+    selection.add_argument(
+        "--triage",
+        action="store_true",
+        help="run every check and print the incident checklist (also written as Markdown)",
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        choices=range(4),
+        metavar="N",
+        help="retry a failed journey N times (0-3) before it counts (default: from the config)",
+    )
+    parser.add_argument(
+        "--release",
+        metavar="VERSION",
+        help="the deploy this run checks: recorded in every report and the pushed metrics",
+    )
+    parser.add_argument(
+        "--html", type=Path, metavar="PATH", help="also write a self-contained HTML report"
+    )
+    parser.add_argument("--junit", type=Path, metavar="PATH", help="also write JUnit XML")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="only failed or flaky journeys and the summary"
     )
     parser.add_argument(
         "--step-timeout",
@@ -280,29 +320,93 @@ def _guarded(
 def _smoke(args: argparse.Namespace) -> ExitCode:
     if args.fault and not args.demo:
         raise UsageError("--fault only works with --demo (it switches faults on in the demo shop)")
+    if args.triage and (args.journey or args.tag):
+        raise UsageError("--triage runs every check: leave out --journey and --tag")
     started_at = datetime.now(UTC)
     wall_start = time.perf_counter()
     with _target(args) as (loaded, header):
         registry = load_monitors(_monitors_dir(args, loaded))
         loaded.step_timeout_override = args.step_timeout
-        planned = plan_journeys(loaded, registry, args.journey)
-        reporter = ConsoleReporter(sys.stdout)
+        loaded.retries_override = args.retries
+        planned = plan_journeys(loaded, registry, args.journey, args.tag)
+        if args.list:
+            _list_journeys(planned)
+            return ExitCode.OK
+        last_passed = LastPassed(loaded.artifacts_dir())
+        verbosity = Verbosity.QUIET if args.quiet else Verbosity.NORMAL
+        reporter = ConsoleReporter(sys.stdout, verbosity=verbosity, last_passed=last_passed.load())
         reporter.run_started(header)
         results = asyncio.run(run_smoke(loaded.config, planned, reporter))
-        location = loaded.config.location
     wall = time.perf_counter() - wall_start
     reporter.run_finished(results, wall)
-    if args.json:
-        try:
-            release = getattr(args, "release", None)
-            info = RunInfo(started_at, wall, release, location, header, loaded.artifacts_dir())
-            write_json(args.json, run_to_dict(results, info))
-        except OSError as exc:
-            raise UsageError(f"could not write the JSON report to {args.json}: {exc}") from None
+    last_passed.record(results)
+    info = RunInfo(
+        started_at,
+        wall,
+        args.release,
+        loaded.config.location,
+        header,
+        loaded.artifacts_dir(),
+        loaded.secrets,
+    )
+    _write_reports(args, results, info, reporter)
+    if args.triage:
+        _triage(results, info, reporter)
     if args.pushgateway:
-        key = push_results(args.pushgateway, results, location, args.push_instance)
-        print(f"pushed to {args.pushgateway} as {', '.join(f'{k}={v}' for k, v in key.items())}")
+        key = push_results(
+            args.pushgateway, results, loaded.config.location, args.push_instance, args.release
+        )
+        reporter.note(
+            f"pushed to {args.pushgateway} as {', '.join(f'{k}={v}' for k, v in key.items())}"
+        )
     return ExitCode.OK if all(r.ok for r in results) else ExitCode.JOURNEY_FAILED
+
+
+def _list_journeys(planned: Sequence[PlannedJourney]) -> None:
+    for journey in planned:
+        config = journey.config
+        print(
+            f"{journey.name}  ({journey.definition.name} on {journey.storefront})\n"
+            f"    owner: {config.owner or 'not set'}\n"
+            f"    every {format_duration(journey.interval)} under serve; "
+            f"retries {journey.retries}; tags: {', '.join(config.tags) or 'none'}"
+            + (f"\n    runbook: {config.runbook}" if config.runbook else "")
+        )
+
+
+_REPORT_WRITERS: dict[str, tuple[str, Callable[[Path, Sequence[JourneyResult], RunInfo], None]]] = {
+    "json": ("JSON report", write_json_report),
+    "html": ("HTML report", write_html),
+    "junit": ("JUnit XML", write_junit),
+}
+
+
+def _write_reports(
+    args: argparse.Namespace,
+    results: Sequence[JourneyResult],
+    info: RunInfo,
+    reporter: ConsoleReporter,
+) -> None:
+    for option, (what, write) in _REPORT_WRITERS.items():
+        path: Path | None = getattr(args, option)
+        if path is None:
+            continue
+        try:
+            write(path, results, info)
+        except OSError as exc:
+            raise UsageError(f"could not write the {what} to {path}: {exc}") from None
+        reporter.note(f"{what}: {path}")
+
+
+def _triage(results: Sequence[JourneyResult], info: RunInfo, reporter: ConsoleReporter) -> None:
+    lines = checklist(results)
+    reporter.note(render_text(lines))
+    path = (info.artifacts_dir or Path.cwd()) / f"triage-{info.started_at:%Y%m%dT%H%M%SZ}.md"
+    try:
+        write_text(path, render_markdown(lines, info))
+    except OSError as exc:
+        raise UsageError(f"could not write the triage checklist to {path}: {exc}") from None
+    reporter.note(f"\nChecklist as Markdown, to paste into the incident channel: {path}")
 
 
 @contextlib.contextmanager

@@ -131,6 +131,7 @@ class LoadedConfig:
         self.lines = lines or {}
         self.step_timeout_override: float | None = None  # run-smoke --step-timeout
         self.interval_override: float | None = None  # serve --interval
+        self.retries_override: int | None = None  # run-smoke --retries
 
     def monitors_dir(self) -> Path | None:
         if self.config.monitors_dir is None:
@@ -148,6 +149,8 @@ class LoadedConfig:
         return (self.base_dir / (given or DEFAULT_ARTIFACTS_DIR)).resolve()
 
     def retries(self, journey: JourneyConfig) -> int:
+        if self.retries_override is not None:
+            return self.retries_override
         return journey.retries if journey.retries is not None else self.config.defaults.retries
 
     def step_timeout(self, journey: JourneyConfig) -> float:

@@ -53,8 +53,10 @@ def plan_journeys(
     loaded: LoadedConfig,
     registry: Mapping[str, JourneyDefinition],
     selected: Sequence[str] = (),
+    tags: Sequence[str] = (),
 ) -> list[PlannedJourney]:
-    """The journeys to run: the ``selected`` names, or every enabled one."""
+    """The journeys to run: the ``selected`` names, or every enabled one; with ``tags``,
+    only those carrying any of them."""
     check_journeys_exist(loaded, registry)
     config = loaded.config
     by_name = {entry.display_name: entry for entry in config.journeys}
@@ -69,6 +71,14 @@ def plan_journeys(
         if selected
         else [entry for entry in config.journeys if entry.enabled]
     )
+    if tags:
+        known = sorted({tag for entry in config.journeys for tag in entry.tags})
+        entries = [entry for entry in entries if set(tags) & set(entry.tags)]
+        if not entries:
+            raise UsageError(
+                f"no journey to run has the tag {', '.join(map(repr, tags))}; "
+                f"tags in {loaded.source}: {', '.join(known) or 'none'}"
+            )
     return [
         PlannedJourney(
             config=entry,

@@ -91,6 +91,18 @@ class Metrics:
             ["journey", *loc],
             registry=registry,
         )
+        self.attempts = Counter(
+            "checkout_journey_attempts",
+            "Journey attempts by result, retries included (runs count each journey once).",
+            ["journey", "result", *loc],
+            registry=registry,
+        )
+        self.flaky = Counter(
+            "checkout_journey_flaky",
+            "Journey runs that passed only on a retry: degradation not to be hidden.",
+            ["journey", *loc],
+            registry=registry,
+        )
         self.consecutive_failures = Gauge(
             "checkout_journey_consecutive_failures",
             "Failed runs in a row that were the shop's fault (site class); 0 after a pass.",
@@ -177,6 +189,10 @@ class Metrics:
                 ).inc()
             if step.check is not None:
                 self.checks.labels(journey, step.check, "pass" if step.ok else "fail", loc).inc()
+        for attempt in result.all_attempts:
+            self.attempts.labels(journey, "success" if attempt.ok else "failure", loc).inc()
+        if result.flaky:
+            self.flaky.labels(journey, loc).inc()
         self._count_consecutive(result)
         self.images_checked.labels(journey, loc).inc(result.counts.get("images_checked", 0))
         self.images_broken.labels(journey, loc).inc(result.counts.get("images_broken", 0))

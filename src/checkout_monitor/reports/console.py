@@ -7,6 +7,7 @@ terminal (rich honours ``NO_COLOR``); plain lines in pipes and CI logs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from enum import IntEnum
@@ -40,7 +41,14 @@ class ConsoleReporter:
         verbosity: Verbosity = Verbosity.NORMAL,
         last_passed: dict[str, datetime] | None = None,
     ) -> None:
-        self._console = Console(file=stream, soft_wrap=True, highlight=False, emoji=False)
+        plain = bool(os.environ.get("NO_COLOR"))  # no colour, and no bold or dim either
+        self._console = Console(
+            file=stream,
+            soft_wrap=True,
+            highlight=False,
+            emoji=False,
+            color_system=None if plain else "auto",
+        )
         self._verbosity = verbosity
         self._last_passed = last_passed or {}
         self._status: Status | None = None

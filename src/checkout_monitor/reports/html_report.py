@@ -102,7 +102,7 @@ def render_html(results: Sequence[JourneyResult], info: RunInfo) -> str:
 
 def write_html(path: Path, results: Sequence[JourneyResult], info: RunInfo) -> None:
     """Write the report whole or not at all."""
-    write_text(path, render_html(results, info))
+    write_text(path, info.scrubbed(render_html(results, info)))
 
 
 # --- parts ---------------------------------------------------------------------------------

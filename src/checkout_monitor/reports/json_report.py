@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from checkout_monitor import __version__
-from checkout_monitor.atomic_files import write_json
+from checkout_monitor.atomic_files import write_text
 from checkout_monitor.reports.run_info import RunInfo
 from checkout_monitor.results import Evidence, FailedRequest, JourneyResult, StepResult
 
@@ -109,4 +110,5 @@ def run_to_dict(results: Sequence[JourneyResult], info: RunInfo) -> dict[str, An
 
 def write_json_report(path: Path, results: Sequence[JourneyResult], info: RunInfo) -> None:
     """Write the document whole or not at all, like the other report writers."""
-    write_json(path, run_to_dict(results, info))
+    text = json.dumps(run_to_dict(results, info), indent=2) + "\n"
+    write_text(path, info.scrubbed(text))

@@ -54,7 +54,7 @@ def write_junit(
     ``$CI_PROJECT_DIR``, the only form GitLab links."""
     project_dir = environ.get(GITLAB_PROJECT_DIR_ENV)
     base = Path(project_dir).absolute() if project_dir else None
-    write_text(path, render_junit(results, info, base))
+    write_text(path, info.scrubbed(render_junit(results, info, base)))
 
 
 class _Paths:

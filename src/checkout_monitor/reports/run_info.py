@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from checkout_monitor.redaction import redact
+
 
 @dataclass(frozen=True)
 class RunInfo:
@@ -18,6 +20,11 @@ class RunInfo:
     header: str  # the line the console printed first: version, config or demo shop
     # Where evidence paths that are not absolute start from; None: the current folder.
     artifacts_dir: Path | None = None
+    # Values from ${ENV} in the config: scrubbed from every report as it is written.
+    secrets: frozenset[str] = frozenset()
+
+    def scrubbed(self, text: str) -> str:
+        return redact(text, self.secrets)
 
     def evidence_path(self, path: str) -> Path:
         """An evidence path as an absolute path, whether or not the file is still there."""
