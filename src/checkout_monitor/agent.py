@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from playwright.async_api import Browser, Playwright, async_playwright
 
 from checkout_monitor.alerting.alerting import Alerting
+from checkout_monitor.artifacts import ArtifactStore
 from checkout_monitor.attempts import run_with_retries
 from checkout_monitor.browser import ContextFactory, launch_browser
 from checkout_monitor.config_model import LoadedConfig
@@ -64,6 +65,7 @@ class Agent:
         self._slots: dict[str, _Slot] = {}
         self._inflight: set[asyncio.Task[None]] = set()  # also runs of journeys since removed
         self.loaded, planned = load()
+        self.artifacts = ArtifactStore.from_config(self.loaded)
         self._metrics.config_loaded(True, time.time())
         self._plan(planned)
 
@@ -141,8 +143,12 @@ class Agent:
             running += 1
 
     async def _run_one(self, contexts: ContextFactory, journey: PlannedJourney) -> None:
-        runner = JourneyRunner(contexts, self.loaded.config.location)
-        result = await run_with_retries(runner, journey, self.loaded.config.artifacts.traces)
+        run_folder = self.artifacts.start_run()  # one per journey run, pruned after it
+        runner = JourneyRunner(contexts, self.loaded.config.location, artifacts=run_folder)
+        try:
+            result = await run_with_retries(runner, journey, self.loaded.config.artifacts.traces)
+        finally:
+            run_folder.finish()
         self._metrics.observe(result)
         _log_result(result)
         if self._alerting is not None:
@@ -184,6 +190,7 @@ class Agent:
             self._metrics.config_loaded(False, time.time())
             return
         self.loaded = loaded
+        self.artifacts.configure(loaded)
         self._plan(planned)
         if self._alerting is not None:
             self._alerting.configure(loaded)

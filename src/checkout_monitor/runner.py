@@ -10,12 +10,15 @@ from datetime import UTC, datetime
 
 from playwright.async_api import BrowserContext
 
+from checkout_monitor.artifacts import RunFolder
 from checkout_monitor.browser import ContextFactory
 from checkout_monitor.durations import format_duration
+from checkout_monitor.evidence import EvidenceRecorder, sensitive_inputs
+from checkout_monitor.evidence_redaction import EvidenceRedactor
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.journey import JourneyRun, JourneyStopped
 from checkout_monitor.journey_plan import PlannedJourney
-from checkout_monitor.results import JourneyResult, StepResult, StepStatus
+from checkout_monitor.results import Evidence, JourneyResult, StepResult, StepStatus
 from checkout_monitor.step_failures import classify
 from checkout_monitor.storefront import Storefront
 
@@ -25,6 +28,9 @@ _GRACE_SECONDS = 2.0  # for code between steps, after the steps' own deadlines
 
 
 class JourneyRunner:
+    """Runs attempts; with ``artifacts`` (a run folder), failed attempts leave evidence there
+    and ``trace=True`` records a Playwright trace, kept only if the attempt fails."""
+
     def __init__(
         self,
         contexts: ContextFactory,
@@ -33,41 +39,52 @@ class JourneyRunner:
         clock: Callable[[], float] = time.perf_counter,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_step: StepListener | None = None,
+        artifacts: RunFolder | None = None,
     ) -> None:
         self._contexts = contexts
         self._location = location
         self._clock = clock
         self._now = now
         self._on_step = on_step
+        self._artifacts = artifacts
 
     async def run(
         self, planned: PlannedJourney, *, attempt: int = 1, trace: bool = False
     ) -> JourneyResult:
-        """One attempt; ``trace``: record a Playwright trace, kept if the attempt fails."""
+        """One attempt; ``trace``: record a Playwright trace, kept if the attempt fails
+        (only with ``artifacts``: without a folder to keep it in, nothing is traced)."""
         started_at = self._now()
         start = self._clock()
         steps: list[StepResult] = []
         counts: dict[str, int] = {}
+        broken_images: list[str] = []
         context: BrowserContext | None = None
+        recorder: EvidenceRecorder | None = None
+        evidence: Evidence | None = None
         try:
-            async with asyncio.timeout(planned.step_timeout + _GRACE_SECONDS):
-                context = await self._contexts.new_context(planned.step_timeout)
-            steps, counts = await self._run_in(context, planned)
-        except TimeoutError:  # a wedged browser: the journey itself never started
-            steps.append(
-                StepResult(
-                    "start browser context",
-                    StepStatus.FAILED,
-                    0.0,
-                    FailureKind.BROWSER_CRASH,
-                    "the browser did not open a new context in time",
+            try:
+                async with asyncio.timeout(planned.step_timeout + _GRACE_SECONDS):
+                    context = await self._contexts.new_context(planned.step_timeout)
+                recorder = await self._start_recorder(context, planned, trace)
+                steps, counts, broken_images = await self._run_in(context, planned)
+            except TimeoutError:  # a wedged browser: the journey itself never started
+                steps.append(
+                    StepResult(
+                        "start browser context",
+                        StepStatus.FAILED,
+                        0.0,
+                        FailureKind.BROWSER_CRASH,
+                        "the browser did not open a new context in time",
+                    )
                 )
-            )
-            self._notify(planned, steps[-1])
-        except Exception as exc:  # the context itself could not be made: browser gone
-            kind, message = classify(exc)
-            steps.append(StepResult("start browser context", StepStatus.FAILED, 0.0, kind, message))
-            self._notify(planned, steps[-1])
+                self._notify(planned, steps[-1])
+            except Exception as exc:  # the context itself could not be made: browser gone
+                kind, message = classify(exc)
+                steps.append(
+                    StepResult("start browser context", StepStatus.FAILED, 0.0, kind, message)
+                )
+                self._notify(planned, steps[-1])
+            evidence = await self._evidence(recorder, planned, attempt, steps, broken_images)
         finally:
             if context is not None:
                 with contextlib.suppress(Exception):
@@ -82,14 +99,52 @@ class JourneyRunner:
             steps=tuple(steps),
             owner=planned.config.owner,
             runbook=planned.config.runbook,
+            evidence=evidence,
             counts=counts,
             attempt=attempt,
             tags=tuple(planned.config.tags),
         )
 
+    async def _start_recorder(
+        self, context: BrowserContext, planned: PlannedJourney, trace: bool
+    ) -> EvidenceRecorder | None:
+        if self._artifacts is None:
+            return None
+        secrets = self._artifacts.secrets
+        recorder = EvidenceRecorder(
+            context,
+            EvidenceRedactor.for_profile(planned.profile, secrets),
+            sensitive_inputs(planned.profile, secrets),
+            trace=trace,
+        )
+        await recorder.start()
+        return recorder
+
+    async def _evidence(
+        self,
+        recorder: EvidenceRecorder | None,
+        planned: PlannedJourney,
+        attempt: int,
+        steps: list[StepResult],
+        broken_images: list[str],
+    ) -> Evidence | None:
+        """Evidence for a failed attempt; a passed one drops its trace and keeps nothing."""
+        if self._artifacts is None:
+            return None
+        if all(step.ok for step in steps):
+            if recorder is not None:
+                await recorder.discard()
+            return None
+        if recorder is None:  # no browser context: no page to capture
+            return Evidence(
+                folder=self._artifacts.attempt_relative(planned.name, attempt),
+                problems=("nothing captured: the browser context did not start",),
+            )
+        return await recorder.capture(self._artifacts, planned.name, attempt, broken_images)
+
     async def _run_in(
         self, context: BrowserContext, planned: PlannedJourney
-    ) -> tuple[list[StepResult], dict[str, int]]:
+    ) -> tuple[list[StepResult], dict[str, int], list[str]]:
         async with asyncio.timeout(planned.step_timeout + _GRACE_SECONDS):
             page = await context.new_page()
         shop = Storefront(
@@ -125,7 +180,7 @@ class JourneyRunner:
             run.record_failure(
                 "(journey script)", FailureKind.JOURNEY_ERROR, "the journey ran no steps"
             )
-        return run.steps, dict(shop.tally)
+        return run.steps, dict(shop.tally), shop.broken_images
 
     def _notify(self, planned: PlannedJourney, step: StepResult) -> None:
         if self._on_step is not None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from playwright.async_api import async_playwright
 
+from checkout_monitor.artifacts import ArtifactStore
 from checkout_monitor.attempts import run_with_retries
 from checkout_monitor.browser import ContextFactory, launch_browser
 from checkout_monitor.config_model import Config
@@ -16,9 +17,14 @@ from checkout_monitor.runner import JourneyRunner
 
 
 async def run_smoke(
-    config: Config, planned: Sequence[PlannedJourney], reporter: ConsoleReporter
+    config: Config,
+    planned: Sequence[PlannedJourney],
+    reporter: ConsoleReporter,
+    artifacts: ArtifactStore | None = None,
 ) -> list[JourneyResult]:
+    """``artifacts``: where failed attempts leave evidence, one run folder for this run."""
     results: list[JourneyResult] = []
+    run_folder = artifacts.start_run() if artifacts is not None else None
     async with async_playwright() as playwright:
         browser = await launch_browser(playwright, config.browser)
         try:
@@ -26,6 +32,7 @@ async def run_smoke(
                 ContextFactory(browser, config.browser, config.synthetic),
                 config.location,
                 on_step=lambda _journey, step: reporter.step_finished(step),
+                artifacts=run_folder,
             )
             for journey in planned:
                 reporter.journey_started(journey.name, journey.storefront)
@@ -36,4 +43,6 @@ async def run_smoke(
                 results.append(result)
         finally:
             await browser.close()
+            if run_folder is not None:
+                run_folder.finish()
     return results

@@ -61,6 +61,7 @@ class Storefront:
         self.last_decline = ""
         self.page_errors: list[str] = []
         self.tally: Counter[str] = Counter()  # e.g. images_checked, for the metrics
+        self.broken_images: list[str] = []  # URLs that failed the image checks, for evidence
         self.api = ShopApi(page.context.request, profile, time_left=time_left)
         page.on("response", self._remember_document)
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
@@ -337,6 +338,7 @@ class Storefront:
         broken = [v for v in verdicts if not v.ok]
         self.tally["images_checked"] += len(verdicts)
         self.tally["images_broken"] += len(broken)
+        self.broken_images.extend(v.url for v in broken)
         if broken:
             details = "; ".join(f"{v.url}: {', '.join(v.problems)}" for v in broken)
             raise CheckFailed(
