@@ -75,11 +75,11 @@ CASES = [
     ),
     (
         "unknown-key-journey",
-        "{file}:8: journeys[0].step_timout: unknown key (did you mean 'step_timeout'? valid keys: enabled, interval, journey, journey_timeout, name, owner, place_order, runbook, step_timeout, storefront, tags)",
+        "{file}:8: journeys[0].step_timout: unknown key (did you mean 'step_timeout'? valid keys: enabled, interval, journey, journey_timeout, name, owner, place_order, retries, runbook, step_timeout, storefront, tags)",
     ),
     (
         "unknown-key-top",
-        "{file}:1: locaton: unknown key (did you mean 'location'? valid keys: agent, alerting, browser, defaults, journeys, location, monitors_dir, storefronts, synthetic)",
+        "{file}:1: locaton: unknown key (did you mean 'location'? valid keys: agent, alerting, artifacts, browser, defaults, journeys, location, monitors_dir, storefronts, synthetic)",
     ),
     (
         "unknown-placeholder",

@@ -8,10 +8,12 @@ import os
 import pty
 import re
 import subprocess
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from junitparser import JUnitXml
 
 from checkout_monitor.demo_shop import DemoShop
 from cli_support import ARTIFACTS, BIN, REPO, run_cli, write_shop_config
@@ -156,3 +158,49 @@ def test_triage_runs_every_check() -> None:
     result = run_cli("run-smoke", "--demo", "--triage", "--journey", "discount-codes")
     assert result.returncode == 2
     assert "--triage runs every check: leave out --journey and --tag" in result.stderr
+
+
+def test_an_incident_run_explains_itself_and_leaks_nothing(tmp_path: Path) -> None:
+    """The issue's own yardstick: a fault, an HTML report and JUnit XML, read as a person
+    and as a CI tool would, and every file written searched for the planted secret."""
+    artifacts, html, junit, report = (tmp_path / n for n in ("a", "r.html", "r.xml", "r.json"))
+    result = run_cli(
+        "run-smoke", "--demo", "--fault", "discount-engine-down", "--release", "v2.4.1",
+        "--html", str(html), "--junit", str(junit), "--json", str(report),
+        env={"CHECKOUT_MONITOR_ARTIFACTS_DIR": str(artifacts)},
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    out = result.stdout
+    assert "=> FAILED at step 'apply SAVE10' (http_error)" in out
+    assert "(all 2 attempts)" in out  # retried once, and still failing
+    assert "What to do: The shop answered with an HTTP error." in out
+    assert "Owner: Demo shop marketing (marketing@example.com)" in out
+    screenshot = re.search(r"Screenshot: (\S+)", out)
+    assert screenshot and (artifacts / screenshot[1]).is_file()
+    assert f"HTML report: {html}" in out and f"JUnit XML: {junit}" in out
+
+    page = html.read_text()
+    assert "apply SAVE10" in page and "data:image/png;base64," in page and "v2.4.1" in page
+    journeys = json.loads(report.read_text())
+    assert journeys["release"] == "v2.4.1"
+    suites = {s.name: s for s in JUnitXml.fromfile(str(junit))}
+    (failed,) = [case for case in suites["discount-codes"] if not case.is_passed]
+    assert failed.name == "apply SAVE10"
+    attachments = re.findall(r"\[\[ATTACHMENT\|(.+?)\]\]", failed.system_out or "")
+    assert attachments and all(Path(p).is_file() for p in attachments)
+
+    token = re.search(r"admin token (\S+)", out)
+    assert token, out
+    planted = token[1].encode()  # a ${ENV} value of the demo config: in no file, ever
+    written = [html, junit, report, *(p for p in artifacts.rglob("*") if p.is_file())]
+    assert any(p.name == "trace.zip" for p in written)
+    for path in written:
+        for name, data in _contents(path):
+            assert planted not in data, f"the admin token is in {name}"
+
+
+def _contents(path: Path) -> list[tuple[str, bytes]]:
+    if path.suffix != ".zip":
+        return [(str(path), path.read_bytes())]
+    with zipfile.ZipFile(path) as archive:
+        return [(f"{path}!{n}", archive.read(n)) for n in archive.namelist()]

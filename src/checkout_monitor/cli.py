@@ -29,6 +29,7 @@ from checkout_monitor import __version__
 from checkout_monitor.agent import Agent
 from checkout_monitor.alerting.alerting import Alerting
 from checkout_monitor.alerting.prometheus_rules import render_rules
+from checkout_monitor.artifacts import ArtifactStore
 from checkout_monitor.atomic_files import write_json, write_text
 from checkout_monitor.config_loader import load_config
 from checkout_monitor.config_model import LoadedConfig, check_listen
@@ -336,7 +337,8 @@ def _smoke(args: argparse.Namespace) -> ExitCode:
         verbosity = Verbosity.QUIET if args.quiet else Verbosity.NORMAL
         reporter = ConsoleReporter(sys.stdout, verbosity=verbosity, last_passed=last_passed.load())
         reporter.run_started(header)
-        results = asyncio.run(run_smoke(loaded.config, planned, reporter))
+        artifacts = ArtifactStore.from_config(loaded)
+        results = asyncio.run(run_smoke(loaded.config, planned, reporter, artifacts))
     wall = time.perf_counter() - wall_start
     reporter.run_finished(results, wall)
     last_passed.record(results)
@@ -346,7 +348,7 @@ def _smoke(args: argparse.Namespace) -> ExitCode:
         args.release,
         loaded.config.location,
         header,
-        loaded.artifacts_dir(),
+        artifacts.root,
         loaded.secrets,
     )
     _write_reports(args, results, info, reporter)

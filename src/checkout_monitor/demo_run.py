@@ -26,6 +26,7 @@ def demo_config(
         "DEMO_SHOP_ADMIN_TOKEN": shop.admin_token,
     }
     loaded = parse_config(text, DEMO_SOURCE, Path.cwd(), environ)
+    loaded.secrets = frozenset({shop.admin_token})  # URLs and the profile name are not secret
     # a throwaway demo keeps its alert state in a temporary folder, not where it was started
     state_dir = state_dir or Path(tempfile.mkdtemp(prefix="checkout-monitor-demo-"))
     alerting = loaded.config.alerting.model_copy(update={"state_dir": str(state_dir)})

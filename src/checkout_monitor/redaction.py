@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 REDACTED = "<value from the environment>"
-MIN_SECRET_LENGTH = 4  # shorter values ("t", "on", "443") would shred every message
+MARKUP_SAFE = "••••"  # in HTML, XML and JSON, where angle brackets would break the document
+# shorter values ("on", "443", "demo", "prod") are words, not secrets: redacting them would
+# shred every message ("product-to-checkout")
+MIN_SECRET_LENGTH = 6
 
 
 def redact(text: str, secrets: Iterable[str], placeholder: str = REDACTED) -> str:

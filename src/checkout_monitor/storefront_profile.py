@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from checkout_monitor.config_types import SECONDS, HttpUrl, Regex, StrictModel, between
 from checkout_monitor.failure_kinds import FailureClass, FailureKind
 
-PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([a-z_]+)\}")
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([a-z0-9_]+)\}")
 
 
 class Customer(StrictModel):

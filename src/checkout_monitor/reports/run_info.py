@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from checkout_monitor.redaction import redact
+from checkout_monitor.redaction import MARKUP_SAFE, redact
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class RunInfo:
     secrets: frozenset[str] = frozenset()
 
     def scrubbed(self, text: str) -> str:
-        return redact(text, self.secrets)
+        return redact(text, self.secrets, MARKUP_SAFE)
 
     def evidence_path(self, path: str) -> Path:
         """An evidence path as an absolute path, whether or not the file is still there."""
