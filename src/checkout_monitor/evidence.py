@@ -56,7 +56,7 @@ SENSITIVE_INPUTS = (
     "[autocomplete=current-password]",
     "[autocomplete=new-password]",
 )
-_CAPTURE_SECONDS = 5.0  # each of screenshot and HTML: a wedged page must not hold the run
+_CAPTURE_SECONDS = 2.0  # each of screenshot and HTML: a wedged page must not hold the run
 _TRACE_STOP_SECONDS = 30.0
 
 
@@ -126,10 +126,13 @@ class EvidenceRecorder:
         if page is None:
             problems.append("no screenshot or HTML: the journey had no open page")
         else:
-            shot = await self._attempt(problems, "screenshot", lambda: self._screenshot(page))
+            # side by side: a page still loading makes each wait its full budget
+            shot, content = await asyncio.gather(
+                self._attempt(problems, "screenshot", lambda: self._screenshot(page)),
+                self._attempt(problems, "page HTML", page.content),
+            )
             if shot is not None:
                 files[SCREENSHOT] = shot
-            content = await self._attempt(problems, "page HTML", page.content)
             if content is not None:
                 files[HTML] = self._redactor.text(content).encode()
         console = tuple(self._redactor.text(line) for line in self._console)

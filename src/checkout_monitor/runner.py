@@ -61,6 +61,7 @@ class JourneyRunner:
         context: BrowserContext | None = None
         recorder: EvidenceRecorder | None = None
         evidence: Evidence | None = None
+        finished: float | None = None
         try:
             try:
                 async with asyncio.timeout(planned.step_timeout + _GRACE_SECONDS):
@@ -84,6 +85,7 @@ class JourneyRunner:
                     StepResult("start browser context", StepStatus.FAILED, 0.0, kind, message)
                 )
                 self._notify(planned, steps[-1])
+            finished = self._clock()  # the shop's time: capturing evidence is ours
             evidence = await self._evidence(recorder, planned, attempt, steps, broken_images)
         finally:
             if context is not None:
@@ -95,7 +97,7 @@ class JourneyRunner:
             storefront=planned.storefront,
             location=self._location,
             started_at=started_at,
-            duration_seconds=self._clock() - start,
+            duration_seconds=(finished if finished is not None else self._clock()) - start,
             steps=tuple(steps),
             owner=planned.config.owner,
             runbook=planned.config.runbook,
