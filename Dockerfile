@@ -14,7 +14,9 @@
 #   /var/lib/checkout-monitor          alert state and the delivery outbox (the image's
 #                                      $CHECKOUT_MONITOR_STATE_DIR): mount a volume there so alerts
 #                                      survive a new container (no firing alert forgotten, no
-#                                      undelivered notification lost)
+#                                      undelivered notification lost); evidence of failures
+#                                      (screenshots, traces) goes to its artifacts/ folder
+#                                      ($CHECKOUT_MONITOR_ARTIFACTS_DIR)
 # Port 9115: /metrics (Prometheus), /healthz (alive), /readyz (browser up, scheduler running).
 # No config at hand: `docker run --rm --init -p 9115:9115 checkout-monitor serve --demo
 # --listen 0.0.0.0:9115` watches the embedded demo shop. deploy/ runs it with Prometheus and
@@ -34,7 +36,8 @@ ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     CHECKOUT_MONITOR_CONFIG=/etc/checkout-monitor/config.yaml \
-    CHECKOUT_MONITOR_STATE_DIR=/var/lib/checkout-monitor
+    CHECKOUT_MONITOR_STATE_DIR=/var/lib/checkout-monitor \
+    CHECKOUT_MONITOR_ARTIFACTS_DIR=/var/lib/checkout-monitor/artifacts
 
 WORKDIR /app
 

@@ -27,3 +27,4 @@ bench: setup
 	$(BIN)/python tests/benchmarks/bench_images.py
 	$(BIN)/python tests/benchmarks/bench_agent.py
 	$(BIN)/python tests/benchmarks/bench_alert_latency.py
+	$(BIN)/python tests/benchmarks/bench_evidence.py

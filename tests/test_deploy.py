@@ -87,6 +87,8 @@ def test_alert_state_folder_is_the_same_everywhere() -> None:
     instructions = _dockerfile_instructions()
     env = " ".join(i for i in instructions if i.startswith("ENV "))
     assert f"CHECKOUT_MONITOR_STATE_DIR={STATE_DIR}" in env.split()
+    # evidence goes inside the same writable volume, by default
+    assert f"CHECKOUT_MONITOR_ARTIFACTS_DIR={STATE_DIR}/artifacts" in env.split()
     (run,) = [i for i in instructions if i.startswith("RUN ") and "mkdir" in i]
     assert re.search(rf"mkdir -p [^&]*{STATE_DIR}( |$)", run), run
     assert f"chown 1001:1001 {STATE_DIR}" in run, run

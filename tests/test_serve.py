@@ -129,14 +129,14 @@ def test_run_smoke_pushes_to_a_real_pushgateway(tmp_path: Path) -> None:
     try:
         result = run_cli(
             "run-smoke", "--demo", "--journey", "product-to-checkout",
-            "--pushgateway", gateway.url, "--push-instance", "ci-42",
+            "--pushgateway", gateway.url, "--push-instance", "ci-42", "--release", "v2.4.1",
         )  # fmt: skip
         assert result.returncode == 0, result.stdout + result.stderr
         assert "job=checkout-monitor, location=local, instance=ci-42" in result.stdout
         pushed = httpx.get(f"{gateway.url}/metrics").text
         assert re.search(
             r'checkout_journey_success\{instance="ci-42",job="checkout-monitor",'
-            r'journey="product-to-checkout",location="local"\} 1',
+            r'journey="product-to-checkout",location="local",release="v2.4.1"\} 1',
             pushed,
         ), pushed[:2000]
     finally:
