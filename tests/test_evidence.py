@@ -342,7 +342,14 @@ def test_retention_of_a_missing_folder_is_nothing_to_do(tmp_path: Path) -> None:
 
 # --- redaction, table-driven -----------------------------------------------------------
 
-REDACTOR = EvidenceRedactor(["s3cret-Token", "a b@c.example", "4242424242424242"], ["123"])
+REDACTOR = EvidenceRedactor.for_profiles(
+    [
+        StorefrontProfile.model_validate(
+            {**builtin_profiles()["demo"], "card": {"number": "378282246310005", "cvc": "123"}}
+        )
+    ],
+    ["s3cret-Token", "a b@c.example", "4242424242424242"],
+)
 SCRUBBED: list[tuple[str, str]] = [
     ("Bearer s3cret-Token", "Bearer ••••"),
     ("/api?token=s3cret-Token&x=1", "/api?token=••••&x=1"),
@@ -353,6 +360,13 @@ SCRUBBED: list[tuple[str, str]] = [
     ('[\\"123\\"]', '[\\"••••\\"]'),
     ("card_cvc=123&card_name=x", "card_cvc=••••&card_name=x"),
     ("cvc=123", "cvc=••••"),
+    ('{"cvc":123}', '{"cvc":••••}'),  # a JSON number
+    ('{"body":"a=1&card_cvc=123"}', '{"body":"a=1&card_cvc=••••"}'),  # a form in JSON
+    (
+        'name="card_cvc"\r\n\r\n123\r\n--boundary',
+        'name="card_cvc"\r\n\r\n••••\r\n--boundary',
+    ),  # a multipart form part
+    ("amex 3782 822463 10005", "amex ••••"),
     ("total 123.00, item 1234, id=1234", "total 123.00, item 1234, id=1234"),  # not the code
     ("tok", "tok"),
 ]

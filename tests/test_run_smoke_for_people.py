@@ -20,7 +20,7 @@ from cli_support import ARTIFACTS, BIN, REPO, run_cli, write_shop_config
 
 pytestmark = pytest.mark.browser
 SGR = re.compile(r"\x1b\[[0-9;]*m")  # an escape that sets colour or style
-FAST_FAIL = ["--demo", "--retries", "0", "--step-timeout", "3s"]
+FAST_FAIL = ["--demo", "--retries", "0", "--step-timeout", "5s"]
 
 
 def test_list_shows_journeys_owners_intervals_and_tags() -> None:
@@ -204,3 +204,18 @@ def _contents(path: Path) -> list[tuple[str, bytes]]:
         return [(str(path), path.read_bytes())]
     with zipfile.ZipFile(path) as archive:
         return [(f"{path}!{n}", archive.read(n)) for n in archive.namelist()]
+
+
+def test_a_report_that_cannot_be_written_spoils_neither_the_others_nor_the_verdict(
+    tmp_path: Path,
+) -> None:
+    junit = tmp_path / "r.xml"
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run_cli(
+        "run-smoke", *FAST_FAIL, "--journey", "payment-sandbox", "--fault", "payment-provider-down",
+        "--json", str(blocker / "r.json"), "--junit", str(junit),
+    )  # fmt: skip
+    assert result.returncode == 1  # the shop's failure, not exit 2 for the report
+    assert junit.is_file()
+    assert f"could not write the JSON report to {blocker / 'r.json'}" in result.stderr

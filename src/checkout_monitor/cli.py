@@ -37,6 +37,7 @@ from checkout_monitor.demo_run import THEME_PROFILES, demo_config
 from checkout_monitor.demo_shop import FAULTS, DemoShop
 from checkout_monitor.durations import format_duration, parse_duration
 from checkout_monitor.errors import CheckoutMonitorError, ConfigError, UsageError
+from checkout_monitor.evidence_redaction import EvidenceRedactor
 from checkout_monitor.exit_codes import ExitCode
 from checkout_monitor.image_baseline import baseline_path, record_baseline
 from checkout_monitor.journey_plan import PlannedJourney, check_journeys_exist, plan_journeys
@@ -49,6 +50,7 @@ from checkout_monitor.reports.html_report import write_html
 from checkout_monitor.reports.json_report import write_json_report
 from checkout_monitor.reports.junit_report import write_junit
 from checkout_monitor.reports.run_info import RunInfo
+from checkout_monitor.reports.scrub import scrub_results
 from checkout_monitor.results import JourneyResult
 from checkout_monitor.smoke import run_smoke
 from checkout_monitor.status_server import Readiness, StatusServer
@@ -333,11 +335,18 @@ def _smoke(args: argparse.Namespace) -> ExitCode:
         if args.list:
             _list_journeys(planned)
             return ExitCode.OK
-        last_passed = LastPassed(loaded.artifacts_dir())
-        verbosity = Verbosity.QUIET if args.quiet else Verbosity.NORMAL
-        reporter = ConsoleReporter(sys.stdout, verbosity=verbosity, last_passed=last_passed.load())
-        reporter.run_started(header)
+        # what the shop shows can hold a secret or a card number: scrubbed wherever it goes
+        scrub = EvidenceRedactor.for_profiles(loaded.config.storefronts.values(), loaded.secrets)
         artifacts = ArtifactStore.from_config(loaded)
+        last_passed = LastPassed(artifacts.root)
+        reporter = ConsoleReporter(
+            sys.stdout,
+            verbosity=Verbosity.QUIET if args.quiet else Verbosity.NORMAL,
+            last_passed=last_passed.load(),
+            scrub=scrub.text,
+            artifacts_root=artifacts.root,
+        )
+        reporter.run_started(header)
         results = asyncio.run(run_smoke(loaded.config, planned, reporter, artifacts))
     wall = time.perf_counter() - wall_start
     reporter.run_finished(results, wall)
@@ -351,17 +360,25 @@ def _smoke(args: argparse.Namespace) -> ExitCode:
         artifacts.root,
         loaded.secrets,
     )
-    _write_reports(args, results, info, reporter)
+    shown = scrub_results(results, scrub.text)
+    problems = _write_reports(args, shown, info, reporter)
     if args.triage:
-        _triage(results, info, reporter)
+        problems += _triage(shown, info, reporter)
     if args.pushgateway:
-        key = push_results(
-            args.pushgateway, results, loaded.config.location, args.push_instance, args.release
-        )
-        reporter.note(
-            f"pushed to {args.pushgateway} as {', '.join(f'{k}={v}' for k, v in key.items())}"
-        )
-    return ExitCode.OK if all(r.ok for r in results) else ExitCode.JOURNEY_FAILED
+        try:
+            key = push_results(
+                args.pushgateway, results, loaded.config.location, args.push_instance, args.release
+            )
+        except UsageError as exc:
+            problems.append(str(exc))
+        else:
+            pushed_as = ", ".join(f"{k}={v}" for k, v in key.items())
+            reporter.note(f"pushed to {args.pushgateway} as {pushed_as}")
+    for problem in problems:
+        print(f"run-smoke: {problem}", file=sys.stderr)
+    if not all(r.ok for r in results):
+        return ExitCode.JOURNEY_FAILED  # the shop's failure matters more than a report's
+    return ExitCode.USAGE_ERROR if problems else ExitCode.OK
 
 
 def _list_journeys(planned: Sequence[PlannedJourney]) -> None:
@@ -388,7 +405,9 @@ def _write_reports(
     results: Sequence[JourneyResult],
     info: RunInfo,
     reporter: ConsoleReporter,
-) -> None:
+) -> list[str]:
+    """Every report asked for; one that cannot be written does not stop the others."""
+    problems = []
     for option, (what, write) in _REPORT_WRITERS.items():
         path: Path | None = getattr(args, option)
         if path is None:
@@ -396,19 +415,25 @@ def _write_reports(
         try:
             write(path, results, info)
         except OSError as exc:
-            raise UsageError(f"could not write the {what} to {path}: {exc}") from None
-        reporter.note(f"{what}: {path}")
+            problems.append(f"could not write the {what} to {path}: {exc}")
+        else:
+            reporter.note(f"{what}: {path}")
+    return problems
 
 
-def _triage(results: Sequence[JourneyResult], info: RunInfo, reporter: ConsoleReporter) -> None:
+def _triage(
+    results: Sequence[JourneyResult], info: RunInfo, reporter: ConsoleReporter
+) -> list[str]:
     lines = checklist(results)
     reporter.note(render_text(lines))
-    path = (info.artifacts_dir or Path.cwd()) / f"triage-{info.started_at:%Y%m%dT%H%M%SZ}.md"
+    stamp = f"{info.started_at:%Y%m%dT%H%M%S%fZ}"
+    path = (info.artifacts_dir or Path.cwd()) / f"triage-{stamp}.md"
     try:
-        write_text(path, render_markdown(lines, info))
+        write_text(path, info.scrubbed(render_markdown(lines, info)))
     except OSError as exc:
-        raise UsageError(f"could not write the triage checklist to {path}: {exc}") from None
+        return [f"could not write the triage checklist to {path}: {exc}"]
     reporter.note(f"\nChecklist as Markdown, to paste into the incident channel: {path}")
+    return []
 
 
 @contextlib.contextmanager

@@ -25,9 +25,16 @@ from checkout_monitor.test_cards import digits_of
 PLACEHOLDER = "••••"
 _MIN_CODE_LENGTH = 3  # a shorter security code cannot be told from any other digit
 # A code as a whole value: quoted (an attribute, a JSON string, also JSON in JSON)...
-_QUOTED = r"(\\?[\"'])({code})(\\?[\"'])"
-# ...or a field of a form post or query string.
-_FORM_FIELD = r"(?<==){code}(?=[&#\s]|$)"
+_QUOTED = r"(?P<before>\\?[\"'])(?:{code})(?P<after>\\?[\"'])"
+# ...a JSON number...
+_JSON_NUMBER = r"(?P<before>\"\s*:\s*)(?:{code})(?P<after>\s*[,}}\]])"
+# ...the value of a multipart form part...
+_MULTIPART = (
+    r"(?P<before>name=\"[^\"\r\n]*\"\r?\n(?:[^\r\n]+\r?\n)*\r?\n)(?:{code})(?P<after>\r?\n)"
+)
+# ...or a field of a form post or query string (which may itself sit in a JSON string).
+_FORM_FIELD = r"(?P<before>=)(?:{code})(?P<after>[&#\s\"'\\]|$)"
+_CODE_FORMS = (_QUOTED, _JSON_NUMBER, _MULTIPART, _FORM_FIELD)
 
 
 class EvidenceRedactor:
@@ -41,22 +48,28 @@ class EvidenceRedactor:
             values |= _encodings(secret)
         self.values = frozenset(v for v in values if len(v) >= MIN_SECRET_LENGTH)
         self._codes = [
-            re.compile(
-                _QUOTED.format(code=re.escape(code))
-                + "|"
-                + _FORM_FIELD.format(code=re.escape(code)),
-                re.MULTILINE,
-            )
+            re.compile(form.format(code=re.escape(code)), re.MULTILINE)
             for code in codes
             if len(code) >= _MIN_CODE_LENGTH
+            for form in _CODE_FORMS
         ]
+
+    @classmethod
+    def for_profiles(
+        cls, profiles: Iterable[StorefrontProfile], secrets: Iterable[str]
+    ) -> EvidenceRedactor:
+        """For a whole run's reports: every storefront's cards and codes."""
+        profiles = list(profiles)
+        numbers = [
+            n for p in profiles for n in (p.card.number, *p.payment.declining_cards.values())
+        ]
+        cards = {form for number in numbers for form in _card_forms(number)}
+        return cls({*secrets, *cards}, [p.card.cvc.strip() for p in profiles])
 
     @classmethod
     def for_profile(cls, profile: StorefrontProfile, secrets: Iterable[str]) -> EvidenceRedactor:
         """The config's secrets plus every card the profile types and its security code."""
-        numbers = [profile.card.number, *profile.payment.declining_cards.values()]
-        cards = {form for number in numbers for form in _card_forms(number)}
-        return cls({*secrets, *cards}, [profile.card.cvc.strip()])
+        return cls.for_profiles([profile], secrets)
 
     def text(self, text: str) -> str:
         text = redact(text, self.values, PLACEHOLDER)
@@ -101,10 +114,13 @@ def _card_forms(number: str) -> set[str]:
     """A card number as configured, digits only, and grouped in fours by spaces or dashes."""
     digits = digits_of(number)
     groups = [digits[i : i + 4] for i in range(0, len(digits), 4)]
-    return {number.strip(), digits, " ".join(groups), "-".join(groups)}
+    forms = {number.strip(), digits, " ".join(groups), "-".join(groups)}
+    if len(digits) == 15:  # American Express: 4-6-5
+        amex = [digits[:4], digits[4:10], digits[10:]]
+        forms |= {" ".join(amex), "-".join(amex)}
+    return forms
 
 
 def _code_replacement(match: re.Match[str]) -> str:
-    if match[1] is not None:  # a quoted value: keep the quotes
-        return f"{match[1]}{PLACEHOLDER}{match[3]}"
-    return PLACEHOLDER
+    """The code goes; what told it apart (quotes, the field name, the separator) stays."""
+    return f"{match['before']}{PLACEHOLDER}{match['after']}"

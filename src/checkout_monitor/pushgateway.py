@@ -60,6 +60,6 @@ def push_results(
     grouping_key = {"location": location, "instance": instance}
     try:
         push_to_gateway(url, job=JOB, registry=pushed, grouping_key=grouping_key, timeout=10)
-    except OSError as exc:  # URLError and HTTPError are OSErrors
+    except (OSError, ValueError) as exc:  # URLError and HTTPError are OSErrors; a bad URL
         raise UsageError(f"could not push the metrics to the Pushgateway at {url}: {exc}") from None
     return {"job": JOB, **grouping_key}

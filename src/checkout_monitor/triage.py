@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.quoting import first_line
 from checkout_monitor.reports.run_info import RunInfo
 from checkout_monitor.results import JourneyResult, StepResult
@@ -22,6 +23,7 @@ class ChecklistItem:
     question: str
     journey: str  # the journey (as defined in monitors/) that answers it
     check: str | None = None  # and the step check within it; None: the whole journey
+    kinds: tuple[FailureKind, ...] = ()  # failures anywhere that answer it too: "no"
 
 
 CHECKLIST = (
@@ -35,6 +37,7 @@ CHECKLIST = (
         "Does checkout refuse a stale session token and keep a fresh one?",
         "product-to-checkout",
         "checkout_token",
+        (FailureKind.CHECKOUT_TOKEN_INVALID,),
     ),
     ChecklistItem(
         "Discount engine",
@@ -46,6 +49,7 @@ CHECKLIST = (
         "Does the payment provider answer, quickly enough?",
         "payment-sandbox",
         "payment_health",
+        (FailureKind.PAYMENT_PROVIDER_DOWN,),
     ),
     ChecklistItem(
         "Product page media integrity",
@@ -87,6 +91,9 @@ def _answer(item: ChecklistItem, results: Sequence[JourneyResult]) -> ChecklistL
         return ChecklistLine(item, *_journey_verdict(result), owner, runbook)
     steps = [s for s in result.steps if s.check == item.check]
     failed = next((s for s in steps if not s.ok), None)
+    failed = failed or next(
+        (s for r in results for s in r.steps if not s.ok and s.failure_kind in item.kinds), None
+    )
     if failed is not None:
         return ChecklistLine(item, Verdict.FAIL, _said(failed), owner, runbook)
     if steps:

@@ -8,9 +8,10 @@ terminal (rich honours ``NO_COLOR``); plain lines in pipes and CI logs.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import IntEnum
+from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
@@ -40,7 +41,11 @@ class ConsoleReporter:
         *,
         verbosity: Verbosity = Verbosity.NORMAL,
         last_passed: dict[str, datetime] | None = None,
+        scrub: Callable[[str], str] = str,
+        artifacts_root: Path | None = None,
     ) -> None:
+        """``scrub`` takes secrets and card numbers out of the shop's text; evidence paths
+        are shown under ``artifacts_root``, so they open from wherever this was run."""
         plain = bool(os.environ.get("NO_COLOR"))  # no colour, and no bold or dim either
         self._console = Console(
             file=stream,
@@ -52,16 +57,20 @@ class ConsoleReporter:
         self._verbosity = verbosity
         self._last_passed = last_passed or {}
         self._status: Status | None = None
+        self._scrub = scrub
+        self._artifacts_root = artifacts_root
+        self._current = ""  # the journey running now, named before a retry in quiet mode
 
     @property
     def _steps_shown(self) -> bool:
         return self._verbosity >= Verbosity.NORMAL
 
     def run_started(self, header: str) -> None:
-        if self._steps_shown:
-            self._print(header, markup=False)
+        if self._steps_shown:  # (the demo's header names its throwaway admin token on purpose)
+            self._print(header, markup=False, scrub=False)
 
     def journey_started(self, name: str, storefront: str) -> None:
+        self._current = name
         if self._steps_shown:
             self._print(f"\n[bold]{_escape(name)}[/]  (storefront {_escape(storefront)})")
         if self._console.is_terminal:
@@ -89,7 +98,11 @@ class ConsoleReporter:
         """A failed attempt that will be retried: said, never hidden."""
         failed = result.failed_step
         where = f"at step {failed.name!r} ({result.failure_kind})" if failed else ""
-        self._print(f"  [yellow]attempt {result.attempt} failed {_escape(where)}; trying again[/]")
+        journey = "" if self._steps_shown else f"{self._current}: "
+        self._print(
+            f"  [yellow]{_escape(journey)}attempt {result.attempt} failed {_escape(where)}; "
+            "trying again[/]"
+        )
 
     def journey_finished(self, result: JourneyResult) -> None:
         if self._status is not None:
@@ -146,8 +159,8 @@ class ConsoleReporter:
         ]
         self._print("     " + _escape(" | ".join(c for c in contact if c)))
         passed = self._last_passed.get(result.name)
-        if passed is not None:
-            self._print(f"     Last passed here: {passed:%Y-%m-%d %H:%M UTC}")
+        when = f"{passed:%Y-%m-%d %H:%M UTC}" if passed else "not known (no pass recorded here)"
+        self._print(f"     Last passed here: {when}")
 
     def _evidence(self, result: JourneyResult) -> None:
         evidence = result.evidence
@@ -155,7 +168,8 @@ class ConsoleReporter:
             return
         for label, path in (("Screenshot", evidence.screenshot), ("Trace", evidence.trace)):
             if path:
-                self._print(f"     {label}: {_escape(path)}")
+                shown = self._artifacts_root / path if self._artifacts_root else Path(path)
+                self._print(f"     {label}: {_escape(str(shown))}", scrub=False)
         for problem in evidence.problems:
             self._print(f"     (evidence not kept: {_escape(problem)})")
 
@@ -180,8 +194,8 @@ class ConsoleReporter:
         """A line after the summary, e.g. where the reports are."""
         self._print(text, markup=False)
 
-    def _print(self, text: str, *, markup: bool = True) -> None:
-        self._console.print(text, markup=markup)
+    def _print(self, text: str, *, markup: bool = True, scrub: bool = True) -> None:
+        self._console.print(self._scrub(text) if scrub else text, markup=markup)
 
 
 def _escape(text: str) -> str:

@@ -1,0 +1,44 @@
+"""Results with every secret and card number taken out of the shop's text, before any
+report renders them: a secret escaped by HTML, XML or JSON could no longer be found after."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from checkout_monitor.results import Evidence, FailedRequest, JourneyResult, StepResult
+
+Scrub = Callable[[str], str]
+
+
+def scrub_results(results: Sequence[JourneyResult], scrub: Scrub) -> list[JourneyResult]:
+    return [_journey(result, scrub) for result in results]
+
+
+def _journey(result: JourneyResult, scrub: Scrub) -> JourneyResult:
+    return replace(
+        result,
+        steps=tuple(_step(step, scrub) for step in result.steps),
+        evidence=_evidence(result.evidence, scrub),
+        earlier_attempts=tuple(_journey(a, scrub) for a in result.earlier_attempts),
+    )
+
+
+def _step(step: StepResult, scrub: Scrub) -> StepResult:
+    return replace(step, name=scrub(step.name), message=scrub(step.message))
+
+
+def _evidence(evidence: Evidence | None, scrub: Scrub) -> Evidence | None:
+    if evidence is None:
+        return None
+    return replace(
+        evidence,
+        console_errors=tuple(scrub(line) for line in evidence.console_errors),
+        failed_requests=tuple(_request(r, scrub) for r in evidence.failed_requests),
+        broken_images=tuple(scrub(url) for url in evidence.broken_images),
+        problems=tuple(scrub(problem) for problem in evidence.problems),
+    )
+
+
+def _request(request: FailedRequest, scrub: Scrub) -> FailedRequest:
+    return replace(request, url=scrub(request.url), error=scrub(request.error))
