@@ -52,17 +52,24 @@ def evidence_to_dict(evidence: Evidence | None) -> dict[str, Any] | None:
     }
 
 
-def attempt_to_dict(result: JourneyResult) -> dict[str, Any]:
-    """One attempt of a journey: its own steps, failure and evidence."""
+def _outcome(result: JourneyResult) -> dict[str, Any]:
+    """How one attempt went: the same fields for a journey's last attempt and each one."""
     failed = result.failed_step
     return {
-        "attempt": result.attempt,
         "ok": result.ok,
         "started_at": result.started_at.isoformat(),
         "duration_seconds": round(result.duration_seconds, 4),
         "failed_step": failed.name if failed else None,
         "failure_kind": result.failure_kind.value if result.failure_kind else None,
         "failure_class": result.failure_class.value if result.failure_class else None,
+    }
+
+
+def attempt_to_dict(result: JourneyResult) -> dict[str, Any]:
+    """One attempt of a journey: its own steps, failure and evidence."""
+    return {
+        "attempt": result.attempt,
+        **_outcome(result),
         "steps": [step_to_dict(step) for step in result.steps],
         "evidence": evidence_to_dict(result.evidence),
     }
@@ -71,19 +78,13 @@ def attempt_to_dict(result: JourneyResult) -> dict[str, Any]:
 def journey_to_dict(result: JourneyResult) -> dict[str, Any]:
     """The journey's last attempt at the top level (as before), every attempt under
     ``attempts``, so old readers keep working and new ones see retries."""
-    failed = result.failed_step
     return {
         "name": result.name,
         "journey": result.journey,
         "storefront": result.storefront,
         "location": result.location,
-        "ok": result.ok,
+        **_outcome(result),
         "flaky": result.flaky,
-        "started_at": result.started_at.isoformat(),
-        "duration_seconds": round(result.duration_seconds, 4),
-        "failed_step": failed.name if failed else None,
-        "failure_kind": result.failure_kind.value if result.failure_kind else None,
-        "failure_class": result.failure_class.value if result.failure_class else None,
         "owner": result.owner,
         "runbook": result.runbook,
         "tags": list(result.tags),
