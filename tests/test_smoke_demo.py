@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,11 @@ def test_demo_passes_every_step_with_timings(tmp_path: Path) -> None:
     assert journey["steps"][7]["message"].startswith("order CM-")
 
 
+def faulted_demo(*args: str) -> subprocess.CompletedProcess[str]:
+    """`run-smoke --demo` without retries: a fault fails the same way twice, in twice the time."""
+    return run_cli("run-smoke", "--demo", "--retries", "0", *args)
+
+
 FAULTS = [
     ("payment-declines", "pay", "payment_declined", "Your card was declined"),
     ("payment-provider-down", "pay", "payment_provider_down", "payment provider"),
@@ -71,17 +77,8 @@ def test_fault_fails_at_the_right_step(
     tmp_path: Path, fault: str, step: str, kind: str, shown: str
 ) -> None:
     report = tmp_path / "report.json"
-    result = run_cli(
-        "run-smoke",
-        "--demo",
-        "--retries",
-        "0",
-        "--journey",
-        "product-to-checkout",
-        "--fault",
-        fault,
-        "--json",
-        str(report),
+    result = faulted_demo(
+        "--journey", "product-to-checkout", "--fault", fault, "--json", str(report)
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
@@ -111,16 +108,7 @@ def test_both_demo_journeys_run_by_default() -> None:
 
 
 def test_broken_image_names_url_page_and_reason() -> None:
-    result = run_cli(
-        "run-smoke",
-        "--demo",
-        "--retries",
-        "0",
-        "--journey",
-        "product-images",
-        "--fault",
-        "broken-image",
-    )
+    result = faulted_demo("--journey", "product-images", "--fault", "broken-image")
     assert result.returncode == 1
     assert (
         "image_broken: 1 of 3 images broken on /products/speckled-mug: http://127.0.0.1:"
@@ -140,17 +128,8 @@ def test_boutique_theme_multi_page_checkout_behind_a_click() -> None:
 
 
 def test_add_to_cart_broken_names_the_script_error() -> None:
-    result = run_cli(
-        "run-smoke",
-        "--demo",
-        "--retries",
-        "0",
-        "--journey",
-        "product-to-checkout",
-        "--fault",
-        "add-to-cart-broken",
-        "--step-timeout",
-        "3s",
+    result = faulted_demo(
+        "--journey", "product-to-checkout", "--fault", "add-to-cart-broken", "--step-timeout", "3s"
     )
     assert result.returncode == 1
     assert (
@@ -160,11 +139,7 @@ def test_add_to_cart_broken_names_the_script_error() -> None:
 
 
 def test_boutique_theme_names_its_own_wording_for_a_decline() -> None:
-    result = run_cli(
-        "run-smoke",
-        "--demo",
-        "--retries",
-        "0",
+    result = faulted_demo(
         "--theme",
         "boutique",
         "--journey",
