@@ -147,7 +147,7 @@ def test_a_receiver_outage_delays_but_never_loses_or_doubles(
         with AlertReceiver(status=503, body="maintenance") as receiver:
             clock = Clock()
             alerting, registry = make(tmp_path, receiver, clock)
-            await alerting.start(alerting._loaded)
+            await alerting.start()
             feed(alerting, clock, ".xx")  # 2 of the last 3: fires
             await until(lambda: deliveries(registry, "failed") >= 3)
             assert alerting.store.count_pending("hook") == 1
@@ -186,7 +186,7 @@ def test_a_restart_keeps_the_outbox_and_the_firing_alert(tmp_path: Path) -> None
         with AlertReceiver(status=500) as receiver:
             clock = Clock()
             first, registry = make(tmp_path, receiver, clock)
-            await first.start(first._loaded)
+            await first.start()
             feed(first, clock, "xx")
             await until(lambda: deliveries(registry, "failed") >= 1)
             await first.stop()  # the agent goes away with the notification undelivered
@@ -194,7 +194,7 @@ def test_a_restart_keeps_the_outbox_and_the_firing_alert(tmp_path: Path) -> None
             receiver.set_status(200)
             receiver.clear()
             second, registry = make(tmp_path, receiver, clock)
-            await second.start(second._loaded)
+            await second.start()
             await until(lambda: deliveries(registry, "delivered") == 1)
             feed(second, clock, "x")  # still failing: the restart must not fire it again
             await asyncio.sleep(0.3)
@@ -213,7 +213,7 @@ def test_a_refused_notification_is_kept_as_a_dead_letter(tmp_path: Path) -> None
         with AlertReceiver(status=400, body="bad payload") as receiver:
             clock = Clock()
             alerting, registry = make(tmp_path, receiver, clock)
-            await alerting.start(alerting._loaded)
+            await alerting.start()
             feed(alerting, clock, "xx")
             await until(lambda: deliveries(registry, "rejected") == 1)
             await alerting.stop()
@@ -259,14 +259,14 @@ def test_a_rule_removed_while_the_agent_was_down_still_resolves(tmp_path: Path) 
         with AlertReceiver() as receiver:
             clock = Clock()
             first, registry = make(tmp_path, receiver, clock)
-            await first.start(first._loaded)
+            await first.start()
             feed(first, clock, "xx")
             await until(lambda: deliveries(registry, "delivered") == 1)
             await first.stop()
 
             renamed = config(tmp_path, receiver.url, name="checkout-broken")
             second = Alerting(renamed, Metrics(CollectorRegistry(), "test-lab"), None, clock=clock)
-            await second.start(renamed)
+            await second.start()
             await until(lambda: len(receiver.requests) == 2)
             await second.stop()
             ended = receiver.requests[1].json
@@ -284,7 +284,7 @@ def test_a_resolve_goes_to_the_channels_that_heard_it_fire(tmp_path: Path) -> No
             extra = f"    other:\n      webhook:\n        url: {other.url}/other\n"
             loaded = config(tmp_path, hook.url, extra, rule_extra="      channels: [hook]")
             alerting = Alerting(loaded, Metrics(registry, "test-lab"), None, clock=clock)
-            await alerting.start(loaded)
+            await alerting.start()
             feed(alerting, clock, "xx")
             await until(lambda: len(hook.requests) == 1)
             alerting.configure(
@@ -305,7 +305,7 @@ def test_a_reloaded_channel_takes_over_without_sending_twice(tmp_path: Path) -> 
         with AlertReceiver(status=503) as receiver:
             clock = Clock()
             alerting, registry = make(tmp_path, receiver, clock)
-            await alerting.start(alerting._loaded)
+            await alerting.start()
             feed(alerting, clock, "xx")
             await until(lambda: deliveries(registry, "failed") >= 1)
             changed = config(tmp_path, receiver.url).config.alerting.delivery
@@ -335,7 +335,7 @@ def test_a_late_alertmanager_gets_an_alert_that_is_still_active(tmp_path: Path) 
             loaded = config(tmp_path, hook.url, am_channel(alertmanager.url))
             registry = CollectorRegistry()
             alerting = Alerting(loaded, Metrics(registry, "test-lab"), None, clock=clock)
-            await alerting.start(loaded)
+            await alerting.start()
             feed(alerting, clock, "xx")
             await until(lambda: len(alertmanager.requests) >= 1)
             clock.now += 3600  # down for an hour: far longer than 4 resend intervals

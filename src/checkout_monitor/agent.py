@@ -81,7 +81,7 @@ class Agent:
         loop.add_signal_handler(signal.SIGINT, self.request_stop)
         loop.add_signal_handler(signal.SIGHUP, self.request_reload)
         if self._alerting is not None:
-            await self._alerting.start(self.loaded)
+            await self._alerting.start()
         async with async_playwright() as playwright:
             browser = await self._start_browser(playwright)
             contexts = ContextFactory(

@@ -88,7 +88,7 @@ class ArtifactStore:
         except FileNotFoundError:
             return []
         except OSError as exc:
-            log.warning("cannot list the artifacts folder %s: %s", self.root, _reason(exc))
+            log.warning("cannot list the artifacts folder %s: %s", self.root, os_reason(exc))
             return []
         runs.sort(key=_age_key)
         sizes = {run.name: folder_size(run) for run in runs}
@@ -103,7 +103,7 @@ class ArtifactStore:
             try:
                 shutil.rmtree(run)
             except OSError as exc:
-                log.warning("cannot delete the old artifacts folder %s: %s", run, _reason(exc))
+                log.warning("cannot delete the old artifacts folder %s: %s", run, os_reason(exc))
                 continue
             removed.append(run.name)
             total -= sizes[run.name]
@@ -170,5 +170,8 @@ def _age_key(run: Path) -> tuple[str, int]:
     return run.name[:20], mtime
 
 
-def _reason(exc: OSError) -> str:
-    return exc.strerror or str(exc)
+def os_reason(exc: BaseException) -> str:
+    """What went wrong with a file, in the system's words: "No space left on device"."""
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc)

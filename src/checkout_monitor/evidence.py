@@ -31,7 +31,7 @@ from typing import TypeVar
 from playwright.async_api import BrowserContext, ConsoleMessage, Page, Request, Response, WebError
 from playwright.async_api import Error as PlaywrightError
 
-from checkout_monitor.artifacts import RunFolder
+from checkout_monitor.artifacts import RunFolder, os_reason
 from checkout_monitor.evidence_redaction import EvidenceRedactor
 from checkout_monitor.quoting import first_line
 from checkout_monitor.results import Evidence, FailedRequest
@@ -164,7 +164,7 @@ class EvidenceRecorder:
                 folder = await asyncio.to_thread(run.attempt_folder, journey, attempt)
             except OSError as exc:
                 problems.append(
-                    f"nothing written: cannot create {run.root / relative}: {_os_reason(exc)}"
+                    f"nothing written: cannot create {run.root / relative}: {os_reason(exc)}"
                 )
             else:
                 written = await asyncio.to_thread(self._write, folder, files, raw_trace, problems)
@@ -266,7 +266,7 @@ class EvidenceRecorder:
                 (folder / name).write_bytes(data)
                 written.add(name)
             except OSError as exc:
-                problems.append(f"{name} not written: {_os_reason(exc)}")
+                problems.append(f"{name} not written: {os_reason(exc)}")
         if raw_trace is not None:
             partial = folder / f"{TRACE}.partial"
             try:
@@ -276,7 +276,7 @@ class EvidenceRecorder:
             except Exception as exc:  # a bad zip, a full disk: never an unscrubbed trace left
                 with contextlib.suppress(OSError):
                     partial.unlink(missing_ok=True)
-                problems.append(f"{TRACE} not written: {_os_reason(exc)}")
+                problems.append(f"{TRACE} not written: {os_reason(exc)}")
         return written
 
     def _reason(self, exc: BaseException) -> str:
@@ -290,9 +290,3 @@ def _current_page(context: BrowserContext) -> Page | None:
     """The page the journey was on: the last one opened that is still open."""
     pages = [page for page in context.pages if not page.is_closed()]
     return pages[-1] if pages else None
-
-
-def _os_reason(exc: Exception) -> str:
-    if isinstance(exc, OSError):
-        return exc.strerror or str(exc)
-    return str(exc)

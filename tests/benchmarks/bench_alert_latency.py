@@ -74,7 +74,7 @@ async def main() -> None:
                 {},
             )
             alerting = Alerting(loaded, Metrics(CollectorRegistry(), "local"), None)
-            await alerting.start(loaded)
+            await alerting.start()
             direct: list[float] = []
             through: list[float] = []
             for episode in range(1, EPISODES + 1):

@@ -51,9 +51,10 @@ class Alerting:
         self._loaded = loaded
         self.engine.configure(loaded, self._generator_url(loaded))
 
-    async def start(self, loaded: LoadedConfig) -> None:
+    async def start(self) -> None:
+        """Start delivering: the rules already run since ``__init__``; now the channels."""
         self._http = httpx.AsyncClient(follow_redirects=False)
-        self.configure(loaded)
+        self._use_channels(self._loaded, self._http)
         waiting = sum(self.store.count_pending(c) for c in self.store.channels_waiting())
         if waiting:
             log.warning(
@@ -78,8 +79,12 @@ class Alerting:
             )
         self._loaded = loaded
         self.engine.configure(loaded, self._generator_url(loaded))
-        if self._http is None:
-            return
+        if self._http is not None:  # started: channels deliver
+            self._use_channels(loaded, self._http)
+
+    def _use_channels(self, loaded: LoadedConfig, http: httpx.AsyncClient) -> None:
+        """Deliver to the configured channels, rebuilding only those whose config changed."""
+        after = loaded.config.alerting
         timeout = after.delivery.timeout
         channels: dict[str, tuple[ChannelKey, Channel]] = {}
         for name, config in after.channels.items():
@@ -88,7 +93,7 @@ class Alerting:
             if old is not None and old[0] == key:
                 channels[name] = old
             else:
-                channels[name] = (key, build_channel(name, config, self._http, timeout))
+                channels[name] = (key, build_channel(name, config, http, timeout))
         self._channels = channels
         self._dispatcher.configure(
             {name: channel for name, (_key, channel) in channels.items()},

@@ -13,7 +13,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
 
 from tenacity import (
     AsyncRetrying,
@@ -25,6 +24,7 @@ from tenacity import (
 from checkout_monitor.alert_config import DeliveryConfig
 from checkout_monitor.alerting.alert_store import AlertStore, OutboxEntry
 from checkout_monitor.alerting.channels.base import Channel, DeliveryError
+from checkout_monitor.alerting.channels.message_text import from_timestamp
 from checkout_monitor.durations import format_duration
 from checkout_monitor.metrics import Metrics
 from checkout_monitor.redaction import redact
@@ -128,7 +128,7 @@ class Dispatcher:
     async def _deliver(self, channel: Channel, entry: OutboxEntry) -> None:
         async def attempt() -> None:
             try:  # "now" per attempt: a late firing alert must not arrive already expired
-                await channel.send(entry.notification, _utc(self._clock()))
+                await channel.send(entry.notification, from_timestamp(self._clock()))
             except DeliveryError:
                 raise
             except Exception as exc:  # a bug: retrying would only repeat it
@@ -216,7 +216,3 @@ class Dispatcher:
 def _task_name(channel: Channel) -> str:
     """One worker per channel object: a reload that rebuilds the channel gets a new one."""
     return f"alerts-{channel.name}-{id(channel)}"
-
-
-def _utc(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, UTC)

@@ -14,7 +14,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from checkout_monitor.alert_config import (
@@ -24,7 +23,9 @@ from checkout_monitor.alert_config import (
     ChannelConfig,
 )
 from checkout_monitor.alerting.alert_store import AlertStore
-from checkout_monitor.alerting.conditions import Measurement, measure
+from checkout_monitor.alerting.channels.message_text import from_timestamp as _utc
+from checkout_monitor.alerting.channels.message_text import human_time
+from checkout_monitor.alerting.conditions import measure
 from checkout_monitor.alerting.notification import Notification, NotificationStatus
 from checkout_monitor.alerting.run_history import RunRecord
 from checkout_monitor.alerting.state_machine import AlertState, AlertStatus, Timing, Transition
@@ -201,15 +202,9 @@ class AlertEngine:
         m = measure(target.rule, runs, now, others_pass=target.monitor_health)
         state = self._store.alerts.setdefault(target.key, AlertState(since=now))
         before = (state.status, state.measurement)
-        timing = Timing(
-            target.rule.for_,
-            self._timing.min_firing,
-            self._timing.min_resolved,
-            self._timing.repeat_interval,
-        )
-        transition = state.advance(m, now, timing)
+        transition = state.advance(m, now, dataclasses.replace(self._timing, for_=target.rule.for_))
         if transition is not None:
-            self._notify(target, state, transition, now, m)
+            self._notify(target, state, transition, now)
         return transition is not None or before != (state.status, state.measurement)
 
     def _refresh_alertmanager(self, target: AlertTarget, now: float) -> bool:
@@ -228,7 +223,7 @@ class AlertEngine:
             self._refreshed[(target.key, name)] = now
             if self._store.has_pending(name, self._alert_id(target)):
                 continue  # still trying to deliver the last one: that will do
-            note = self._notification(target, state, Transition.REMINDER, now, None)
+            note = self._notification(target, state, Transition.REMINDER, now)
             refresh = dataclasses.replace(note, key=f"{note.key}/refresh-{int(now)}")
             queued |= self._store.enqueue(name, refresh, now)
         self.queued |= queued
@@ -242,9 +237,8 @@ class AlertEngine:
         state: AlertState,
         transition: Transition,
         now: float,
-        m: Measurement | None = None,
     ) -> None:
-        notification = self._notification(target, state, transition, now, m)
+        notification = self._notification(target, state, transition, now)
         self._metrics.alert_transitions.labels(
             target.rule.name, transition.value, self._location
         ).inc()
@@ -266,7 +260,6 @@ class AlertEngine:
         state: AlertState,
         transition: Transition,
         now: float,
-        m: Measurement | None,
     ) -> Notification:
         journey, rule = target.journey, target.rule
         name = journey.display_name
@@ -317,7 +310,9 @@ class AlertEngine:
             else ""
         )
         success = self._store.history.last_success(name)
-        since = f"last passed {_when(success)}" if success else "no passing run on record"
+        since = (
+            f"last passed {human_time(_utc(success))}" if success else "no passing run on record"
+        )
         what = "The monitor itself is failing" if target.monitor_health else f"{name} is failing"
         subject = f" for {name}" if target.monitor_health else ""
         return f"{what}{subject}: {state.measurement}{where}; {since}."
@@ -382,11 +377,3 @@ def _kind(value: str | None) -> FailureKind | None:
         return FailureKind(value) if value is not None else None
     except ValueError:  # a kind from an older version's state file
         return None
-
-
-def _utc(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, UTC)
-
-
-def _when(timestamp: float) -> str:
-    return _utc(timestamp).strftime("%Y-%m-%d %H:%M:%S UTC")

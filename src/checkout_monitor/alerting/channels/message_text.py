@@ -19,6 +19,11 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def from_timestamp(timestamp: float) -> datetime:
+    """A Unix time (what the state file and the clocks keep) as an aware UTC datetime."""
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
 def rfc3339(moment: datetime) -> str:
     """``2024-05-01T10:00:00.000Z``: what Alertmanager and JSON receivers parse."""
     return as_utc(moment).isoformat(timespec="milliseconds").replace("+00:00", "Z")
