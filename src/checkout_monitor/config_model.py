@@ -139,14 +139,18 @@ class LoadedConfig:
         return (self.base_dir / self.config.monitors_dir).resolve()
 
     def state_dir(self) -> Path:
-        """Where alert state and the delivery outbox live (relative to the config file)."""
-        given = self.config.alerting.state_dir or os.environ.get(STATE_DIR_ENV)
-        return (self.base_dir / (given or DEFAULT_STATE_DIR)).resolve()
+        """Where alert state and the delivery outbox live."""
+        return self._folder(self.config.alerting.state_dir, STATE_DIR_ENV, DEFAULT_STATE_DIR)
 
     def artifacts_dir(self) -> Path:
-        """Where evidence of failures goes (relative to the config file)."""
-        given = self.config.artifacts.dir or os.environ.get(ARTIFACTS_DIR_ENV)
-        return (self.base_dir / (given or DEFAULT_ARTIFACTS_DIR)).resolve()
+        """Where evidence of failures goes."""
+        return self._folder(self.config.artifacts.dir, ARTIFACTS_DIR_ENV, DEFAULT_ARTIFACTS_DIR)
+
+    def _folder(self, configured: str | None, env: str, default: str) -> Path:
+        """The config's value, else the environment's (the container image sets it), else
+        ``default``; relative paths are relative to the config file."""
+        given = configured or os.environ.get(env) or default
+        return (self.base_dir / given).resolve()
 
     def retries(self, journey: JourneyConfig) -> int:
         if self.retries_override is not None:
