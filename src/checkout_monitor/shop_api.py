@@ -40,8 +40,9 @@ class ShopApi:
     def _wait_ms(self) -> float:
         return wait_ms(self._time_left)
 
-    async def count_orders(self) -> int | None:
-        """How many orders the shop's API lists for the synthetic shopper; None without one."""
+    async def count_orders(self, email: str | None = None) -> int | None:
+        """How many orders the shop's API lists for ``email`` (default: the synthetic
+        shopper's); None without an order API."""
         api = self.profile.order_api
         if api is None or api.list is None:
             return None
@@ -69,7 +70,7 @@ class ShopApi:
                 FailureKind.ASSERTION,
                 f"the order API's answer has no list of orders under {listing.items!r}",
             )
-        email = self.profile.customer.email
+        email = email or self.profile.customer.email
         return sum(1 for o in items if isinstance(o, dict) and o.get(listing.email_field) == email)
 
     async def check_provider_health(self) -> str:

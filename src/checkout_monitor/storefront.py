@@ -58,6 +58,7 @@ class Storefront:
         self._showing: str | None = None  # the expected selector the last wait found
         self._token_form: dict[str, Any] | None = None  # the form the checkout token came in
         self._card_number: str | None = None  # a declining card to type instead of the profile's
+        self._email: str | None = None  # a tagged address to type instead of the profile's
         self.last_decline = ""
         self.page_errors: list[str] = []
         self.tally: Counter[str] = Counter()  # e.g. images_checked, for the metrics
@@ -185,13 +186,16 @@ class Storefront:
         await self._settle([following], _describe_next(index, self))
         return ""
 
-    async def checkout_with_card(self, card_number: str, *, expect_decline: bool) -> str | None:
-        """As a new shopper, buy the product paying with ``card_number``; return the order
-        number, or None when a decline was expected and came (``CheckFailed`` otherwise)."""
+    async def checkout_with_card(
+        self, card_number: str, *, expect_decline: bool, email: str | None = None
+    ) -> str | None:
+        """As a new shopper (typing ``email`` if given), buy the product paying with
+        ``card_number``; return the order number, or None when a decline was expected and
+        came (``CheckFailed`` otherwise)."""
         await self.start_fresh_cart()
         await self.open_cart()
         await self.start_checkout()
-        self._card_number = card_number
+        self._card_number, self._email = card_number, email
         try:
             for index in range(len(self.checkout_pages)):
                 await self.complete_checkout_page(index)
@@ -201,7 +205,7 @@ class Storefront:
                 return None
             raise
         finally:
-            self._card_number = None
+            self._card_number = self._email = None
         return await self.read_confirmation()
 
     async def read_confirmation(self) -> str:
@@ -354,7 +358,7 @@ class Storefront:
     # --- waiting and reading what the shop shows ----------------------------------------
 
     def _render(self, template: str) -> str:
-        return self.profile.render(template, card_number=self._card_number)
+        return self.profile.render(template, card_number=self._card_number, email=self._email)
 
     def _wait_ms(self) -> float:
         return wait_ms(self._time_left)

@@ -29,6 +29,12 @@ class Customer(StrictModel):
     postcode: str = "SW1A 1AA"
     country: str = "GB"
 
+    def tagged_email(self, tag: str) -> str:
+        """A plus-address of the shopper's email (``name+tag@host``): orders placed with it
+        are this attempt's alone, even while other journeys buy with the plain address."""
+        local, at, host = self.email.partition("@")
+        return f"{local}+{tag}{at}{host}" if at else self.email
+
 
 class Card(StrictModel):
     """The sandbox test card typed into payment forms, as {card.FIELD}."""
@@ -214,15 +220,21 @@ class StorefrontProfile(StrictModel):
     customer: Customer = Field(default_factory=Customer)
     card: Card = Field(default_factory=Card)
 
-    def render(self, template: str, card_number: str | None = None) -> str:
+    def render(
+        self, template: str, card_number: str | None = None, email: str | None = None
+    ) -> str:
         """Fill {customer.x} and {card.x} placeholders with the profile's shopper data
-        (``card_number`` replaces the card's number, to try a declining card)."""
+        (``card_number`` replaces the card's number, to try a declining card; ``email`` the
+        shopper's address)."""
         card = (
             self.card
             if card_number is None
             else self.card.model_copy(update={"number": card_number})
         )
-        values = {"customer": self.customer, "card": card}
+        customer = (
+            self.customer if email is None else self.customer.model_copy(update={"email": email})
+        )
+        values = {"customer": customer, "card": card}
         return PLACEHOLDER.sub(lambda m: str(getattr(values[m[1]], m[2])), template)
 
     @property
