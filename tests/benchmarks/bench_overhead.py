@@ -2,7 +2,8 @@
 
 Both drive the same Chromium against the same demo shop, doing the same clicks, each run
 in a fresh context; runs alternate so drift on a noisy machine hits both alike. Prints
-figures and the ratio (goal: at most 1.05x); it asserts nothing about time.
+figures and the ratio (goal: at most 1.10x, aiming for 1.05x); it asserts nothing about
+time.
 
     .venv/bin/python tests/benchmarks/bench_overhead.py [--runs 15]
 """
@@ -109,7 +110,7 @@ async def main(runs: int) -> None:
     ratio = statistics.median(timings["checkout-monitor"]) / statistics.median(
         timings["bare Playwright"]
     )
-    print(f"  ratio (median, ours / bare): {ratio:.3f}x   goal: <= 1.05x")
+    print(f"  ratio (median, ours / bare): {ratio:.3f}x   goal: <= 1.10x (aim: 1.05x)")
 
 
 if __name__ == "__main__":
