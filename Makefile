@@ -24,6 +24,7 @@ setup:
 ## make bench: benchmarks that print figures and ratios (no timed asserts)
 bench: setup
 	$(BIN)/python tests/benchmarks/bench_overhead.py
+	$(BIN)/python tests/benchmarks/bench_parallel.py
 	$(BIN)/python tests/benchmarks/bench_images.py
 	$(BIN)/python tests/benchmarks/bench_agent.py
 	$(BIN)/python tests/benchmarks/bench_alert_latency.py
