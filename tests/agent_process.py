@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import ssl
 import subprocess
 import time
 from pathlib import Path
@@ -16,11 +17,24 @@ from prometheus_servers import free_port, wait_until
 
 
 class AgentProcess:
-    """A `serve` subprocess listening on a free port; ``stop()`` sends SIGTERM."""
+    """A `serve` subprocess listening on a free port; ``stop()`` sends SIGTERM.
 
-    def __init__(self, args: list[str], tmp: Path) -> None:
+    With a web config in ``args``, ``ca`` (the CA that signed the listener's certificate)
+    makes it https, and ``auth`` is the user and password ``metrics()`` and ``alerts()`` send.
+    """
+
+    def __init__(
+        self,
+        args: list[str],
+        tmp: Path,
+        *,
+        ca: Path | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if ca else 'http'}://127.0.0.1:{self.port}"
+        verify = ssl.create_default_context(cafile=ca) if ca else True
+        self.client = httpx.Client(verify=verify, auth=auth, timeout=10)
         self.out = (tmp / "agent.out").open("w+")
         self.process = subprocess.Popen(
             [str(BIN / "checkout-monitor"), "serve", "--listen", f"127.0.0.1:{self.port}", *args],
@@ -30,7 +44,9 @@ class AgentProcess:
             text=True,
         )
         try:
-            wait_until(lambda: httpx.get(f"{self.url}/readyz").status_code == 200, 60, "readyz")
+            wait_until(
+                lambda: self.client.get(f"{self.url}/readyz").status_code == 200, 60, "readyz"
+            )
         except AssertionError:
             self.kill()
             raise AssertionError(f"the agent did not get ready:\n{self.output()}") from None
@@ -40,10 +56,10 @@ class AgentProcess:
         return Path(self.out.name).read_text()
 
     def metrics(self) -> str:
-        return httpx.get(f"{self.url}/metrics").text
+        return self.client.get(f"{self.url}/metrics").text
 
     def alerts(self) -> list[dict[str, Any]]:
-        alerts: list[dict[str, Any]] = httpx.get(f"{self.url}/alerts").json()["alerts"]
+        alerts: list[dict[str, Any]] = self.client.get(f"{self.url}/alerts").json()["alerts"]
         return alerts
 
     def stop(self) -> tuple[int, float]:
@@ -56,6 +72,7 @@ class AgentProcess:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+        self.client.close()
 
     def __enter__(self) -> AgentProcess:
         return self

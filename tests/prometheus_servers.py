@@ -6,11 +6,12 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 
 def free_port() -> int:
@@ -55,17 +56,28 @@ class Server:
         self._log.close()
 
 
-def start_prometheus(tmp: Path, scrape_target: str, rule_file: Path | None = None) -> Server:
-    """Prometheus scraping one target (and evaluating ``rule_file``), both every second."""
+def start_prometheus(
+    tmp: Path,
+    scrape_target: str,
+    rule_file: Path | None = None,
+    *,
+    scrape: Mapping[str, Any] | None = None,
+) -> Server:
+    """Prometheus scraping one target (and evaluating ``rule_file``), both every second.
+
+    ``scrape``: more keys for the scrape job, e.g. scheme, tls_config, basic_auth."""
     port = free_port()
     config = tmp / "prometheus.yml"
-    rules = f"rule_files:\n  - '{rule_file}'\n" if rule_file else ""
-    config.write_text(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-        f"{rules}"
-        "scrape_configs:\n  - job_name: checkout-monitor\n"
-        f"    static_configs:\n      - targets: ['{scrape_target}']\n"
-    )
+    job = {
+        "job_name": "checkout-monitor",
+        **(scrape or {}),
+        "static_configs": [{"targets": [scrape_target]}],
+    }
+    document: dict[str, Any] = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"}}
+    if rule_file:
+        document["rule_files"] = [str(rule_file)]
+    document["scrape_configs"] = [job]
+    config.write_text(yaml.safe_dump(document, sort_keys=False))
     binary = shutil.which("prometheus") or "/usr/bin/prometheus"
     return Server(
         [

@@ -55,6 +55,7 @@ from checkout_monitor.results import JourneyResult
 from checkout_monitor.smoke import run_smoke
 from checkout_monitor.status_server import Readiness, StatusServer
 from checkout_monitor.triage import checklist, render_markdown, render_text
+from checkout_monitor.web_config import listener_web_config
 
 CONFIG_ENV = "CHECKOUT_MONITOR_CONFIG"
 log = logging.getLogger("checkout_monitor")
@@ -210,6 +211,13 @@ def _main_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="run against the embedded demo shop")
     _add_theme_argument(serve)
     serve.add_argument("--listen", metavar="HOST:PORT", help="default: agent.listen in the config")
+    serve.add_argument(
+        "--web-config",
+        type=Path,
+        metavar="FILE",
+        help="TLS and basic auth for the listener, as Prometheus exporters' --web.config.file "
+        "(default: agent.web_config_file in the config)",
+    )
     serve.add_argument(
         "--interval",
         type=_duration_between(1, 86400),
@@ -487,10 +495,12 @@ def _validate(args: argparse.Namespace) -> ExitCode:
     loaded = load_config(args.config)
     registry = load_monitors(_monitors_dir(args, loaded))
     check_journeys_exist(loaded, registry)
+    web = listener_web_config(loaded, None)
     config = loaded.config
     print(
         f"{args.config}: OK: {len(config.journeys)} journeys, "
         f"{len(config.storefronts)} storefronts, location {config.location}"
+        + (f"; listener: {web.describe()} ({web.source})" if web else "")
     )
     return ExitCode.OK
 
@@ -498,14 +508,20 @@ def _validate(args: argparse.Namespace) -> ExitCode:
 def _serve(args: argparse.Namespace) -> ExitCode:
     log.setLevel(logging.INFO)  # one line per journey run: what a container's log should say
     with _target(args) as (first, header):
+        listening: list[StatusServer] = []  # a reload brings its new web config to the listener
 
         def load() -> tuple[LoadedConfig, list[PlannedJourney]]:
             loaded = first if args.demo else load_config(_config_path(args.config))
             loaded.interval_override = args.interval
+            web = listener_web_config(loaded, args.web_config)
             registry = load_monitors(_monitors_dir(args, loaded))
-            return loaded, plan_journeys(loaded, registry)
+            planned = plan_journeys(loaded, registry)
+            for server in listening:
+                server.secure(web)
+            return loaded, planned
 
         loaded, _ = load()  # bad config or journeys end the command here, with exit 2
+        web = listener_web_config(loaded, args.web_config)
         listen = args.listen or loaded.config.agent.listen
         try:
             check_listen(listen)
@@ -515,15 +531,25 @@ def _serve(args: argparse.Namespace) -> ExitCode:
         registry = CollectorRegistry()
         metrics = Metrics(registry, loaded.config.location)
         readiness = Readiness()
-        status_url = f"http://{socket.gethostname() if host in ('0.0.0.0', '::') else host}:{port}"
-        alerting = _start_alerting(loaded, metrics, status_url)
+        scheme = "https" if web and web.tls else "http"
+        shown_host = socket.gethostname() if host in ("0.0.0.0", "::") else host
+        alerting = _start_alerting(loaded, metrics, f"{scheme}://{shown_host}:{port}")
         pages = {"/alerts": alerting.page} if alerting else {}
         try:
-            server = StatusServer(host, int(port), registry, readiness, pages).start()
+            server = StatusServer(host, int(port), registry, readiness, pages, web).start()
         except OSError as exc:
             raise UsageError(f"cannot listen on {listen}: {exc.strerror}") from None
+        listening.append(server)
         print(header, flush=True)
-        print(f"serving {', '.join(server.paths)} on http://{server.address}", flush=True)
+        secured = f" with {web.describe()} ({web.source})" if web else ""
+        print(f"serving {', '.join(server.paths)} on {scheme}://{server.address}{secured}")
+        if web and web.users and not web.tls:
+            print(
+                "warning: basic auth without TLS: the password crosses the network in clear "
+                f"text; add tls_server_config to {web.source}",
+                file=sys.stderr,
+            )
+        sys.stdout.flush()
         if alerting is not None:
             print(alerting.describe(), flush=True)
         try:

@@ -48,7 +48,7 @@ def parse_config(
 ) -> LoadedConfig:
     """Validate config text; ``source`` is how errors name it (a path, or the demo config)."""
     environ = os.environ if environ is None else environ
-    data, lines = _read_yaml(text, source)
+    data, lines = read_yaml(text, source)
     if not isinstance(data, dict):
         raise ConfigError(source, [ConfigProblem("", "expected a mapping of keys at the top")])
     problems: list[ConfigProblem] = []
@@ -85,7 +85,8 @@ def format_loc(loc: Loc) -> str:
 # --- YAML with line numbers -------------------------------------------------------------
 
 
-def _read_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
+def read_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
+    """The data and the line of every key path (the web config file uses it too)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

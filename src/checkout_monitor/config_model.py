@@ -31,6 +31,10 @@ class BrowserConfig(StrictModel):
     viewport_width: int = Field(1280, ge=320, le=3840)
     viewport_height: int = Field(800, ge=320, le=2160)
     locale: str = "en-GB"
+    # serve: a fresh Chromium after this many runs (retries count), or once the browser's
+    # processes hold more than this much memory (summed RSS); the old one ends its runs first
+    recycle_after_runs: int = Field(200, ge=1, le=100_000)
+    recycle_above_mib: int | None = Field(None, ge=256, le=65_536)
 
 
 class SyntheticMarking(StrictModel):
@@ -63,6 +67,8 @@ class AgentConfig(StrictModel):
     max_concurrent_journeys: int = Field(2, ge=1, le=16)
     jitter: float = Field(0.1, ge=0, le=0.5, description="fraction of the interval")
     grace_period: Annotated[float, SECONDS, between(1, 600)] = 30.0
+    # TLS and basic auth for the listener, in the format of Prometheus's exporter toolkit
+    web_config_file: str | None = Field(None, min_length=1)
 
 
 class TraceCapture(StrEnum):
@@ -151,6 +157,11 @@ class LoadedConfig:
         ``default``; relative paths are relative to the config file."""
         given = configured or os.environ.get(env) or default
         return (self.base_dir / given).resolve()
+
+    def web_config_file(self) -> Path | None:
+        """The listener's web config (TLS, basic auth), relative to the config file."""
+        given = self.config.agent.web_config_file
+        return None if given is None else (self.base_dir / given).resolve()
 
     def retries(self, journey: JourneyConfig) -> int:
         if self.retries_override is not None:

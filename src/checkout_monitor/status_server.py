@@ -1,14 +1,24 @@
 """The agent's one HTTP listener: /metrics, /healthz (alive), /readyz (able to monitor),
-and pages the agent adds (/alerts: the alert states as JSON)."""
+and pages the agent adds (/alerts: the alert states as JSON); with a web config, over TLS
+and behind basic auth (see web_config.py)."""
 
 from __future__ import annotations
 
+import logging
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from checkout_monitor.basic_auth import REALM, BasicAuth
+from checkout_monitor.web_config import WebConfig
+
+log = logging.getLogger(__name__)
 
 
 class Readiness:
@@ -39,6 +49,48 @@ class Readiness:
 
 Page = Callable[[], tuple[bytes, str]]  # body and content type, rendered per request
 
+# Container probes cannot send credentials without writing them into the pod spec or the
+# image, and these two answer a fixed word or reason, never a metric, a journey or a secret.
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+_TIMEOUT_SECONDS = 10.0  # a client that stalls mid-handshake or mid-request holds one thread
+_PLAIN_HTTP_ANSWER = (
+    b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"
+    b"Client sent an HTTP request to an HTTPS server: use https://\n"
+)
+
+
+class _Security:
+    """The web config in force, swapped whole when the config is reloaded."""
+
+    def __init__(self, web: WebConfig | None) -> None:
+        self.tls: ssl.SSLContext | None = web.tls if web else None
+        self.auth = BasicAuth(web.users) if web and web.users else None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    security = _Security(None)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """Runs in the connection's own thread: a slow TLS handshake holds up only itself."""
+        tls = self.security.tls
+        if tls is None:
+            super().finish_request(request, client_address)
+            return
+        request.settimeout(_TIMEOUT_SECONDS)
+        try:
+            first = request.recv(1, socket.MSG_PEEK)
+            if first and first != b"\x16":  # not a TLS handshake record: say so, in plain HTTP
+                request.recv(65536)  # read the request, or closing would reset the answer away
+                request.sendall(_PLAIN_HTTP_ANSWER)
+                return
+            secured = tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            log.debug("TLS handshake with %s failed: %s", client_address[0], exc)
+            return
+        with secured:
+            super().finish_request(secured, client_address)
+
 
 class StatusServer:
     def __init__(
@@ -48,14 +100,22 @@ class StatusServer:
         registry: CollectorRegistry,
         ready: Readiness,
         pages: Mapping[str, Page] | None = None,
+        web: WebConfig | None = None,
     ):
         self.paths = ["/metrics", "/healthz", "/readyz", *(pages or {})]
-        handler = _handler(registry, ready, dict(pages or {}))
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), _handler(registry, ready, dict(pages or {})))
+        self.secure(web)
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.2,), name="status-server", daemon=True
         )
+
+    def secure(self, web: WebConfig | None) -> None:
+        """Use this web config (TLS, basic auth) from the next connection on."""
+        self._server.security = _Security(web)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self._server.security.tls else "http"
 
     @property
     def address(self) -> str:
@@ -76,9 +136,16 @@ def _handler(
     registry: CollectorRegistry, ready: Readiness, pages: dict[str, Page]
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        timeout = _TIMEOUT_SECONDS
+        server_version, sys_version = "checkout-monitor", ""  # no Python version for scanners
+        server: _Server
+
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
-            if path == "/metrics":
+            auth = self.server.security.auth
+            if path not in OPEN_PATHS and auth and not auth.allows(self.headers["Authorization"]):
+                self._send(401, b"401 Unauthorized: give the user and password\n", challenge=True)
+            elif path == "/metrics":
                 self._send(200, generate_latest(registry), CONTENT_TYPE_LATEST)
             elif path == "/healthz":
                 self._send(200, b"ok\n")
@@ -94,10 +161,19 @@ def _handler(
                 known = ", ".join(["/metrics", "/healthz", "/readyz", *pages])
                 self._send(404, f"not found: try {known}\n".encode())
 
-        def _send(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
+        def _send(
+            self,
+            status: int,
+            body: bytes,
+            content_type: str = "text/plain",
+            *,
+            challenge: bool = False,
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
+            if challenge:
+                self.send_header("WWW-Authenticate", REALM)
             self.end_headers()
             self.wfile.write(body)
 
