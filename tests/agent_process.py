@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import ssl
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -21,6 +23,7 @@ class AgentProcess:
 
     With a web config in ``args``, ``ca`` (the CA that signed the listener's certificate)
     makes it https, and ``auth`` is the user and password ``metrics()`` and ``alerts()`` send.
+    ``env``: more environment variables (e.g. the values of a config's ``${ENV}``s).
     """
 
     def __init__(
@@ -30,6 +33,7 @@ class AgentProcess:
         *,
         ca: Path | None = None,
         auth: tuple[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"{'https' if ca else 'http'}://127.0.0.1:{self.port}"
@@ -42,6 +46,7 @@ class AgentProcess:
             stderr=subprocess.STDOUT,
             cwd=REPO,
             text=True,
+            env={**os.environ, **env} if env else None,
         )
         try:
             wait_until(

@@ -8,7 +8,7 @@ import io
 import json
 import os
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote_plus
@@ -30,6 +30,7 @@ from checkout_monitor.results import JourneyResult
 from checkout_monitor.smoke import run_smoke
 from checkout_monitor.storefront_profile import StorefrontProfile
 from cli_support import write_shop_config
+from secret_search import contents, found
 
 StartShop = Callable[..., DemoShop]
 MAGENTA = tuple(int(MASK_COLOR[i : i + 2], 16) for i in (1, 3, 5))
@@ -236,12 +237,8 @@ def test_canary_no_secret_reaches_any_artifact(start_shop: StartShop, tmp_path: 
     needles |= {f'"{CVC}"', f"={CVC}&", f'\\"{CVC}\\"'}
     kept = _files(store.root)
     assert {p.name for p in kept} >= {"screenshot.png", "page.html", "trace.zip", "console.txt"}
-    scrubbed = 0
-    for path in kept:
-        for name, data in _contents(path):
-            found = [n for n in needles if n.encode() in data]
-            assert not found, f"{name} holds {found}"
-            scrubbed += data.count(PLACEHOLDER.encode())
+    assert not found(needles, kept)
+    scrubbed = sum(data.count(PLACEHOLDER.encode()) for p in kept for _, data in contents(p))
     assert scrubbed > 10  # the secrets were there, and were replaced
 
     for result in (payment, discounts):
@@ -272,16 +269,6 @@ def _mask_bands(screenshot: Path) -> list[tuple[int, int]]:
         elif masked:
             bands.append((y, y))
     return bands
-
-
-def _contents(path: Path) -> Iterator[tuple[str, bytes]]:
-    """A file's bytes, and for a zip, every entry's bytes as well."""
-    data = path.read_bytes()
-    yield str(path), data
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            for entry in archive.namelist():
-                yield f"{path}!{entry}", archive.read(entry)
 
 
 # --- retention, without a browser --------------------------------------------------------

@@ -24,8 +24,10 @@ from checkout_monitor.attempts import run_with_retries
 from checkout_monitor.browser import ContextFactory, launch_browser
 from checkout_monitor.config_model import LoadedConfig
 from checkout_monitor.errors import CheckoutMonitorError
+from checkout_monitor.evidence_redaction import EvidenceRedactor
 from checkout_monitor.journey_plan import PlannedJourney
 from checkout_monitor.metrics import Metrics
+from checkout_monitor.reports.scrub import scrub_results
 from checkout_monitor.results import JourneyResult
 from checkout_monitor.runner import JourneyRunner
 from checkout_monitor.status_server import Readiness
@@ -149,6 +151,9 @@ class Agent:
             result = await run_with_retries(runner, journey, self.loaded.config.artifacts.traces)
         finally:
             run_folder.finish()
+        # a step named after a secret ("refuse ${CODE}") must not become a label or a log line
+        scrub = EvidenceRedactor.for_profile(journey.profile, self.loaded.secrets).text
+        (result,) = scrub_results([result], scrub)
         self._metrics.observe(result)
         _log_result(result)
         if self._alerting is not None:

@@ -375,7 +375,7 @@ def _smoke(args: argparse.Namespace) -> ExitCode:
     if args.pushgateway:
         try:
             key = push_results(
-                args.pushgateway, results, loaded.config.location, args.push_instance, args.release
+                args.pushgateway, shown, loaded.config.location, args.push_instance, args.release
             )
         except UsageError as exc:
             problems.append(str(exc))

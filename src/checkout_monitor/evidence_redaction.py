@@ -2,10 +2,11 @@
 card numbers a journey types, and the card's security code.
 
 Every value is also scrubbed in the forms it takes on its way through a browser and a
-trace: HTML-escaped, JSON-escaped, URL-encoded (form posts, query strings), and card numbers
-with or without spaces or dashes. A CVC is too short to scrub everywhere ("123" is also a
-price or a product id), so it is scrubbed only where it stands as a whole value: a quoted
-string (an attribute, a JSON value) or a form field (``cvc=123&``).
+trace: HTML-escaped, JSON-escaped, URL-encoded (form posts, query strings), card numbers
+with or without spaces or dashes, and a secret email plus-addressed (``name+tag@host``).
+A CVC is too short to scrub everywhere ("123" is also a price or a product id), so it is
+scrubbed only where it stands as a whole value: a quoted string (an attribute, a JSON value)
+or a form field (``cvc=123&``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ _MULTIPART = (
 # ...or a field of a form post or query string (which may itself sit in a JSON string).
 _FORM_FIELD = r"(?P<before>=)(?:{code})(?P<after>[&#\s\"'\\]|$)"
 _CODE_FORMS = (_QUOTED, _JSON_NUMBER, _MULTIPART, _FORM_FIELD)
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
 
 class EvidenceRedactor:
@@ -53,6 +55,7 @@ class EvidenceRedactor:
             if len(code) >= _MIN_CODE_LENGTH
             for form in _CODE_FORMS
         ]
+        self._tagged = [_plus_addressed(s) for s in secrets if _EMAIL.fullmatch(s)]
 
     @classmethod
     def for_profiles(
@@ -73,6 +76,8 @@ class EvidenceRedactor:
 
     def text(self, text: str) -> str:
         text = redact(text, self.values, PLACEHOLDER)
+        for tagged in self._tagged:
+            text = tagged.sub(PLACEHOLDER, text)
         for pattern in self._codes:
             text = pattern.sub(_code_replacement, text)
         return text
@@ -108,6 +113,15 @@ def _encodings(value: str) -> set[str]:
         quote_plus(value),
         quote_plus(value, safe="@"),
     }
+
+
+def _plus_addressed(email: str) -> re.Pattern[str]:
+    """A secret email with a tag (``name+tag@host``, as a journey makes it to tell its own
+    orders apart), plain or URL-encoded: the tag is new each run, the address is still secret."""
+    local, _, host = email.partition("@")
+    return re.compile(
+        rf"{re.escape(local)}(?:\+|%2B)[A-Za-z0-9._~-]*(?:@|%40){re.escape(host)}", re.IGNORECASE
+    )
 
 
 def _card_forms(number: str) -> set[str]:
