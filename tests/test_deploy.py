@@ -4,15 +4,18 @@ it, the alert state folder of the image, compose and the pod, and a runbook per 
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import bcrypt
 import pytest
 import yaml
 
+from checkout_monitor.web_config import load_web_config
 from cli_support import REPO, run_cli
 
 DEPLOY = REPO / "deploy"
@@ -161,3 +164,35 @@ def test_every_alert_has_a_runbook_section() -> None:
     for link in links:
         assert link.startswith(RUNBOOKS), link
         assert link.removeprefix(RUNBOOKS) in anchors, link
+
+
+def test_the_listener_password_is_the_one_prometheus_sends() -> None:
+    """compose starts the image's command with the web config mounted, and Prometheus's
+    scrape job sends a user of that file with a password its bcrypt hash accepts."""
+    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    agent = compose["services"]["checkout-monitor"]
+    command: list[str] = agent["command"]
+    web_path = command[command.index("--web-config") + 1]
+    assert f"./web-config.yml:{web_path}:ro" in agent["volumes"]
+    (cmd,) = [i for i in _dockerfile_instructions() if i.startswith("CMD ")]
+    image_command = command[: command.index("--web-config")]
+    assert json.loads(cmd.removeprefix("CMD ")) == image_command
+
+    web = load_web_config(DEPLOY / "web-config.yml")
+    prometheus = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    (job,) = [j for j in prometheus["scrape_configs"] if j["job_name"] == "checkout-monitor"]
+    auth = job["basic_auth"]
+    password = (DEPLOY / "prometheus" / auth["password_file"]).read_bytes().strip()
+    assert bcrypt.checkpw(password, web.users[auth["username"]])
+
+
+def test_the_pod_runs_as_the_images_non_root_user() -> None:
+    assert "USER 1001:1001" in _dockerfile_instructions()
+    documents = yaml.safe_load_all((DEPLOY / "kubernetes" / "checkout-monitor.yaml").read_text())
+    pods = [d["spec"]["template"]["spec"] for d in documents if d and d["kind"] == "Deployment"]
+    assert pods
+    for pod in pods:
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] == 1001
+        for container in pod["containers"]:
+            assert container["securityContext"]["allowPrivilegeEscalation"] is False

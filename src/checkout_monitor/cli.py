@@ -202,6 +202,9 @@ def _main_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check a config file and exit")
     validate.add_argument("config", type=Path, metavar="CONFIG")
     validate.add_argument("--monitors", type=Path, metavar="DIR", help="folder of journey files")
+    validate.add_argument(
+        "--web-config", type=Path, metavar="FILE", help="also check this listener web config"
+    )
     validate.add_argument("-v", "--verbose", action="store_true")
 
     serve = commands.add_parser(
@@ -495,7 +498,7 @@ def _validate(args: argparse.Namespace) -> ExitCode:
     loaded = load_config(args.config)
     registry = load_monitors(_monitors_dir(args, loaded))
     check_journeys_exist(loaded, registry)
-    web = listener_web_config(loaded, None)
+    web = listener_web_config(loaded, args.web_config)
     config = loaded.config
     print(
         f"{args.config}: OK: {len(config.journeys)} journeys, "

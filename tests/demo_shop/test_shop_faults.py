@@ -170,6 +170,8 @@ def test_admin_faults_endpoint(shop: DemoShop) -> None:
     with httpx.Client(base_url=shop.shop_url) as http:
         assert http.get("/admin/faults").status_code == 401
         assert http.post("/admin/faults/out-of-stock").status_code == 401
+        wrong = {"Authorization": f"Bearer {shop.admin_token}x"}
+        assert http.post("/admin/faults/out-of-stock", headers=wrong).status_code == 401
         body = http.get("/admin/faults", headers=admin(shop)).json()
         assert body == {"active": {}, "available": FAULTS}
         enabled = http.post(
