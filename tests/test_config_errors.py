@@ -53,7 +53,7 @@ CASES = [
     ("missing-required-field", "{file}:6: journeys[0].storefront: required, but missing"),
     (
         "monitor-kind-as-signal",
-        "{file}:6: storefronts.shop.failure_signals[0].kind: 'browser_crash' is the monitor's own failure; use one of: timeout, http_error, connection_error, element_missing, assertion, image_broken, cart_add_failed, discount_rejected, discount_wrong_amount, form_rejected, payment_declined, payment_provider_down, checkout_token_invalid, out_of_stock",
+        "{file}:6: storefronts.shop.failure_signals[0].kind: 'browser_crash' is the monitor's own failure; use one of: timeout, http_error, connection_error, element_missing, assertion, image_broken, cart_add_failed, discount_rejected, discount_wrong_amount, form_rejected, payment_declined, payment_provider_down, checkout_token_invalid, out_of_stock, host_not_allowed",
     ),
     ("not-a-mapping", "{file}: expected a mapping of keys at the top"),
     ("not-yaml", "{file}:5: not valid YAML: expected ',' or ']', but got ':'"),
@@ -67,7 +67,7 @@ CASES = [
     ),
     (
         "unknown-failure-kind",
-        "{file}:6: storefronts.shop.failure_signals[0].kind: Input should be 'timeout', 'http_error', 'connection_error', 'element_missing', 'assertion', 'image_broken', 'cart_add_failed', 'discount_rejected', 'discount_wrong_amount', 'form_rejected', 'payment_declined', 'payment_provider_down', 'checkout_token_invalid', 'out_of_stock', 'browser_crash' or 'journey_error' (got 'card_declined')",
+        "{file}:6: storefronts.shop.failure_signals[0].kind: Input should be 'timeout', 'http_error', 'connection_error', 'element_missing', 'assertion', 'image_broken', 'cart_add_failed', 'discount_rejected', 'discount_wrong_amount', 'form_rejected', 'payment_declined', 'payment_provider_down', 'checkout_token_invalid', 'out_of_stock', 'host_not_allowed', 'browser_crash' or 'journey_error' (got 'card_declined')",
     ),
     (
         "unknown-journey",
@@ -152,6 +152,26 @@ CASES = [
     (
         "alert-unknown-channel",
         "{file}:12: alerting.rules[0].channels[0]: no channel named 'slack'; defined: pager",
+    ),
+    (
+        "allowed-host-url",
+        "{file}:6: storefronts.shop.allowed_hosts[0]: 'https://cdn.example.com/images' is a URL or path, not a host: write its host only, 'cdn.example.com'",
+    ),
+    (
+        "allowed-host-whole-tld",
+        "{file}:7: storefronts.shop.allowed_hosts[1]: '*.com' would allow a whole top-level domain; name the shop's own domain, e.g. '*.example.com'",
+    ),
+    (
+        "allowed-host-with-port",
+        "{file}:5: storefronts.shop.allowed_hosts[0]: 'pay.example.com:8443' names a port, but hosts are allowed on any port: write 'pay.example.com'",
+    ),
+    (
+        "allowed-host-not-a-host",
+        "{file}:6: storefronts.shop.allowed_hosts[0]: 'cdn example com' is not a host name: write a host name such as cdn.example.com, or *.example.com for its subdomains",
+    ),
+    (
+        "browser-proxy-flag",
+        "{file}:2: browser.extra_args[1]: --proxy-server cannot be used: the browser's proxy setting is what keeps it to each storefront's allowed_hosts (an outbound proxy is not supported yet)",
     ),
     (
         "alert-unknown-key",

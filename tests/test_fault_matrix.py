@@ -67,6 +67,11 @@ MATRIX: dict[str, dict[str, tuple[str, str]]] = {
         "discount-codes": ("apply SAVE10", "out_of_stock"),
         "payment-sandbox": ("decline card is declined", "out_of_stock"),
     },
+    # the script and stylesheet it pulls in are blocked too, but only reported
+    "foreign-host": {
+        "product-to-checkout": ("go to checkout", "host_not_allowed"),
+        "payment-sandbox": ("decline card is declined", "host_not_allowed"),
+    },
 }
 
 

@@ -13,6 +13,7 @@ from playwright.async_api import Error as PlaywrightError
 from checkout_monitor import __version__
 from checkout_monitor.config_model import BrowserConfig, SyntheticMarking
 from checkout_monitor.errors import BrowserUnavailableError
+from checkout_monitor.host_guard import HostGuard
 from checkout_monitor.quoting import first_line
 
 # Flags for closed networks: without them Chromium keeps trying to reach Google's hosts.
@@ -74,7 +75,10 @@ class ContextFactory:
         self._marking = marking
         self._user_agent: str | None = None
 
-    async def new_context(self, step_timeout: float) -> BrowserContext:
+    async def new_context(
+        self, step_timeout: float, guard: HostGuard | None = None
+    ) -> BrowserContext:
+        """``guard``: keep the context to its storefront's allowed hosts."""
         if self._user_agent is None:
             self._user_agent = await self._synthetic_user_agent()
         context = await self.browser.new_context(
@@ -82,7 +86,10 @@ class ContextFactory:
             extra_http_headers={self._marking.header_name: self._marking.header_value},
             viewport={"width": self._config.viewport_width, "height": self._config.viewport_height},
             locale=self._config.locale,
+            proxy=guard.proxy if guard is not None else None,
         )
+        if guard is not None:
+            guard.watch(context)
         context.set_default_timeout(step_timeout * 1000)
         context.set_default_navigation_timeout(step_timeout * 1000)
         return context

@@ -369,8 +369,24 @@ def _alerting_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[Con
                 )
 
 
+def _proxy_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
+    """Each context's proxy setting is what keeps the browser to the allowed hosts; a
+    proxy flag would be silently overridden, so it is refused rather than ignored."""
+    for i, arg in enumerate(config.browser.extra_args):
+        flag = arg.split("=", 1)[0]
+        if flag.startswith("--proxy") or flag == "--no-proxy-server":
+            loc: Loc = ("browser", "extra_args", i)
+            yield ConfigProblem(
+                format_loc(loc),
+                f"{flag} cannot be used: the browser's proxy setting is what keeps it to each "
+                "storefront's allowed_hosts (an outbound proxy is not supported yet)",
+                line_of(loc, lines),
+            )
+
+
 def _cross_reference_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
     yield from _card_problems(config, lines)
+    yield from _proxy_problems(config, lines)
     yield from _alerting_problems(config, lines)
     seen: set[str] = set()
     for i, journey in enumerate(config.journeys):

@@ -30,6 +30,7 @@ class FailureKind(StrEnum):
     PAYMENT_PROVIDER_DOWN = "payment_provider_down"
     CHECKOUT_TOKEN_INVALID = "checkout_token_invalid"
     OUT_OF_STOCK = "out_of_stock"
+    HOST_NOT_ALLOWED = "host_not_allowed"
     BROWSER_CRASH = "browser_crash"
     JOURNEY_ERROR = "journey_error"
 
@@ -106,6 +107,13 @@ KIND_INFO: dict[FailureKind, KindInfo] = {
     ),
     FailureKind.OUT_OF_STOCK: KindInfo(
         _SITE, "The monitored product is sold out. Restock it or monitor another product."
+    ),
+    FailureKind.HOST_NOT_ALLOWED: KindInfo(
+        _SITE,
+        "The shop sent the browser to a host the config does not name, and it was blocked. "
+        "If the host is the shop's own (a new domain or payment page), add it to the "
+        "storefront's allowed_hosts; if nobody knows it, treat it as a possible hijack of "
+        "the shop and look at it now.",
     ),
     FailureKind.BROWSER_CRASH: KindInfo(
         _MONITOR, "The monitor's browser crashed. This is not the shop's fault; rerun it."

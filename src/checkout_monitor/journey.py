@@ -79,6 +79,7 @@ class JourneyRun:
         clock: Callable[[], float] = time.perf_counter,
         on_step: Callable[[StepResult], None] | None = None,
         place_order: bool = True,
+        refused_navigation: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.shop = shop
         self.place_order = place_order  # false: a dry run, stop before the final submit
@@ -91,6 +92,15 @@ class JourneyRun:
         loop = asyncio.get_running_loop()
         self._journey_deadline = loop.time() + journey_timeout
         self._step_deadline = self._journey_deadline
+        # A page sent to a host the config does not name: the failure, once per page.
+        self._refused_navigation = refused_navigation
+        self._step_timer: asyncio.Timeout | None = None
+
+    def stop_step(self) -> None:
+        """End the running step now (its page was sent off the allowed hosts), rather than
+        let it wait out its timeout for a page that cannot come."""
+        if self._step_timer is not None and not self._step_timer.expired():
+            self._step_timer.reschedule(asyncio.get_running_loop().time())
 
     def time_left(self) -> float:
         """Seconds left in the current step, for waits that want to fail before it does."""
@@ -106,10 +116,13 @@ class JourneyRun:
         journey_limited = self._journey_deadline < step_deadline
         self._step_deadline = min(step_deadline, self._journey_deadline)
         try:
-            async with asyncio.timeout_at(self._step_deadline):
+            async with asyncio.timeout_at(self._step_deadline) as self._step_timer:
                 yield handle
         except Exception as exc:
-            if isinstance(exc, TimeoutError):  # our own step deadline, not Playwright's
+            refused = self._refused_navigation()
+            if refused is not None:  # whatever the step saw next came of that
+                kind, message = FailureKind.HOST_NOT_ALLOWED, refused
+            elif isinstance(exc, TimeoutError):  # our own step deadline, not Playwright's
                 kind, message = FailureKind.TIMEOUT, self._timeout_message(journey_limited)
             else:
                 kind, message = classify(exc)
@@ -121,6 +134,20 @@ class JourneyRun:
             raise JourneyStopped(name) from exc
         finally:
             self._step_deadline = self._journey_deadline
+            self._step_timer = None
+        refused = self._refused_navigation()
+        if refused is not None:  # the step got what it wanted, but the page was sent away
+            self._record(
+                StepResult(
+                    name,
+                    StepStatus.FAILED,
+                    self._clock() - start,
+                    FailureKind.HOST_NOT_ALLOWED,
+                    refused,
+                    check,
+                )
+            )
+            raise JourneyStopped(name)
         self._record(
             StepResult(name, StepStatus.PASSED, self._clock() - start, None, handle.message, check)
         )

@@ -91,6 +91,13 @@ class Metrics:
             ["journey", *loc],
             registry=registry,
         )
+        self.requests_blocked = Counter(
+            "checkout_requests_blocked",
+            "Requests the browser blocked because their host is not in the storefront's "
+            "allowed_hosts (every attempt): a new vendor to list, or a page pulled elsewhere.",
+            ["journey", *loc],
+            registry=registry,
+        )
         self.attempts = Counter(
             "checkout_journey_attempts",
             "Journey attempts by result, retries included (runs count each journey once).",
@@ -196,6 +203,8 @@ class Metrics:
         self._count_consecutive(result)
         self.images_checked.labels(journey, loc).inc(result.counts.get("images_checked", 0))
         self.images_broken.labels(journey, loc).inc(result.counts.get("images_broken", 0))
+        blocked = sum(attempt.blocked_count for attempt in result.all_attempts)
+        self.requests_blocked.labels(journey, loc).inc(blocked)
 
     def _count_consecutive(self, result: JourneyResult) -> None:
         gauge = self.consecutive_failures.labels(result.name, self.location)

@@ -44,6 +44,17 @@ class FailedRequest:
 
 
 @dataclass(frozen=True)
+class BlockedRequest:
+    """Requests to one host the storefront's config does not name, which the browser
+    blocked; ``navigation``: a page itself was sent there (that fails the step)."""
+
+    host: str
+    count: int
+    example_url: str  # the first one, so a person sees what wanted the host
+    navigation: bool = False
+
+
+@dataclass(frozen=True)
 class Evidence:
     """What a failing attempt left behind for a person: paths are relative to ``folder``'s
     parent run folder's root (the artifacts folder), so reports can link them."""
@@ -74,6 +85,11 @@ class JourneyResult:
     attempt: int = 1
     earlier_attempts: tuple[JourneyResult, ...] = ()  # failed attempts before this one
     tags: tuple[str, ...] = ()
+    blocked_requests: tuple[BlockedRequest, ...] = ()  # this attempt's, by host
+
+    @property
+    def blocked_count(self) -> int:
+        return sum(blocked.count for blocked in self.blocked_requests)
 
     @property
     def flaky(self) -> bool:

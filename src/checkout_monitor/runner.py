@@ -16,6 +16,8 @@ from checkout_monitor.durations import format_duration
 from checkout_monitor.evidence import EvidenceRecorder, sensitive_inputs
 from checkout_monitor.evidence_redaction import EvidenceRedactor
 from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.host_allowlist import HostAllowlist
+from checkout_monitor.host_guard import HostGuard
 from checkout_monitor.journey import JourneyRun, JourneyStopped
 from checkout_monitor.journey_plan import PlannedJourney
 from checkout_monitor.results import Evidence, JourneyResult, StepResult, StepStatus
@@ -62,12 +64,13 @@ class JourneyRunner:
         recorder: EvidenceRecorder | None = None
         evidence: Evidence | None = None
         finished: float | None = None
+        guard = HostGuard(HostAllowlist.for_profile(planned.storefront, planned.profile))
         try:
             try:
                 async with asyncio.timeout(planned.step_timeout + _GRACE_SECONDS):
-                    context = await self._contexts.new_context(planned.step_timeout)
+                    context = await self._contexts.new_context(planned.step_timeout, guard)
                 recorder = await self._start_recorder(context, planned, trace)
-                steps, counts, broken_images = await self._run_in(context, planned)
+                steps, counts, broken_images = await self._run_in(context, planned, guard)
             except TimeoutError:  # a wedged browser: the journey itself never started
                 steps.append(
                     StepResult(
@@ -105,6 +108,7 @@ class JourneyRunner:
             counts=counts,
             attempt=attempt,
             tags=tuple(planned.config.tags),
+            blocked_requests=guard.blocked,
         )
 
     async def _start_recorder(
@@ -145,7 +149,7 @@ class JourneyRunner:
         return await recorder.capture(self._artifacts, planned.name, attempt, broken_images)
 
     async def _run_in(
-        self, context: BrowserContext, planned: PlannedJourney
+        self, context: BrowserContext, planned: PlannedJourney, guard: HostGuard
     ) -> tuple[list[StepResult], dict[str, int], list[str]]:
         async with asyncio.timeout(planned.step_timeout + _GRACE_SECONDS):
             page = await context.new_page()
@@ -164,7 +168,9 @@ class JourneyRunner:
             clock=self._clock,
             on_step=lambda step: self._notify(planned, step),
             place_order=planned.config.place_order,
+            refused_navigation=guard.take_refused_navigation,
         )
+        guard.on_navigation_blocked = run.stop_step
         try:
             async with asyncio.timeout(planned.journey_timeout + _GRACE_SECONDS):
                 await planned.definition.func(run)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from checkout_monitor.config_types import SECONDS, HttpUrl, Regex, StrictModel, between
 from checkout_monitor.failure_kinds import FailureClass, FailureKind
+from checkout_monitor.host_allowlist import normalize_host
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([a-z0-9_]+)\}")
 
@@ -217,6 +218,10 @@ class StorefrontProfile(StrictModel):
     images: ImageCheck = Field(default_factory=ImageCheck)
     discounts: Discounts | None = None
     allow_real_cards: bool = False
+    # Hosts the browser may reach besides those the URLs above name (CDNs, payment pages)
+    allowed_hosts: list[Annotated[str, AfterValidator(normalize_host)]] = Field(
+        default_factory=list
+    )
     customer: Customer = Field(default_factory=Customer)
     card: Card = Field(default_factory=Card)
 

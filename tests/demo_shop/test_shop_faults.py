@@ -25,7 +25,7 @@ FAULTY_IMAGES = [
 
 
 def test_every_fault_has_a_description() -> None:
-    assert len(FAULTS) == 10
+    assert len(FAULTS) == 11
     assert all(isinstance(text, str) and text for text in FAULTS.values())
 
 

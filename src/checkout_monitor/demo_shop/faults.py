@@ -20,11 +20,16 @@ FAULTS: dict[str, str] = {
     "payment-provider-down": "the payment sandbox answers 503 on every route",
     "checkout-token-rejected": "every checkout token check fails (session expired)",
     "out-of-stock": "every product is sold out and cannot be added to the cart",
+    "foreign-host": (
+        "every page loads a script and a stylesheet from a host the config does not name, "
+        "and checkout pages redirect the browser there (HTTP 302)"
+    ),
 }
 
 # Numeric parameters each fault understands, with their defaults; one table, no second list.
 FAULT_PARAMS: dict[str, dict[str, float]] = {
     "slow-product-page": {"delay_seconds": 20.0},
+    "foreign-host": {"port": 0.0},  # 0: the shop's own port, under the name localhost
 }
 
 

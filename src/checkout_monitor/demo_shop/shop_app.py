@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from .addresses import COUNTRIES
 from .cart import summarise
 from .catalogue import PRODUCTS
+from .foreign_host import install_foreign_host
 from .images import image_bytes, image_url, parse_image_name, placeholder_bytes, truncated
 from .money import decimal_eur, format_eur
 from .operator_api import build_operator_api
@@ -67,6 +68,7 @@ def create_shop_app(theme: str, services: ShopServices, secret_key: str) -> Flas
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    install_foreign_host(app, services.faults)
     app.register_blueprint(build_operator_api(services))
     builders = {"classic": build_classic, "boutique": build_boutique}
     app.register_blueprint(builders[theme](services))

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.status import Status
 
 from checkout_monitor.durations import format_duration
+from checkout_monitor.reports.blocked_requests import blocked_note
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 
 _MARK = {
@@ -112,6 +113,7 @@ class ConsoleReporter:
         if result.ok and not result.flaky:
             if self._steps_shown:
                 self._print(f"  => [green]passed[/] in {took}")
+                self._blocked(result)
             return
         if not self._steps_shown:
             self._print(f"\n[bold]{_escape(result.name)}[/]")
@@ -119,7 +121,14 @@ class ConsoleReporter:
             self._flaky(result, took)
         else:
             self._failed(result, took)
+        self._blocked(result)
         self._contact(result)
+
+    def _blocked(self, result: JourneyResult) -> None:
+        """A warning, never a failure: a page pulling in a host nobody listed."""
+        note = blocked_note(result)
+        if note:
+            self._print(f"     [yellow]{_escape(note)}[/]")
 
     def _flaky(self, result: JourneyResult, took: str) -> None:
         self._print(f"  => [yellow]FLAKY[/]: passed on attempt {result.attempt} in {took}")

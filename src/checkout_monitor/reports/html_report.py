@@ -17,6 +17,7 @@ from pathlib import Path
 from checkout_monitor import __version__
 from checkout_monitor.atomic_files import write_text
 from checkout_monitor.failure_kinds import FailureClass
+from checkout_monitor.reports.blocked_requests import blocked_note
 from checkout_monitor.reports.run_info import RunInfo
 from checkout_monitor.results import Evidence, JourneyResult, StepResult, StepStatus
 
@@ -150,6 +151,7 @@ def _journey(result: JourneyResult, index: int, info: RunInfo) -> str:
         f'<p class="verdict">{_text(_verdict(result))}</p>',
         _definitions(rows, runbook=result.runbook, tags=result.tags),
         _advice(result),
+        _blocked(result),
         "<h3>Steps</h3>",
         _waterfall(result.steps),
     ]
@@ -190,6 +192,11 @@ def _advice(result: JourneyResult) -> str:
         + (f"<br>{_text(result.failed_step.message)}" if result.failed_step else "")
         + "</div>"
     )
+
+
+def _blocked(result: JourneyResult) -> str:
+    note = blocked_note(result)
+    return f'<p class="note">{_text(note)}</p>' if note else ""
 
 
 def _waterfall(steps: Sequence[StepResult]) -> str:

@@ -10,7 +10,13 @@ from typing import Any
 from checkout_monitor import __version__
 from checkout_monitor.atomic_files import write_text
 from checkout_monitor.reports.run_info import RunInfo
-from checkout_monitor.results import Evidence, FailedRequest, JourneyResult, StepResult
+from checkout_monitor.results import (
+    BlockedRequest,
+    Evidence,
+    FailedRequest,
+    JourneyResult,
+    StepResult,
+)
 
 
 def step_to_dict(step: StepResult) -> dict[str, Any]:
@@ -33,6 +39,15 @@ def failed_request_to_dict(request: FailedRequest) -> dict[str, Any]:
         "method": request.method,
         "status": request.status,
         "error": request.error,
+    }
+
+
+def blocked_to_dict(blocked: BlockedRequest) -> dict[str, Any]:
+    return {
+        "host": blocked.host,
+        "count": blocked.count,
+        "example_url": blocked.example_url,
+        "navigation": blocked.navigation,
     }
 
 
@@ -62,6 +77,7 @@ def _outcome(result: JourneyResult) -> dict[str, Any]:
         "failed_step": failed.name if failed else None,
         "failure_kind": result.failure_kind.value if result.failure_kind else None,
         "failure_class": result.failure_class.value if result.failure_class else None,
+        "blocked_requests": [blocked_to_dict(b) for b in result.blocked_requests],
     }
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from checkout_monitor.atomic_files import write_text
+from checkout_monitor.reports.blocked_requests import blocked_note
 from checkout_monitor.reports.run_info import RunInfo
 from checkout_monitor.results import Evidence, JourneyResult, StepResult, StepStatus
 
@@ -115,6 +116,8 @@ def _properties(result: JourneyResult, info: RunInfo) -> list[tuple[str, str]]:
     ]
     if result.tags:
         props.append(("tags", ",".join(result.tags)))
+    if result.blocked_requests:
+        props.append(("blocked_requests", blocked_note(result)))
     for earlier in result.earlier_attempts:
         props.append((f"attempt_{earlier.attempt}", _attempt_summary(earlier)))
     return props

@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from checkout_monitor.results import Evidence, FailedRequest, JourneyResult, StepResult
+from checkout_monitor.results import (
+    BlockedRequest,
+    Evidence,
+    FailedRequest,
+    JourneyResult,
+    StepResult,
+)
 
 Scrub = Callable[[str], str]
 
@@ -21,6 +27,7 @@ def _journey(result: JourneyResult, scrub: Scrub) -> JourneyResult:
         steps=tuple(_step(step, scrub) for step in result.steps),
         evidence=_evidence(result.evidence, scrub),
         earlier_attempts=tuple(_journey(a, scrub) for a in result.earlier_attempts),
+        blocked_requests=tuple(_blocked(b, scrub) for b in result.blocked_requests),
     )
 
 
@@ -38,6 +45,10 @@ def _evidence(evidence: Evidence | None, scrub: Scrub) -> Evidence | None:
         broken_images=tuple(scrub(url) for url in evidence.broken_images),
         problems=tuple(scrub(problem) for problem in evidence.problems),
     )
+
+
+def _blocked(blocked: BlockedRequest, scrub: Scrub) -> BlockedRequest:
+    return replace(blocked, host=scrub(blocked.host), example_url=scrub(blocked.example_url))
 
 
 def _request(request: FailedRequest, scrub: Scrub) -> FailedRequest:

@@ -1,0 +1,390 @@
+"""The browser reaches only the hosts the config names: others are blocked and reported.
+
+The demo shop's foreign-host fault makes every page load a script (directly) and a
+stylesheet (through a redirect of the shop's own) from ``localhost``, and redirects
+checkout there, while the config names only 127.0.0.1. "localhost" here is a small
+counting server of the test's, so a test can see that nothing got through, and the
+control run (localhost allowed) that the same pages do reach it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import async_playwright
+from prometheus_client import CollectorRegistry
+
+from checkout_monitor.browser import ContextFactory, launch_browser
+from checkout_monitor.config_loader import builtin_profiles, load_config
+from checkout_monitor.config_model import BrowserConfig, LoadedConfig, SyntheticMarking
+from checkout_monitor.demo_shop import DemoShop
+from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.host_allowlist import HostAllowlist, normalize_host
+from checkout_monitor.host_guard import MAX_HOSTS, MORE_HOSTS, HostGuard
+from checkout_monitor.journey import JourneyRun, JourneyStopped
+from checkout_monitor.journey_plan import plan_journeys
+from checkout_monitor.metrics import Metrics
+from checkout_monitor.monitors_loader import default_monitors_dir, load_monitors
+from checkout_monitor.reports.console import ConsoleReporter
+from checkout_monitor.reports.json_report import run_to_dict
+from checkout_monitor.reports.run_info import RunInfo
+from checkout_monitor.results import BlockedRequest, JourneyResult, StepResult, StepStatus
+from checkout_monitor.smoke import run_smoke
+from checkout_monitor.storefront_profile import StorefrontProfile
+from cli_support import write_shop_config
+
+StartShop = Callable[..., DemoShop]
+REFUSAL = (
+    "the shop sent the browser to localhost, which is not in storefronts.shop.allowed_hosts: "
+    "add it there if it is yours"
+)
+
+# --- the allowlist itself ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entry", "normalized"),
+    [
+        ("CDN.Example.com", "cdn.example.com"),
+        ("shop.example.com.", "shop.example.com"),
+        ("*.Example.com", "*.example.com"),
+        ("bücher.example", "xn--bcher-kva.example"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("::1", "[::1]"),
+        ("localhost", "localhost"),
+    ],
+)
+def test_entries_are_written_as_browsers_write_hosts(entry: str, normalized: str) -> None:
+    assert normalize_host(entry) == normalized
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("*", "would allow every host"),
+        ("cdn*.example.com", "'*' may only start an entry"),
+        ("*.127.0.0.1", "an IP address has no subdomains"),
+        ("a..b", "is not a host name"),
+    ],
+)
+def test_entries_that_are_no_host(entry: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        normalize_host(entry)
+
+
+def test_the_profile_names_its_own_hosts() -> None:
+    profile = StorefrontProfile.model_validate(
+        {
+            **builtin_profiles()["demo"],
+            "base_url": "https://Shop.Example.com",
+            "payment": {"health_url": "https://status.payments.example:8443/health"},
+            "order_api": {
+                "cancel": {"url": "https://admin.example.com/orders/{order_number}/cancel"}
+            },
+            "images": {"pages": ["https://www.example.com/products/mug", "/products/bowl"]},
+            "allowed_hosts": ["cdn.example.net", "*.payments.example.org"],
+        }
+    )
+    allowlist = HostAllowlist.for_profile("shop", profile)
+    assert allowlist.hosts == {
+        "shop.example.com",
+        "status.payments.example",
+        "admin.example.com",
+        "www.example.com",
+        "cdn.example.net",
+    }
+    assert allowlist.suffixes == (".payments.example.org",)
+    for url, allowed in [
+        ("https://shop.example.com/cart", True),
+        ("http://shop.example.com:8080/", True),  # ports are not compared
+        ("wss://shop.example.com/live", True),
+        ("https://cdn.example.net/a.jpg", True),
+        ("https://eu.js.payments.example.org/v3", True),
+        ("https://payments.example.org/", False),  # "*." means subdomains only
+        ("https://example.com/", False),
+        ("https://shop.example.com.evil.example/", False),
+        ("https://evil.example/?u=https://shop.example.com", False),
+        ("https://shop.example.com@evil.example/", False),
+        ("file:///etc/passwd", False),
+        ("data:image/png;base64,AAAA", True),  # never leaves the browser
+        ("blob:https://shop.example.com/1f2e", True),
+    ]:
+        assert allowlist.allows(url) is allowed, url
+    assert allowlist.proxy_bypass() == (
+        "<-loopback>,admin.example.com,cdn.example.net,shop.example.com,"
+        "status.payments.example,www.example.com,*.payments.example.org"
+    )
+
+
+def test_a_page_sent_away_after_its_step_passed_fails_that_step() -> None:
+    """The check at a step's end: its page was sent to a foreign host once it was done."""
+    refusals = ["the shop sent the browser to evil.example, ..."]
+    steps = []
+
+    async def journey() -> None:
+        run = JourneyRun(
+            shop=None,  # type: ignore[arg-type]  # the steps below touch no shop
+            page=None,  # type: ignore[arg-type]
+            step_timeout=5,
+            journey_timeout=10,
+            on_step=steps.append,
+            refused_navigation=lambda: refusals.pop() if refusals else None,
+        )
+        async with run.step("open product page"):
+            pass  # the step itself found what it wanted
+        async with run.step("add to cart"):
+            pass
+
+    with pytest.raises(JourneyStopped):
+        asyncio.run(journey())
+    ((name, status, kind, message),) = [
+        (s.name, s.status, s.failure_kind, s.message) for s in steps
+    ]
+    assert (name, status, kind) == (
+        "open product page",
+        StepStatus.FAILED,
+        FailureKind.HOST_NOT_ALLOWED,
+    )
+    assert message.startswith("the shop sent the browser to evil.example")
+
+
+def test_hosts_are_listed_up_to_a_bound() -> None:
+    guard = HostGuard(HostAllowlist.from_entries("shop", ["shop.example.com"]))
+    for i in range(MAX_HOSTS + 5):
+        guard._note(f"https://tracker-{i}.example/p.gif", navigation=False)
+    guard._note("https://tracker-0.example/again.gif", navigation=False)
+    blocked = {b.host: b.count for b in guard.blocked}
+    assert len(blocked) == MAX_HOSTS + 1  # the hosts past the bound are counted together
+    assert blocked["tracker-0.example"] == 2
+    assert blocked[MORE_HOSTS] == 5
+
+
+def test_blocked_requests_are_counted_and_reported() -> None:
+    blocked = (BlockedRequest("fonts.example", 3, "https://fonts.example/a.css"),)
+    earlier = _result(ok=False, blocked=blocked)
+    result = _result(ok=True, blocked=blocked, earlier=(earlier,))
+    registry = CollectorRegistry()
+    Metrics(registry, "lab").observe(result)
+    labels = {"journey": "discount-codes", "location": "lab"}
+    assert registry.get_sample_value("checkout_requests_blocked_total", labels) == 6
+    out = io.StringIO()
+    ConsoleReporter(out).journey_finished(result)
+    assert (
+        "Blocked 3 requests to hosts not in storefronts.shop.allowed_hosts: fonts.example "
+        "(3, e.g. https://fonts.example/a.css)"
+    ) in out.getvalue()
+    document = run_to_dict([result], _info())
+    (journey,) = document["journeys"]
+    assert journey["blocked_requests"] == [
+        {
+            "host": "fonts.example",
+            "count": 3,
+            "example_url": "https://fonts.example/a.css",
+            "navigation": False,
+        }
+    ]
+    assert journey["attempts"][0]["blocked_requests"] == journey["blocked_requests"]
+
+
+def _info() -> RunInfo:
+    return RunInfo(datetime.now(UTC), 1.0, release=None, location="lab", header="")
+
+
+def _result(
+    *, ok: bool, blocked: tuple[BlockedRequest, ...], earlier: tuple[JourneyResult, ...] = ()
+) -> JourneyResult:
+    step = StepResult(
+        "apply SAVE10",
+        StepStatus.PASSED if ok else StepStatus.FAILED,
+        0.1,
+        None if ok else FailureKind.TIMEOUT,
+    )
+    return JourneyResult(
+        name="discount-codes",
+        journey="discount-codes",
+        storefront="shop",
+        location="lab",
+        started_at=datetime.now(UTC),
+        duration_seconds=1.0,
+        steps=(step,),
+        attempt=len(earlier) + 1,
+        earlier_attempts=earlier,
+        blocked_requests=blocked,
+    )
+
+
+# --- with the real browser and the demo shop --------------------------------------------
+
+
+class _Counter(ThreadingHTTPServer):
+    hits: list[tuple[str, str]]
+
+
+class _CountingHandler(BaseHTTPRequestHandler):
+    """Answers anything with a small page and remembers it was asked."""
+
+    server: _Counter
+
+    def do_GET(self) -> None:
+        self.server.hits.append((self.headers.get("Host", ""), self.path))
+        body = b"reached"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def foreign_server() -> Iterator[_Counter]:
+    """The "foreign host": reached as localhost:PORT, it counts every request it gets."""
+    server = _Counter(("127.0.0.1", 0), _CountingHandler)
+    server.hits = []
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def _run(
+    tmp_path: Path,
+    shop: DemoShop,
+    journeys: list[str],
+    *,
+    allowed_hosts: list[str] | None = None,
+    step_timeout: str = "10s",
+) -> tuple[list[JourneyResult], str]:
+    storefront: dict[str, object] = {
+        # one code of each outcome is enough here, and quicker than the demo's five
+        "discounts": {"valid": [{"code": "SAVE10", "percent_off": 10}], "must_reject": []},
+    }
+    if allowed_hosts is not None:
+        storefront["allowed_hosts"] = allowed_hosts
+    path = write_shop_config(
+        tmp_path / "config.yaml",
+        shop,
+        storefront=storefront,
+        defaults={"step_timeout": step_timeout},
+    )
+    document = yaml.safe_load(path.read_text())
+    document["journeys"] = [{"journey": name, "storefront": "shop"} for name in journeys]
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    loaded: LoadedConfig = load_config(path, dict(os.environ))
+    planned = plan_journeys(loaded, load_monitors(default_monitors_dir()))
+    out = io.StringIO()
+    results = asyncio.run(run_smoke(loaded.config, planned, ConsoleReporter(out)))
+    return results, out.getvalue()
+
+
+def _foreign_shop(start_shop: StartShop, server: _Counter) -> DemoShop:
+    port = server.server_address[1]
+    return start_shop(faults=["foreign-host"], fault_params={"foreign-host": {"port": port}})
+
+
+@pytest.mark.browser
+def test_foreign_hosts_are_blocked_and_reported(
+    tmp_path: Path, start_shop: StartShop, foreign_server: _Counter
+) -> None:
+    shop = _foreign_shop(start_shop, foreign_server)
+    results, console = _run(tmp_path, shop, ["product-to-checkout", "discount-codes"])
+    checkout, discounts = results
+
+    # The checkout's redirect to localhost fails its step at once, with a plain message.
+    failed = checkout.failed_step
+    assert failed is not None
+    assert (failed.name, failed.failure_kind, failed.message) == (
+        "go to checkout",
+        FailureKind.HOST_NOT_ALLOWED,
+        REFUSAL,
+    )
+    assert failed.duration_seconds < 10  # it did not wait out its step timeout
+    (blocked,) = checkout.blocked_requests
+    assert (blocked.host, blocked.navigation) == ("localhost", True)
+
+    # Pages that only pull in a foreign script and stylesheet pass, with a warning.
+    assert discounts.ok
+    (pulled,) = discounts.blocked_requests
+    assert (pulled.host, pulled.navigation) == ("localhost", False)
+    assert pulled.count >= 4  # a script and a redirected stylesheet on product and cart
+    assert "Blocked" in console and "storefronts.shop.allowed_hosts: localhost" in console
+
+    # Nothing reached the foreign host: not the script, not the redirect hops.
+    assert foreign_server.hits == []
+
+
+@pytest.mark.browser
+def test_the_same_pages_reach_a_host_once_it_is_allowed(
+    tmp_path: Path, start_shop: StartShop, foreign_server: _Counter
+) -> None:
+    """The control: without the block, the fault's requests do arrive."""
+    shop = _foreign_shop(start_shop, foreign_server)
+    results, _ = _run(
+        tmp_path,
+        shop,
+        ["product-to-checkout", "discount-codes"],
+        allowed_hosts=["localhost"],
+        step_timeout="3s",  # the counting server is no checkout: that step fails anyway
+    )
+    checkout, discounts = results
+    assert checkout.failure_kind is not FailureKind.HOST_NOT_ALLOWED
+    assert discounts.ok and discounts.blocked_requests == ()
+    paths = {
+        path.split("?")[0] for host, path in foreign_server.hits if host.startswith("localhost:")
+    }
+    assert {"/vendor/tracker.js", "/vendor/fonts.css", "/checkout"} <= paths
+
+
+@pytest.mark.browser
+def test_requests_outside_the_page_are_fenced_too(foreign_server: _Counter) -> None:
+    """The context's own API requests and a page's WebSocket cannot reach a foreign host
+    either; a frame sent there is a blocked sub-resource, not a failed page."""
+    port = foreign_server.server_address[1]
+    allowed = f"http://127.0.0.1:{port}"
+    foreign = f"http://localhost:{port}"
+
+    async def scenario() -> tuple[HostGuard, str, int]:
+        guard = HostGuard(HostAllowlist.from_entries("shop", ["127.0.0.1"]))
+        async with async_playwright() as playwright:
+            browser = await launch_browser(playwright, BrowserConfig())
+            try:
+                factory = ContextFactory(browser, BrowserConfig(), SyntheticMarking())
+                context = await factory.new_context(5, guard)
+                answer = await context.request.get(f"{allowed}/own-api")
+                try:
+                    await context.request.get(f"{foreign}/api")
+                    outcome = "reached"
+                except PlaywrightError as exc:
+                    outcome = exc.message
+                page = await context.new_page()
+                await page.set_content(
+                    f"<iframe src='{foreign}/frame'></iframe>"
+                    f"<script>new WebSocket('ws://localhost:{port}/live')</script>"
+                )
+                await page.wait_for_timeout(500)
+                await context.close()
+            finally:
+                await browser.close()
+        return guard, outcome, answer.status
+
+    guard, outcome, own_status = asyncio.run(scenario())
+    assert own_status == 200
+    assert outcome != "reached"
+    assert [path for _host, path in foreign_server.hits] == ["/own-api"]
+    (blocked,) = guard.blocked
+    assert (blocked.host, blocked.navigation, blocked.count) == ("localhost", False, 2)
+    assert guard.take_refused_navigation() is None
