@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from playwright.async_api import Error as PlaywrightError
@@ -237,6 +238,11 @@ class _CountingHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.hits.append((self.headers.get("Host", ""), self.path))
+        if self.path.startswith("/away"):  # a redirect to the same server, named localhost
+            self.send_response(302)
+            self.send_header("Location", f"http://localhost:{self.server.server_address[1]}/x")
+            self.end_headers()
+            return
         body = b"reached"
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
@@ -347,6 +353,29 @@ def test_the_same_pages_reach_a_host_once_it_is_allowed(
         path.split("?")[0] for host, path in foreign_server.hits if host.startswith("localhost:")
     }
     assert {"/vendor/tracker.js", "/vendor/fonts.css", "/checkout"} <= paths
+
+
+def test_fetches_outside_the_browser_ask_first(foreign_server: _Counter) -> None:
+    """The image checker's httpx client, given the allowlist's request hook, never sends a
+    request to a foreign host, not even as a redirect hop."""
+    port = foreign_server.server_address[1]
+    allowlist = HostAllowlist.from_entries("shop", ["127.0.0.1"])
+
+    async def fetch(url: str) -> str:
+        hooks = {"request": [allowlist.check_request]}
+        async with httpx.AsyncClient(follow_redirects=True, event_hooks=hooks) as client:
+            try:
+                return str((await client.get(url)).status_code)
+            except httpx.HTTPError as exc:
+                return str(exc)
+
+    said = (
+        "its host localhost is not in storefronts.shop.allowed_hosts: add it there if it is yours"
+    )
+    assert asyncio.run(fetch(f"http://127.0.0.1:{port}/own")) == "200"
+    assert asyncio.run(fetch(f"http://localhost:{port}/image.jpg")) == said
+    assert asyncio.run(fetch(f"http://127.0.0.1:{port}/away")) == said
+    assert [path for _host, path in foreign_server.hits] == ["/own", "/away"]
 
 
 @pytest.mark.browser

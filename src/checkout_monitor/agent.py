@@ -1,8 +1,10 @@
 """`checkout-monitor serve`: run each journey at its own interval, for months.
 
-One browser for the process (started again if it dies), a fresh context per run, never a
-journey overlapping itself, at most N journeys at once. SIGTERM/SIGINT stop scheduling and
-give in-flight runs a grace period; SIGHUP reloads the config, keeping the last good one.
+One browser at a time (``BrowserKeeper``: started again after a crash, replaced after
+``browser.recycle_after_runs`` runs or above its memory budget), a fresh context per run,
+never a journey overlapping itself, at most N journeys at once. SIGTERM/SIGINT stop
+scheduling and give in-flight runs a grace period; SIGHUP reloads the config, keeping the
+last good one.
 """
 
 from __future__ import annotations
@@ -16,17 +18,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from playwright.async_api import Browser, Playwright, async_playwright
+from playwright.async_api import Browser, async_playwright
 
 from checkout_monitor.alerting.alerting import Alerting
 from checkout_monitor.artifacts import ArtifactStore
 from checkout_monitor.attempts import run_with_retries
 from checkout_monitor.browser import ContextFactory, launch_browser
-from checkout_monitor.config_model import LoadedConfig
+from checkout_monitor.browser_lifecycle import BrowserKeeper, RecycleReason
+from checkout_monitor.config_model import BrowserConfig, LoadedConfig
 from checkout_monitor.errors import CheckoutMonitorError
 from checkout_monitor.evidence_redaction import EvidenceRedactor
 from checkout_monitor.journey_plan import PlannedJourney
 from checkout_monitor.metrics import Metrics
+from checkout_monitor.process_stats import AgentProcessWatch
 from checkout_monitor.reports.scrub import scrub_results
 from checkout_monitor.results import JourneyResult
 from checkout_monitor.runner import JourneyRunner
@@ -66,9 +70,12 @@ class Agent:
         self._reload_requested = False
         self._slots: dict[str, _Slot] = {}
         self._inflight: set[asyncio.Task[None]] = set()  # also runs of journeys since removed
+        self._keeper: BrowserKeeper | None = None
+        self._contexts: ContextFactory | None = None
         self.loaded, planned = load()
         self.artifacts = ArtifactStore.from_config(self.loaded)
         self._metrics.config_loaded(True, time.time())
+        self._metrics.watch_agent_process(AgentProcessWatch().read)
         self._plan(planned)
 
     def request_stop(self) -> None:
@@ -85,30 +92,51 @@ class Agent:
         if self._alerting is not None:
             await self._alerting.start()
         async with async_playwright() as playwright:
-            browser = await self._start_browser(playwright)
-            contexts = ContextFactory(
-                browser, self.loaded.config.browser, self.loaded.config.synthetic
+
+            async def launch(config: BrowserConfig) -> Browser:
+                return await launch_browser(playwright, config)
+
+            keeper = self._keeper = BrowserKeeper(
+                launch,
+                self.loaded.config.browser,
+                on_up=self._readiness.browser,
+                on_restart=self._metrics.browser_restarts.labels(self._metrics.location).inc,
+                on_recycle=self._count_recycle,
             )
             try:
+                await keeper.start()
+                self._contexts = ContextFactory(
+                    keeper, self.loaded.config.browser, self.loaded.config.synthetic
+                )
+                due: float | None = None
                 while not self._stopping.is_set():
+                    self._tick_ran(due)
                     if self._reload_requested:
                         self._reload()
-                    if not contexts.browser.is_connected():
-                        log.warning("the browser is gone; starting it again")
-                        self._metrics.browser_restarts.labels(self._metrics.location).inc()
-                        contexts.browser = await self._start_browser(playwright)
-                    self._start_due(contexts)
+                    keeper.maintain()
+                    self._start_due(self._contexts)
                     if self._alerting is not None:
                         self._alerting.tick()
                     self._readiness.loop_ran()
+                    due = time.monotonic() + _TICK_SECONDS
                     with contextlib.suppress(TimeoutError):  # the tick, unless asked to stop
                         await asyncio.wait_for(self._stopping.wait(), _TICK_SECONDS)
                 await self._drain()
             finally:
-                self._readiness.browser(False)
-                await contexts.browser.close()
+                await keeper.close()
                 if self._alerting is not None:
                     await self._alerting.stop()
+
+    def _tick_ran(self, due: float | None) -> None:
+        """Scheduler lag: how much later than due this tick runs (a busy event loop)."""
+        if due is None:
+            return
+        lag = max(0.0, time.monotonic() - due)
+        self._metrics.scheduler_lag.labels(self._metrics.location).observe(lag)
+        self._metrics.scheduler_last_lag.labels(self._metrics.location).set(lag)
+
+    def _count_recycle(self, reason: RecycleReason) -> None:
+        self._metrics.browser_recycles.labels(reason.value, self._metrics.location).inc()
 
     # --- schedule -------------------------------------------------------------------------
 
@@ -176,12 +204,6 @@ class Agent:
 
     # --- browser and config -----------------------------------------------------------------
 
-    async def _start_browser(self, playwright: Playwright) -> Browser:
-        browser = await launch_browser(playwright, self.loaded.config.browser)
-        self._readiness.browser(True)
-        browser.on("disconnected", lambda _browser: self._readiness.browser(False))
-        return browser
-
     def _reload(self) -> None:
         self._reload_requested = False
         try:
@@ -196,6 +218,11 @@ class Agent:
             return
         self.loaded = loaded
         self.artifacts.configure(loaded)
+        if self._keeper is not None:  # browser settings apply to the runs started from now on
+            self._keeper.configure(loaded.config.browser)
+            self._contexts = ContextFactory(
+                self._keeper, loaded.config.browser, loaded.config.synthetic
+            )
         self._plan(planned)
         if self._alerting is not None:
             self._alerting.configure(loaded)

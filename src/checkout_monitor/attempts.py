@@ -17,8 +17,11 @@ from checkout_monitor.results import JourneyResult
 from checkout_monitor.runner import JourneyRunner
 
 log = logging.getLogger(__name__)
-# a bug in the journey script fails the same way every time: a retry only costs time
-_NOT_RETRIED = frozenset({FailureKind.JOURNEY_ERROR})
+# A bug in the journey script fails the same way every time: a retry only costs time. A
+# browser crash says nothing of the shop: the run counts as the monitor's failure (class
+# monitor, never the shop owner's page) and the next scheduled run uses the fresh browser; a
+# retry would hide the crash and mark the shop flaky for it.
+_NOT_RETRIED = frozenset({FailureKind.JOURNEY_ERROR, FailureKind.BROWSER_CRASH})
 
 
 async def run_with_retries(

@@ -1,11 +1,13 @@
-"""One Chromium per process, a fresh context per journey, every request marked synthetic."""
+"""One Chromium at a time, a fresh context per journey, every request marked synthetic."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Protocol
 
 from playwright.async_api import Browser, BrowserContext, Playwright
 from playwright.async_api import Error as PlaywrightError
@@ -66,11 +68,33 @@ async def launch_browser(playwright: Playwright, config: BrowserConfig) -> Brows
         ) from None
 
 
-class ContextFactory:
-    """Makes a fresh, synthetic-marked browser context per journey on one shared browser."""
+class BrowserSource(Protocol):
+    """Where a context's browser comes from: one fixed browser (run-smoke), or the agent's
+    ``BrowserKeeper``, which starts a new one after a crash."""
 
-    def __init__(self, browser: Browser, config: BrowserConfig, marking: SyntheticMarking):
+    def lease(self) -> AbstractAsyncContextManager[Browser]:
+        """A live browser for the time it takes to make one context on it."""
+        ...
+
+
+class _OneBrowser:
+    def __init__(self, browser: Browser) -> None:
         self.browser = browser
+
+    @asynccontextmanager
+    async def lease(self) -> AsyncIterator[Browser]:
+        yield self.browser
+
+
+class ContextFactory:
+    """Makes a fresh, synthetic-marked browser context per journey on a shared browser."""
+
+    def __init__(
+        self, browser: Browser | BrowserSource, config: BrowserConfig, marking: SyntheticMarking
+    ):
+        self._source: BrowserSource = (
+            _OneBrowser(browser) if isinstance(browser, Browser) else browser
+        )
         self._config = config
         self._marking = marking
         self._user_agent: str | None = None
@@ -79,23 +103,27 @@ class ContextFactory:
         self, step_timeout: float, guard: HostGuard | None = None
     ) -> BrowserContext:
         """``guard``: keep the context to its storefront's allowed hosts."""
-        if self._user_agent is None:
-            self._user_agent = await self._synthetic_user_agent()
-        context = await self.browser.new_context(
-            user_agent=self._user_agent,
-            extra_http_headers={self._marking.header_name: self._marking.header_value},
-            viewport={"width": self._config.viewport_width, "height": self._config.viewport_height},
-            locale=self._config.locale,
-            proxy=guard.proxy if guard is not None else None,
-        )
+        async with self._source.lease() as browser:
+            if self._user_agent is None:
+                self._user_agent = await self._synthetic_user_agent(browser)
+            context = await browser.new_context(
+                user_agent=self._user_agent,
+                extra_http_headers={self._marking.header_name: self._marking.header_value},
+                viewport={
+                    "width": self._config.viewport_width,
+                    "height": self._config.viewport_height,
+                },
+                locale=self._config.locale,
+                proxy=guard.proxy if guard is not None else None,
+            )
         if guard is not None:
             guard.watch(context)
         context.set_default_timeout(step_timeout * 1000)
         context.set_default_navigation_timeout(step_timeout * 1000)
         return context
 
-    async def _synthetic_user_agent(self) -> str:
-        probe = await self.browser.new_page()
+    async def _synthetic_user_agent(self, browser: Browser) -> str:
+        probe = await browser.new_page()
         try:
             base: str = await probe.evaluate("() => navigator.userAgent")
         finally:

@@ -4,8 +4,9 @@
 Hosts are compared without ports: ``http://127.0.0.1:8080`` allows 127.0.0.1 on any port,
 so an ``http`` to ``https`` redirect on the shop's own host never trips the check. Pure
 logic, no browser: the config validates entries with ``normalize_host``, the browser
-context is fenced with ``proxy_bypass`` (see ``host_guard``) and anything fetching a URL
-outside the page (the image checker) asks ``allows`` first.
+context is fenced with ``proxy_bypass`` (see ``host_guard``), and anything fetching URLs
+outside the browser (the image checker) asks ``allows``, or gives its httpx client
+``check_request`` as a request hook, which sees every redirect hop too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+import httpx
 
 if TYPE_CHECKING:
     from checkout_monitor.storefront_profile import StorefrontProfile
@@ -139,17 +142,32 @@ class HostAllowlist:
 
     def refusal(self, url: str) -> str:
         """The plain-English failure for a page sent to ``url``."""
+        return f"the shop sent the browser to {self._outside(url)}"
+
+    async def check_request(self, request: httpx.Request) -> None:
+        """An httpx request hook (``event_hooks={"request": [allowlist.check_request]}``):
+        a request, or a redirect hop, to a host not allowed is never sent."""
+        url = str(request.url)
+        if not self.allows(url):
+            host = url_host(url) or url
+            raise HostNotAllowedError(
+                f"its host {host} is not in {self.setting}: add it there if it is yours",
+                request=request,
+            )
+
+    def _outside(self, url: str) -> str:
         host = url_host(url) or url
-        return (
-            f"the shop sent the browser to {host}, which is not in {self.setting}: "
-            "add it there if it is yours"
-        )
+        return f"{host}, which is not in {self.setting}: add it there if it is yours"
 
     def proxy_bypass(self) -> str:
         """The allowed hosts as a Chromium proxy bypass list. ``<-loopback>`` first: without
         it Chromium lets localhost and 127.0.0.1 through whatever the list says."""
         rules = ["<-loopback>", *sorted(self.hosts), *(f"*{s}" for s in self.suffixes)]
         return ",".join(rules)
+
+
+class HostNotAllowedError(httpx.RequestError):
+    """A fetch outside the browser refused before it was sent: its host is not allowed."""
 
 
 def _urls_in(value: Any) -> Iterator[str]:

@@ -7,14 +7,20 @@ order number or a message.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from checkout_monitor import __version__
 from checkout_monitor.failure_kinds import FailureClass
+from checkout_monitor.process_stats import ProcessTotals
 from checkout_monitor.results import JourneyResult, StepStatus
 
 JOURNEY_BUCKETS = (0.25, 0.5, 1, 2, 4, 8, 15, 30, 60)
 STEP_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60)
+LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
 class Metrics:
@@ -146,12 +152,37 @@ class Metrics:
             ["channel", *loc],
             registry=registry,
         )
+        # --- the agent's own health (serve only: each series shows once the agent sets it) --
+        self.registry = registry
+        self._watching_process = False
         self.browser_restarts = Counter(
             "checkout_browser_restarts",
-            "Times the browser was started again.",
+            "Times the browser was started again after it crashed or was killed.",
             loc,
             registry=registry,
         )
+        self.browser_recycles = Counter(
+            "checkout_browser_recycles",
+            "Times a fresh browser replaced one that had served browser.recycle_after_runs "
+            "runs (reason=runs) or grown past browser.recycle_above_mib (reason=memory).",
+            ["reason", *loc],
+            registry=registry,
+        )
+        self.scheduler_lag = Histogram(
+            "checkout_agent_scheduler_lag_seconds",
+            "How late the scheduler's tick ran, compared with when it was due: a busy or "
+            "blocked event loop starts journeys late.",
+            loc,
+            buckets=LAG_BUCKETS,
+            registry=registry,
+        )
+        self.scheduler_last_lag = Gauge(
+            "checkout_agent_scheduler_last_lag_seconds",
+            "How late the scheduler's latest tick ran.",
+            loc,
+            registry=registry,
+        )
+        # --- end of the agent's own health ------------------------------------------------
         self.config_reload_success = Gauge(
             "checkout_config_reload_success",
             "1 if the last config (re)load worked, else 0.",
@@ -221,3 +252,45 @@ class Metrics:
         self.config_reload_success.labels(self.location).set(1 if ok else 0)
         if ok:
             self.config_reload_time.labels(self.location).set(when)
+
+    def watch_agent_process(self, read: Callable[[], ProcessTotals]) -> None:
+        """The agent's own process on /metrics: the standard ``process_*`` series (RSS, open
+        file descriptors, CPU) and its Chromium processes and zombies, read at each scrape.
+        Only ``serve`` calls this: a run-smoke pushed to a Pushgateway has no process left."""
+        if self._watching_process:
+            return
+        self._watching_process = True
+        ProcessCollector(registry=self.registry)
+        self.registry.register(_AgentProcessCollector(read, self.location))
+
+
+class _AgentProcessCollector(Collector):
+    """Chromium processes under the agent, their memory, and zombies, at scrape time."""
+
+    def __init__(self, read: Callable[[], ProcessTotals], location: str) -> None:
+        self._read = read
+        self._location = location
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        totals = self._read()
+        for name, text, value in (
+            (
+                "checkout_browser_processes",
+                "Chromium processes started by the agent (browser, renderers, helpers).",
+                totals.chromium_processes,
+            ),
+            (
+                "checkout_browser_resident_memory_bytes",
+                "Summed resident memory of the agent's Chromium processes (shared pages "
+                "count once per process, so more than the machine loses).",
+                totals.chromium_rss_bytes,
+            ),
+            (
+                "checkout_agent_zombie_processes",
+                "Exited processes under the agent left unreaped for over a second (should be 0).",
+                totals.zombies,
+            ),
+        ):
+            family = GaugeMetricFamily(name, text, labels=["location"])
+            family.add_metric([self._location], value)
+            yield family

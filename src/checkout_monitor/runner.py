@@ -159,6 +159,7 @@ class JourneyRunner:
             time_left=lambda: run.time_left(),  # noqa: PLW0108 (run is bound below)
             navigation_retries=planned.navigation_retries,
             base_dir=planned.base_dir,
+            allowlist=guard.allowlist,
         )
         run = JourneyRun(
             shop=shop,

@@ -18,6 +18,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from checkout_monitor.discount_rules import DiscountOutcome
 from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.host_allowlist import HostAllowlist
 from checkout_monitor.money import parse_money
 from checkout_monitor.navigation import goto_with_retries
 from checkout_monitor.page_images import Baseline, judge_images, rules_from, seen_images
@@ -48,9 +49,12 @@ class Storefront:
         time_left: Callable[[], float],
         navigation_retries: int = 1,
         base_dir: Path | None = None,
+        allowlist: HostAllowlist | None = None,
     ) -> None:
         self.page = page
         self.profile = profile
+        # the hosts fetches outside the browser (images) may reach; None: not checked
+        self.allowlist = allowlist
         self._base_dir = base_dir or Path.cwd()
         self._time_left = time_left
         self._navigation_retries = navigation_retries

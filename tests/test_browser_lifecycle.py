@@ -1,0 +1,284 @@
+"""The agent's browser over a long life, watched from outside as an operator would: Chromium
+SIGKILLed mid-journey, browsers recycled after their runs and above a memory budget, and the
+agent's own health on /metrics. `serve` runs as a subprocess against a real demo shop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from agent_process import AgentProcess
+from checkout_monitor.config_loader import load_config
+from checkout_monitor.demo_shop import DemoShop
+from checkout_monitor.errors import ConfigError
+from checkout_monitor.process_stats import chromium_roots, descendants, read_processes
+from cli_support import run_cli, write_shop_config
+from prometheus_servers import wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TAG = "CHECKOUT_MONITOR_TEST_TAG"  # every process the agent starts inherits it, orphans too
+LAB = {"location": "test-lab"}
+CHECKOUT = {"journey": "product-to-checkout", **LAB}
+PASSED = {**CHECKOUT, "result": "success"}
+FAILED = {**CHECKOUT, "result": "failure"}
+
+
+def value(text: str, name: str, labels: dict[str, str] | None = None) -> float | None:
+    """A sample's value from a /metrics text, None if it is not there."""
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == (labels or {}):
+                return sample.value
+    return None
+
+
+def tagged_processes(tag: str, but: int) -> list[tuple[int, str]]:
+    """Processes (PID, name) whose environment carries ``tag``, other than the agent."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == but:
+            continue
+        try:
+            if f"{TAG}={tag}".encode() in (entry / "environ").read_bytes().split(b"\0"):
+                found.append((int(entry.name), (entry / "comm").read_text().strip()))
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+def start_agent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: Path, *args: str
+) -> tuple[AgentProcess, str]:
+    tag = uuid.uuid4().hex
+    monkeypatch.setenv(TAG, tag)
+    return AgentProcess(["--config", str(config), "--interval", "1s", *args], tmp_path), tag
+
+
+def stop_and_check_nothing_left(agent: AgentProcess, tag: str) -> None:
+    """A clean exit, no traceback, and no Chromium (crash handlers included) left behind."""
+    code, _took = agent.stop()
+    assert code == 0, agent.output()
+    assert "Traceback" not in agent.output()
+    left: list[tuple[int, str]] = []
+
+    def none_left() -> bool:
+        left[:] = tagged_processes(tag, agent.process.pid)
+        return not left
+
+    try:
+        wait_until(none_left, 15, "the agent's processes to end")
+    except AssertionError:
+        raise AssertionError(f"processes left after the agent stopped: {left}") from None
+
+
+def test_chromium_killed_mid_journey_is_started_again_and_the_next_run_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start_shop: Callable[..., DemoShop]
+) -> None:
+    shop = start_shop()
+    held = threading.Event()
+    real_param = shop.faults.param
+
+    def param(name: str, key: str) -> float:  # a probe: the shop is holding a product page back
+        if name == "slow-product-page":
+            held.set()
+        return real_param(name, key)
+
+    shop.faults.param = param  # type: ignore[method-assign]
+    # retries: 1 (the default) shows a crash is not retried: it would hide it
+    config = write_shop_config(
+        tmp_path / "c.yaml", shop, defaults={"step_timeout": "15s", "retries": 1}
+    )
+    agent, tag = start_agent(tmp_path, monkeypatch, config)
+    try:
+        wait_until(
+            lambda: value(agent.metrics(), "checkout_journey_success", CHECKOUT) == 1,
+            60,
+            "a first pass",
+        )
+        shop.faults.enable("slow-product-page", delay_seconds=30)
+        assert held.wait(30), "no run reached the product page"
+        roots = chromium_roots(read_processes(), agent.process.pid)
+        assert len(roots) == 1, roots
+        os.kill(roots[0], signal.SIGKILL)  # mid-journey: the page is loading
+        shop.faults.disable("slow-product-page")
+        passes = value(agent.metrics(), "checkout_journey_runs_total", PASSED) or 0
+
+        crash = {**CHECKOUT, "kind": "browser_crash", "class": "monitor"}
+        wait_until(
+            lambda: value(agent.metrics(), "checkout_journey_failures_total", crash) == 1,
+            30,
+            "the crash to be counted",
+        )
+        wait_until(
+            lambda: (value(agent.metrics(), "checkout_journey_runs_total", PASSED) or 0) > passes,
+            60,
+            "a pass after the crash",
+        )
+        text = agent.metrics()
+        assert value(text, "checkout_journey_success", CHECKOUT) == 1
+        assert value(text, "checkout_browser_restarts_total", LAB) == 1
+        # one failed run, and its crashed attempt was not retried
+        assert value(text, "checkout_journey_runs_total", FAILED) == 1
+        assert value(text, "checkout_journey_attempts_total", FAILED) == 1
+        assert value(text, "checkout_journey_flaky_total", CHECKOUT) is None
+        # the shop is not blamed: the count of its own failures in a row stays 0
+        assert value(text, "checkout_journey_consecutive_failures", CHECKOUT) == 0
+        assert agent.client.get(f"{agent.url}/readyz").status_code == 200
+        new_roots = chromium_roots(read_processes(), agent.process.pid)
+        assert len(new_roots) == 1 and new_roots != roots, new_roots
+        assert "FAILED at step 'open product page' (browser_crash, monitor)" in agent.output()
+        assert "the browser is gone (crashed or killed); starting it again" in agent.output()
+    finally:
+        stop_and_check_nothing_left(agent, tag)
+
+
+def test_browsers_are_recycled_after_their_runs_and_none_is_left_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start_shop: Callable[..., DemoShop]
+) -> None:
+    shop = start_shop()
+    config = write_shop_config(tmp_path / "c.yaml", shop, defaults={"step_timeout": "15s"})
+    document = yaml.safe_load(config.read_text())
+    document["browser"] = {"recycle_after_runs": 2}
+    document["journeys"] = [
+        {"journey": "product-to-checkout", "name": name, "storefront": "shop"}
+        for name in ("a", "b")
+    ]
+    config.write_text(yaml.safe_dump(document))
+    agent, tag = start_agent(tmp_path, monkeypatch, config)
+    browsers_seen: set[int] = set()
+    most_at_once = 0
+
+    def recycled_twice() -> bool:
+        nonlocal most_at_once
+        roots = chromium_roots(read_processes(), agent.process.pid)
+        browsers_seen.update(roots)
+        most_at_once = max(most_at_once, len(roots))
+        recycles = {"reason": "runs", **LAB}
+        return (value(agent.metrics(), "checkout_browser_recycles_total", recycles) or 0) >= 2
+
+    try:
+        wait_until(recycled_twice, 60, "two recycles")
+        text = agent.metrics()
+        for journey in ("a", "b"):  # no run was cut off by a browser closing under it
+            runs = {"journey": journey, **LAB}
+            assert value(text, "checkout_journey_runs_total", {**runs, "result": "failure"}) is None
+            assert (
+                value(text, "checkout_journey_runs_total", {**runs, "result": "success"}) or 0
+            ) >= 1
+        assert value(text, "checkout_browser_restarts_total", LAB) == 0
+        assert value(text, "checkout_browser_recycles_total", {"reason": "memory", **LAB}) is None
+        # one current browser, and at most one more per run in flight, ending with its run
+        assert len(browsers_seen) >= 3
+        assert most_at_once <= 3, most_at_once
+        current = set(chromium_roots(read_processes(), agent.process.pid))
+        wait_until(
+            lambda: not (browsers_seen - current) & set(read_processes()),
+            30,
+            "replaced browsers to be closed",
+        )
+        assert "starting a fresh browser: the current one has served" in agent.output()
+    finally:
+        stop_and_check_nothing_left(agent, tag)
+
+
+def test_a_browser_over_its_memory_budget_is_recycled_and_the_agents_health_is_on_metrics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start_shop: Callable[..., DemoShop]
+) -> None:
+    shop = start_shop()
+    config = write_shop_config(tmp_path / "c.yaml", shop, defaults={"step_timeout": "15s"})
+    # a budget every Chromium is over: its processes' summed RSS is several hundred MiB
+    config.write_text(config.read_text() + "browser:\n  recycle_above_mib: 256\n")
+    agent, tag = start_agent(tmp_path, monkeypatch, config)
+    memory = {"reason": "memory", **LAB}
+    try:
+        wait_until(
+            lambda: (value(agent.metrics(), "checkout_browser_recycles_total", memory) or 0) >= 1,
+            60,
+            "a recycle for memory",
+        )
+        wait_until(
+            lambda: value(agent.metrics(), "checkout_journey_success", CHECKOUT) == 1,
+            60,
+            "a pass",
+        )
+        assert "over browser.recycle_above_mib (256 MiB)" in agent.output()
+        assert "FAILED" not in agent.output()
+        agent.metrics()
+        time.sleep(1.2)  # a zombie counts once seen for a second: two reads a second apart
+        text = agent.metrics()
+        chromium = [p for p in descendants(read_processes(), agent.process.pid) if p.is_chromium]
+        browsers = value(text, "checkout_browser_processes", LAB) or 0
+        assert browsers >= 3  # the browser, its zygotes, a renderer at least
+        assert abs(browsers - len(chromium)) <= 3  # tabs come and go between the two reads
+        assert 100e6 < (value(text, "checkout_browser_resident_memory_bytes", LAB) or 0) < 20e9
+        assert value(text, "checkout_agent_zombie_processes", LAB) == 0
+        assert 20e6 < (value(text, "process_resident_memory_bytes") or 0) < 4e9
+        assert 3 <= (value(text, "process_open_fds") or 0) < 1000
+        ticks = value(text, "checkout_agent_scheduler_lag_seconds_count", LAB) or 0
+        assert ticks >= 4  # a tick every 0.25s
+        lag = value(text, "checkout_agent_scheduler_last_lag_seconds", LAB)
+        assert lag is not None and 0 <= lag < 10
+        checked = subprocess.run(
+            ["promtool", "check", "metrics"],
+            input=text,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    finally:
+        stop_and_check_nothing_left(agent, tag)
+
+
+BAD_RECYCLE_SETTINGS = [
+    (
+        {"recycle_after_runs": 0},
+        "{file}:2: browser.recycle_after_runs: Input should be greater than or equal to 1 (got 0)",
+    ),
+    (
+        {"recycle_above_mib": 100},
+        "{file}:2: browser.recycle_above_mib: Input should be greater than or equal to 256 (got 100)",  # noqa: E501
+    ),
+    (
+        {"recycle_after_runs": "often"},
+        "{file}:2: browser.recycle_after_runs: Input should be a valid integer, unable to parse string as an integer (got 'often')",  # noqa: E501
+    ),
+]
+
+
+def bad_config(path: Path, shop: DemoShop, browser: dict[str, object]) -> Path:
+    config = write_shop_config(path, shop)
+    document = yaml.safe_load(config.read_text())
+    config.write_text(yaml.safe_dump({"browser": browser, **document}, sort_keys=False))
+    return config
+
+
+@pytest.mark.parametrize(("browser", "message"), BAD_RECYCLE_SETTINGS)
+def test_bad_recycle_settings_name_the_field_and_what_is_valid(
+    tmp_path: Path, browser: dict[str, object], message: str, start_shop: Callable[..., DemoShop]
+) -> None:
+    config = bad_config(tmp_path / "c.yaml", start_shop(), browser)
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    assert caught.value.render() == message.format(file=config)
+
+
+def test_a_bad_recycle_setting_is_exit_2_without_traceback(
+    tmp_path: Path, start_shop: Callable[..., DemoShop]
+) -> None:
+    config = bad_config(tmp_path / "c.yaml", start_shop(), {"recycle_after_runs": 0})
+    result = run_cli("checkout-monitor", "serve", "--config", str(config))
+    assert result.returncode == 2
+    assert "browser.recycle_after_runs: Input should be greater" in result.stderr
+    assert "Traceback" not in result.stderr
