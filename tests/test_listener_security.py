@@ -159,6 +159,13 @@ def test_prometheus_scrapes_over_https_with_basic_auth(pki: Pki, tmp_path: Path)
             assert _value(prometheus, up) == 0
         finally:
             prometheus.stop()
+
+        # a broken web config on SIGHUP is reported; the last good one stays in force
+        _web_config(tmp_path, "basic_auth_users:\n  prometheus: rotated-Pa55\n")
+        agent.process.send_signal(signal.SIGHUP)
+        wait_until(lambda: "config reload failed" in agent.output(), 20, "the failed reload")
+        assert "basic_auth_users.prometheus: this is not a bcrypt hash" in agent.output()
+        assert anonymous.get(f"{agent.url}/metrics", auth=(USER, "rotated-Pa55")).is_success
         code, _ = agent.stop()
         assert code == 0
     assert PASSWORD not in agent.output() and HASH not in agent.output()
@@ -172,6 +179,20 @@ def _value(prometheus: object, promql: str) -> float | None:
 def _last_error(prometheus: object) -> str:
     targets = httpx.get(f"{prometheus.url}/api/v1/targets", timeout=5).json()  # type: ignore[attr-defined]
     return " ".join(t["lastError"] for t in targets["data"]["activeTargets"])
+
+
+@pytest.mark.browser
+def test_basic_auth_without_tls_works_and_warns(tmp_path: Path) -> None:
+    web = _web_config(tmp_path, f"basic_auth_users:\n  {USER}: '{HASH}'\n")
+    with AgentProcess(
+        ["--demo", "--web-config", str(web)], tmp_path, auth=(USER, PASSWORD)
+    ) as agent:
+        assert "# TYPE checkout_journey_success gauge" in agent.metrics()
+        assert httpx.get(f"{agent.url}/metrics").status_code == 401
+        assert httpx.get(f"{agent.url}/metrics", auth=(USER, "nope")).status_code == 401
+        output = agent.output()
+    assert f"on {agent.url} with basic auth (1 user) ({web})" in output
+    assert "warning: basic auth without TLS: the password crosses the network in clear" in output
 
 
 # --- the listener in process: client certificates, the credential cache, odd headers -------
