@@ -381,12 +381,13 @@ def test_fetches_outside_the_browser_ask_first(foreign_server: _Counter) -> None
 @pytest.mark.browser
 def test_requests_outside_the_page_are_fenced_too(foreign_server: _Counter) -> None:
     """The context's own API requests and a page's WebSocket cannot reach a foreign host
-    either; a frame sent there is a blocked sub-resource, not a failed page."""
+    either; a frame sent there is a blocked sub-resource, a page a script sends there is
+    a refused navigation."""
     port = foreign_server.server_address[1]
     allowed = f"http://127.0.0.1:{port}"
     foreign = f"http://localhost:{port}"
 
-    async def scenario() -> tuple[HostGuard, str, int]:
+    async def scenario() -> tuple[HostGuard, str, int, str | None, str | None]:
         guard = HostGuard(HostAllowlist.from_entries("shop", ["127.0.0.1"]))
         async with async_playwright() as playwright:
             browser = await launch_browser(playwright, BrowserConfig())
@@ -405,15 +406,19 @@ def test_requests_outside_the_page_are_fenced_too(foreign_server: _Counter) -> N
                     f"<script>new WebSocket('ws://localhost:{port}/live')</script>"
                 )
                 await page.wait_for_timeout(500)
+                frame_refused = guard.take_refused_navigation()
+                await page.evaluate(f"location.href = '{foreign}/by-script'")
+                await page.wait_for_timeout(500)
                 await context.close()
             finally:
                 await browser.close()
-        return guard, outcome, answer.status
+        return guard, outcome, answer.status, frame_refused, guard.take_refused_navigation()
 
-    guard, outcome, own_status = asyncio.run(scenario())
+    guard, outcome, own_status, frame_refused, script_refused = asyncio.run(scenario())
     assert own_status == 200
     assert outcome != "reached"
     assert [path for _host, path in foreign_server.hits] == ["/own-api"]
+    assert frame_refused is None  # a frame is not the page
+    assert script_refused == REFUSAL
     (blocked,) = guard.blocked
-    assert (blocked.host, blocked.navigation, blocked.count) == ("localhost", False, 2)
-    assert guard.take_refused_navigation() is None
+    assert (blocked.host, blocked.navigation, blocked.count) == ("localhost", True, 3)
