@@ -29,3 +29,4 @@ bench: setup
 	$(BIN)/python tests/benchmarks/bench_agent.py
 	$(BIN)/python tests/benchmarks/bench_alert_latency.py
 	$(BIN)/python tests/benchmarks/bench_evidence.py
+	$(BIN)/python tests/benchmarks/bench_allowlist.py
