@@ -21,7 +21,8 @@ lint: setup
 setup:
 	@.ci/bootstrap
 
-## make bench: benchmarks that print figures and ratios (no timed asserts)
+## make bench: benchmarks that print figures and ratios (no timed asserts); the soak, last,
+## runs 1,000 journeys of serve --demo (most of an hour)
 bench: setup
 	$(BIN)/python tests/benchmarks/bench_overhead.py
 	$(BIN)/python tests/benchmarks/bench_parallel.py
@@ -30,3 +31,4 @@ bench: setup
 	$(BIN)/python tests/benchmarks/bench_alert_latency.py
 	$(BIN)/python tests/benchmarks/bench_evidence.py
 	$(BIN)/python tests/benchmarks/bench_allowlist.py
+	$(BIN)/python tests/benchmarks/bench_soak.py

@@ -21,7 +21,7 @@ from enum import StrEnum
 from playwright.async_api import Browser
 
 from checkout_monitor.config_model import BrowserConfig
-from checkout_monitor.process_stats import chromium_roots, read_processes, tree_rss_bytes
+from checkout_monitor.process_stats import chromium_roots, read_tree, tree_rss_bytes
 
 log = logging.getLogger(__name__)
 _MEMORY_CHECK_SECONDS = 10.0  # reading /proc for the whole tree costs milliseconds: not each tick
@@ -170,10 +170,10 @@ class BrowserKeeper:
         return None
 
     async def _launch(self) -> _Generation:
-        before = set(chromium_roots(read_processes(), os.getpid()))
+        before = set(chromium_roots(read_tree(os.getpid()), os.getpid()))
         browser = await self._launch_browser(self._config)
         started = [
-            pid for pid in chromium_roots(read_processes(), os.getpid()) if pid not in before
+            pid for pid in chromium_roots(read_tree(os.getpid()), os.getpid()) if pid not in before
         ]
         generation = _Generation(browser, started.pop() if len(started) == 1 else None)
         browser.on("disconnected", lambda _browser: self._disconnected(generation))

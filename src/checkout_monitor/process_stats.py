@@ -74,6 +74,38 @@ def read_processes(proc: Path = PROC) -> dict[int, ProcessInfo]:
     return table
 
 
+def read_tree(root: int, proc: Path = PROC) -> dict[int, ProcessInfo]:
+    """``root`` and its descendants, by PID: found through each thread's ``children`` file,
+    which reads a dozen processes instead of every one on the machine (a busy host has
+    hundreds); the whole table where the kernel lacks those files."""
+    if not (proc / str(root) / "task" / str(root) / "children").exists():
+        table = read_processes(proc)
+        if root not in table:
+            return {}
+        return {p.pid: p for p in [table[root], *descendants(table, root)]}
+    pids, todo = [root], [root]
+    while todo:
+        for child in _children(todo.pop(), proc):
+            pids.append(child)
+            todo.append(child)
+    found = (read_process(pid, proc) for pid in pids)
+    return {info.pid: info for info in found if info is not None}
+
+
+def _children(pid: int, proc: Path) -> list[int]:
+    children: list[int] = []
+    try:
+        threads = list((proc / str(pid) / "task").iterdir())
+    except OSError:
+        return children  # gone meanwhile
+    for thread in threads:
+        try:
+            children += [int(c) for c in (thread / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return children
+
+
 def descendants(table: dict[int, ProcessInfo], pid: int) -> list[ProcessInfo]:
     """Children, grandchildren and so on of ``pid`` (not ``pid`` itself)."""
     children: dict[int, list[ProcessInfo]] = {}
@@ -135,7 +167,7 @@ class AgentProcessWatch:
         self._lock = threading.Lock()  # scrapes may come in on several threads
 
     def read(self) -> ProcessTotals:
-        processes = descendants(read_processes(self._proc), self._pid)
+        processes = descendants(read_tree(self._pid, self._proc), self._pid)
         chromium = [p for p in processes if p.is_chromium and not p.is_zombie]
         return ProcessTotals(
             chromium_processes=len(chromium),
@@ -154,6 +186,4 @@ class AgentProcessWatch:
 
 def tree_rss_bytes(root: int, proc: Path = PROC) -> int:
     """Summed RSS of ``root`` and its descendants (shared pages count once per process)."""
-    table = read_processes(proc)
-    tree = [table[root]] if root in table else []
-    return sum(p.rss_bytes for p in tree + descendants(table, root) if not p.is_zombie)
+    return sum(p.rss_bytes for p in read_tree(root, proc).values() if not p.is_zombie)
