@@ -30,7 +30,7 @@ STEPS = {
 JOURNEYS = {"product-to-checkout", "product-images", "discount-codes", "payment-sandbox"}
 STEP_TIMEOUT = "8s"  # hung pages fail sooner than the demo's 10s; a whole checkout still fits
 # a page held back 20s fails at any timeout: the shorter one only saves the suite's time
-HUNG_PAGE_TIMEOUT = {"slow-product-page": "4s"}
+HUNG_PAGE_TIMEOUT = {"slow-product-page": "4s", "endless-page": "4s"}
 
 # fault -> {journey: (step, failure kind)}; every journey not named must pass.
 MATRIX: dict[str, dict[str, tuple[str, str]]] = {
@@ -71,6 +71,21 @@ MATRIX: dict[str, dict[str, tuple[str, str]]] = {
     "foreign-host": {
         "product-to-checkout": ("go to checkout", "host_not_allowed"),
         "payment-sandbox": ("decline card is declined", "host_not_allowed"),
+    },
+    # hostile pages: each bounded by a limit, the other journeys unharmed
+    "huge-image": {"product-images": ("first product images", "image_broken")},
+    "decompression-bomb": {"product-images": ("images on product page 2", "image_broken")},
+    "redirect-loop": {
+        "product-to-checkout": ("open product page", "http_error"),
+        "product-images": ("first product images", "http_error"),
+        "discount-codes": ("apply SAVE10", "http_error"),
+        "payment-sandbox": ("decline card is declined", "http_error"),
+    },
+    "endless-page": {
+        "product-to-checkout": ("open product page", "timeout"),
+        "product-images": ("first product images", "timeout"),
+        "discount-codes": ("apply SAVE10", "timeout"),
+        "payment-sandbox": ("decline card is declined", "timeout"),
     },
 }
 

@@ -15,6 +15,7 @@ from playwright.async_api import async_playwright
 from checkout_monitor.browser import ContextFactory, launch_browser
 from checkout_monitor.config_model import LoadedConfig
 from checkout_monitor.errors import CheckoutMonitorError, UsageError
+from checkout_monitor.host_allowlist import HostAllowlist
 from checkout_monitor.page_images import Baseline, image_key, judge_images, rules_from, seen_images
 from checkout_monitor.step_failures import classify
 from checkout_monitor.storefront import Storefront
@@ -59,10 +60,17 @@ async def _record(loaded: LoadedConfig, storefront: str) -> dict[str, Any]:
             page = await context.new_page()
             shop = Storefront(page, profile, time_left=lambda: _PAGE_SECONDS)
             for path in await shop.product_pages_from_listing():
-                await page.goto(profile.url(path), wait_until=profile.navigation_wait)
+                document = await page.goto(profile.url(path), wait_until=profile.navigation_wait)
                 seen = await seen_images(page, _PAGE_SECONDS * 1000)
                 verdicts = await judge_images(
-                    page, seen, rules_from(profile.images), Baseline({}), 8, _PAGE_SECONDS * 1000
+                    page,
+                    seen,
+                    rules_from(profile.images),
+                    Baseline({}),
+                    8,
+                    _PAGE_SECONDS * 1000,
+                    document.request.headers if document is not None else {},
+                    HostAllowlist.for_profile(storefront, profile),
                 )
                 for verdict in verdicts:
                     if not verdict.ok or verdict.dhash is None:

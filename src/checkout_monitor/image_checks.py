@@ -7,13 +7,39 @@ decides, so the rules are tested on real image bytes without a browser.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageStat, UnidentifiedImageError
 
-# Decompression bombs are refused by Pillow above this many pixels (about 8k x 8k).
-Image.MAX_IMAGE_PIXELS = 64_000_000
+# Decompression bombs (a small file of enormous size: 382 KiB can hold 10000x10000 pixels,
+# 300 MB decoded) are refused above this many pixels, about 8k x 8k, before any decoding.
+MAX_PIXELS = 64_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own check, for anything opened elsewhere
+# judge_image checks the pixel count itself and names the size; Pillow's warning about the
+# same image would only be noise on the console.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+_PILLOW_PIXELS = re.compile(r"\((\d+) pixels\)")
+
+
+class TooManyPixels(Exception):
+    """An image too large to decode safely: said with its size, never decoded."""
+
+    def __init__(self, pixels: int, size: tuple[int, int] | None = None) -> None:
+        self.pixels = pixels
+        self.size = size
+        super().__init__(self.reason)
+
+    @property
+    def reason(self) -> str:
+        said = f"{self.pixels / 1e6:.0f} megapixels"
+        if self.size is not None:
+            said = f"{self.size[0]}x{self.size[1]} pixels ({said})"
+        return (
+            f"{said}: too many pixels to decode safely (limit {MAX_PIXELS / 1e6:.0f} "
+            "megapixels); refused undecoded, a possible decompression bomb"
+        )
 
 
 @dataclass(frozen=True)
@@ -21,6 +47,7 @@ class ImageRules:
     min_width: int = 100
     min_height: int = 100
     max_bytes: int | None = None  # larger images are a warning, not a failure
+    max_download_bytes: int = 16 * 1024 * 1024  # larger ones are broken, never read in full
     require_alt: bool = True  # missing alt text is a warning, not a failure
     max_hash_distance: int = 10
 
@@ -72,12 +99,10 @@ def judge_image(
         return verdict
     try:
         image = _decode(fetched.body)
-    except (
-        OSError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+    except TooManyPixels as exc:
+        verdict.problems.append(f"is {exc.reason}")
+        return verdict
+    except (OSError, ValueError) as exc:
         verdict.problems.append(f"does not decode ({_reason(exc)})")
         return verdict
     verdict.width, verdict.height = image.size
@@ -108,10 +133,16 @@ def judge_image(
 
 
 def _decode(body: bytes) -> Image.Image:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        image = Image.open(io.BytesIO(body))
-        image.load()  # decodes every byte: a truncated file raises here
+    """The decoded image; TooManyPixels, judged from the header alone, for a bomb."""
+    try:
+        image = Image.open(io.BytesIO(body))  # reads the header: the size, no pixels yet
+    except Image.DecompressionBombError as exc:  # Pillow refuses twice the limit itself
+        counted = _PILLOW_PIXELS.search(str(exc))
+        raise TooManyPixels(int(counted[1]) if counted else 2 * MAX_PIXELS) from None
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise TooManyPixels(width * height, (width, height))
+    image.load()  # decodes every byte: a truncated file raises here
     return image
 
 
@@ -121,8 +152,6 @@ def _reason(exc: BaseException) -> str:
         return "the file is truncated"
     if isinstance(exc, UnidentifiedImageError):
         return "not an image format Pillow knows"
-    if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
-        return "too many pixels to decode safely"
     return f"corrupt or truncated data: {text.splitlines()[0][:100]}"
 
 

@@ -1,5 +1,5 @@
 """Collect the images a product page really shows (srcset choice, lazy ones after scrolling),
-fetch them with a bound on concurrency, and judge each one."""
+fetch them with bounds on concurrency, size and time, and judge each one."""
 
 from __future__ import annotations
 
@@ -12,17 +12,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
-from checkout_monitor.image_checks import (
-    FetchedImage,
-    ImageRules,
-    ImageVerdict,
-    SeenImage,
-    judge_image,
+from checkout_monitor.host_allowlist import HostAllowlist
+from checkout_monitor.image_checks import ImageRules, ImageVerdict, SeenImage, judge_image
+from checkout_monitor.image_download import (
+    DownloadRefused,
+    download_image,
+    image_client,
+    image_headers,
 )
-from checkout_monitor.quoting import first_line
 from checkout_monitor.storefront_profile import ImageCheck
 
 _SCROLL_THROUGH = """async () => {
@@ -50,6 +51,7 @@ def rules_from(check: ImageCheck) -> ImageRules:
         max_bytes=check.max_kib * 1024 if check.max_kib else None,
         require_alt=check.require_alt,
         max_hash_distance=check.max_hash_distance,
+        max_download_bytes=check.max_download_mib * 1024 * 1024,
     )
 
 
@@ -96,20 +98,35 @@ async def judge_images(
     baseline: Baseline,
     concurrency: int,
     timeout_ms: float,
+    headers: Mapping[str, str],
+    allowlist: HostAllowlist | None = None,
 ) -> list[ImageVerdict]:
-    """Fetch every image (cookies and synthetic headers of the page's context) and judge it."""
+    """Fetch every image as the page's browser would (``headers``: those it sent for the
+    page; the context's cookies; only from ``allowlist``'s hosts), none read past
+    ``rules.max_download_bytes``; judge each."""
     gate = asyncio.Semaphore(concurrency)
+    asked = image_headers(headers or await _browser_identity(page), page.url)
+    timeout = timeout_ms / 1000
 
-    async def one(seen: SeenImage) -> ImageVerdict:
+    async def one(client: httpx.AsyncClient, seen: SeenImage) -> ImageVerdict:
         async with gate:
-            try:
-                response = await page.context.request.get(seen.url, timeout=timeout_ms)
-                fetched = FetchedImage(
-                    response.status, response.headers.get("content-type", ""), await response.body()
-                )
-            except PlaywrightError as exc:
-                problem = f"could not be fetched ({first_line(exc.message)})"
-                return ImageVerdict(seen.url, problems=[problem])
+            cookies = await page.context.cookies([seen.url])
+            cookie = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
+            fetched = await download_image(
+                client,
+                seen.url,
+                {**asked, "cookie": cookie} if cookie else asked,
+                max_bytes=rules.max_download_bytes,
+                timeout_seconds=timeout,
+            )
+        if isinstance(fetched, DownloadRefused):
+            return ImageVerdict(seen.url, problems=[fetched.problem])
         return await asyncio.to_thread(judge_image, seen, fetched, rules, baseline.get(seen.url))
 
-    return list(await asyncio.gather(*(one(seen) for seen in images)))
+    async with image_client(concurrency, timeout, allowlist) as client:
+        return list(await asyncio.gather(*(one(client, seen) for seen in images)))
+
+
+async def _browser_identity(page: Page) -> dict[str, str]:
+    """The user agent, for a page whose own request headers are unknown (no navigation)."""
+    return {"user-agent": await page.evaluate("() => navigator.userAgent")}

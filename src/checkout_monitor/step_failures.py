@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import traceback
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
@@ -21,7 +23,28 @@ class CheckFailed(Exception):
         super().__init__(f"{kind.value}: {message}")
 
 
-_NET_ERROR = re.compile(r"net::(ERR_[A-Z_]+)")
+_NET_ERROR = re.compile(r"net::(ERR_[A-Z0-9_]+)(?: at (\S+))?")
+_CONNECTION = FailureKind.CONNECTION_ERROR
+# Chromium's network errors a shop causes, in words for whoever is on call ({host}: the
+# shop's host and port). Codes not listed keep Chromium's name alone.
+_NET_REASONS: dict[str, tuple[FailureKind, str]] = {
+    "ERR_NAME_NOT_RESOLVED": (_CONNECTION, "the host name {host} does not resolve in DNS"),
+    "ERR_NAME_RESOLUTION_FAILED": (_CONNECTION, "the host name {host} does not resolve in DNS"),
+    "ERR_CONNECTION_REFUSED": (
+        _CONNECTION,
+        "nothing is listening at {host} (connection refused): the shop or its load balancer "
+        "is down",
+    ),
+    "ERR_CONNECTION_RESET": (_CONNECTION, "{host} reset the connection"),
+    "ERR_CONNECTION_CLOSED": (_CONNECTION, "{host} closed the connection without an answer"),
+    "ERR_EMPTY_RESPONSE": (_CONNECTION, "{host} closed the connection without an answer"),
+    "ERR_CONNECTION_TIMED_OUT": (_CONNECTION, "{host} did not accept a connection in time"),
+    "ERR_ADDRESS_UNREACHABLE": (_CONNECTION, "{host} cannot be reached from this agent"),
+    "ERR_UNSAFE_PORT": (_CONNECTION, "the browser never connects to {host}: a port it blocks"),
+    "ERR_TOO_MANY_REDIRECTS": (FailureKind.HTTP_ERROR, "redirects endlessly"),
+}
+# What a code means when its name alone does not say it.
+_CODE_NOTES = {"ERR_TOO_MANY_REDIRECTS": ": the browser gives up after 20 redirects"}
 _BROWSER_GONE = (
     "has been closed",
     "Target closed",
@@ -46,9 +69,9 @@ def classify(exc: BaseException) -> tuple[FailureKind, str]:
         what = f" waiting for {waiting[1].strip()}" if waiting else ""
         return FailureKind.TIMEOUT, f"timed out{what}"
     if isinstance(exc, PlaywrightError):
-        net = _NET_ERROR.search(exc.message)
-        if net:
-            return FailureKind.CONNECTION_ERROR, f"could not reach the shop ({net[1]})"
+        net = net_failure(exc)
+        if net is not None:
+            return net.kind, net.message()
         if any(marker in exc.message for marker in _NAVIGATED):
             return FailureKind.ASSERTION, "the page navigated away while it was being read"
         if any(marker in exc.message for marker in _BROWSER_GONE):
@@ -58,6 +81,46 @@ def classify(exc: BaseException) -> tuple[FailureKind, str]:
             f"the browser refused a command: {first_line(exc.message)}",
         )
     return FailureKind.JOURNEY_ERROR, f"the journey script raised {_where(exc)}"
+
+
+@dataclass(frozen=True)
+class NetFailure:
+    """A Chromium network error (net::ERR_...) in a person's words."""
+
+    kind: FailureKind
+    code: str
+    url: str  # what the browser was loading, "" when Chromium did not say
+    reason: str
+
+    @property
+    def code_text(self) -> str:
+        return f"net::{self.code}{_CODE_NOTES.get(self.code, '')}"
+
+    def message(self, subject: str = "", detail: str = "") -> str:
+        """Why ``subject`` (e.g. "the cart (/cart)", default: the URL) failed; ``detail``
+        follows the reason (e.g. ": /a -> /b -> /a")."""
+        said = f"{self.reason}{detail} ({self.code_text})"
+        if self.kind is _CONNECTION:
+            return f"could not reach the shop{f' to open {subject}' if subject else ''}: {said}"
+        return f"{subject or self.url or 'the page'} {said}"
+
+
+def net_failure(exc: PlaywrightError) -> NetFailure | None:
+    """The network error ``exc`` reports, if it reports one."""
+    net = _NET_ERROR.search(exc.message)
+    if net is None:
+        return None
+    code, url = net[1], net[2] or ""
+    kind, reason = _NET_REASONS.get(code) or _by_prefix(code)
+    return NetFailure(kind, code, url, reason.format(host=urlsplit(url).netloc or "its host"))
+
+
+def _by_prefix(code: str) -> tuple[FailureKind, str]:
+    if code.startswith("ERR_CERT_"):
+        return _CONNECTION, "the TLS certificate of {host} is not trusted"
+    if code.startswith(("ERR_SSL_", "ERR_TLS_")):
+        return _CONNECTION, "the TLS handshake with {host} failed"
+    return _CONNECTION, "the browser could not load the page"
 
 
 def _where(exc: BaseException) -> str:

@@ -7,12 +7,13 @@ kind it can tell, and a message saying what the shop showed.
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator, Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
@@ -25,7 +26,7 @@ from checkout_monitor.page_images import Baseline, judge_images, rules_from, see
 from checkout_monitor.quoting import quote
 from checkout_monitor.shop_api import ShopApi
 from checkout_monitor.step_budget import wait_ms
-from checkout_monitor.step_failures import CheckFailed
+from checkout_monitor.step_failures import CheckFailed, net_failure
 from checkout_monitor.storefront_profile import CheckoutPage, Discounts, StorefrontProfile
 
 _READ_TOKEN = """els => els.map(e => {
@@ -59,6 +60,7 @@ class Storefront:
         self._time_left = time_left
         self._navigation_retries = navigation_retries
         self._last_document: Response | None = None
+        self._redirects: deque[str] = deque(maxlen=25)  # URLs the last load was redirected from
         self._showing: str | None = None  # the expected selector the last wait found
         self._token_form: dict[str, Any] | None = None  # the form the checkout token came in
         self._card_number: str | None = None  # a declining card to type instead of the profile's
@@ -330,7 +332,7 @@ class Storefront:
     async def check_images(self, path: str) -> str:
         """Check every image a shopper sees on ``path``; fail with each broken one's reason."""
         images = self.profile.images
-        await self._open(path, "the product page")
+        document = await self._open(path, "the product page")
         seen = await seen_images(self.page, self._wait_ms() / 2)
         if not seen:
             raise CheckFailed(FailureKind.IMAGE_BROKEN, f"{path} shows no images at all")
@@ -342,6 +344,8 @@ class Storefront:
             Baseline.load(baseline_file),
             images.concurrency,
             self._wait_ms(),
+            document.request.headers if document is not None else {},
+            self.allowlist,
         )
         broken = [v for v in verdicts if not v.ok]
         self.tally["images_checked"] += len(verdicts)
@@ -371,10 +375,14 @@ class Storefront:
         request = response.request
         if request.is_navigation_request() and request.frame == self.page.main_frame:
             self._last_document = response
+            if 300 <= response.status < 400:
+                self._redirects.append(response.url)
 
-    async def _open(self, path: str, what: str) -> None:
+    async def _open(self, path: str, what: str) -> Response | None:
         url = self.profile.url(path)
         self._showing = None
+        self._last_document = None
+        self._redirects.clear()
         try:
             response = await goto_with_retries(
                 self.page,
@@ -384,12 +392,41 @@ class Storefront:
                 attempts=1 + self._navigation_retries,
             )
         except PlaywrightTimeoutError:
-            raise CheckFailed(FailureKind.TIMEOUT, f"{what} ({path}) did not load") from None
+            started = self._last_document
+            if started is None or started.status >= 300:
+                message = f"{what} ({path}) did not load (no answer from the shop)"
+            else:  # the answer began and never ended: a stuck backend, a page still streaming
+                message = (
+                    f"{what} ({path}) began (HTTP {started.status}) but never finished loading"
+                )
+            raise CheckFailed(FailureKind.TIMEOUT, message) from None
+        except PlaywrightError as exc:
+            net = net_failure(exc)
+            if net is None:
+                raise
+            trail = self._redirect_trail() if net.kind is FailureKind.HTTP_ERROR else ""
+            raise CheckFailed(net.kind, net.message(f"{what} ({path})", trail)) from None
         if response is not None and response.status >= 400:
             raise CheckFailed(
                 FailureKind.HTTP_ERROR,
                 f"{what} answered HTTP {response.status} ({path}): {await self._shown()}",
             )
+        return response
+
+    def _redirect_trail(self) -> str:
+        """': /a -> /b -> /a -> ...': where the last load was sent, up to the first repeat;
+        "" when it was not redirected."""
+        shown: list[str] = []
+        for url in self._redirects:
+            parts = urlsplit(url)
+            same_shop = url.startswith(self.profile.base_url)
+            short = (parts.path + (f"?{parts.query}" if parts.query else "")) if same_shop else url
+            repeat = short in shown
+            shown.append(short)
+            if repeat or len(shown) == 6:
+                shown.append("...")
+                break
+        return f": {' -> '.join(shown)}" if shown else ""
 
     async def _click(
         self, selector: str, what: str, disabled: FailureKind = FailureKind.ASSERTION

@@ -174,6 +174,9 @@ class ImageCheck(StrictModel):
     baseline: str | None = Field(None, description="file written by `images baseline`")
     max_hash_distance: int = Field(10, ge=0, le=64)
     concurrency: int = Field(8, ge=1, le=64)
+    max_download_mib: int = Field(
+        16, ge=1, le=1024, description="an image larger than this is broken, never read in full"
+    )
 
 
 class DiscountCode(StrictModel):

@@ -54,13 +54,15 @@ async def main() -> None:
             context = await browser.new_context()
             page = await context.new_page()
             # warm-up: the demo shop renders each image once on first request
-            await judge_images(page, seen[: len(variants)], ImageRules(), Baseline({}), 8, 30_000)
+            await judge_images(
+                page, seen[: len(variants)], ImageRules(), Baseline({}), 8, 30_000, {}
+            )
             print(f"{COUNT} images ({len(variants)} distinct JPEG/PNG/WebP files) on loopback")
             rates: dict[str, float] = {}
             for concurrency in (1, 8):
                 start = time.perf_counter()
                 verdicts = await judge_images(
-                    page, seen, ImageRules(), Baseline({}), concurrency, 30_000
+                    page, seen, ImageRules(), Baseline({}), concurrency, 30_000, {}
                 )
                 took = time.perf_counter() - start
                 assert all(v.ok for v in verdicts), [v.problems for v in verdicts if not v.ok]

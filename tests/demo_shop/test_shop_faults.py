@@ -13,6 +13,7 @@ from PIL import Image
 
 from checkout_monitor.demo_shop import FAULTS, THEMES, DemoShop
 from checkout_monitor.demo_shop.faults import FaultSwitches
+from checkout_monitor.demo_shop.images import decompression_bomb_jpeg
 
 from .shop_http import ClassicCheckout, admin, text_of
 
@@ -25,7 +26,7 @@ FAULTY_IMAGES = [
 
 
 def test_every_fault_has_a_description() -> None:
-    assert len(FAULTS) == 11
+    assert len(FAULTS) == 15
     assert all(isinstance(text, str) and text for text in FAULTS.values())
 
 
@@ -231,3 +232,105 @@ def test_stop_wakes_a_slow_product_page() -> None:
     started = time.monotonic()
     thread.join(timeout=5)
     assert time.monotonic() - started < 3
+
+
+# --- hostile pages: what a monitor must survive ---------------------------------------------
+
+
+def test_huge_image_announces_50_mib(shop: DemoShop, client: httpx.Client) -> None:
+    shop.faults.enable("huge-image")
+    with client.stream("GET", FAULTY_IMAGES[0]) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "image/webp"
+        assert response.headers["content-length"] == str(50 * 1024 * 1024)
+        head = next(response.iter_raw())
+    assert head.startswith(b"RIFF")  # a real photo first, then the padding
+    other = client.get("/images/speckled-mug/1-480.jpg")
+    assert int(other.headers["content-length"]) < 1024 * 1024
+
+
+def test_huge_image_sent_chunked_has_no_length_until_its_end(
+    shop: DemoShop, client: httpx.Client
+) -> None:
+    shop.faults.enable("huge-image", size_mib=3, content_length=0)
+    with client.stream("GET", FAULTY_IMAGES[3]) as response:
+        assert "content-length" not in response.headers
+        assert response.headers["transfer-encoding"] == "chunked"
+        body = response.read()
+    assert len(body) == 3 * 1024 * 1024
+    image = Image.open(io.BytesIO(body))  # the photo still decodes: PNG ignores the padding
+    assert image.size == (960, 720)
+
+
+def test_decompression_bomb_is_small_and_huge(shop: DemoShop, client: httpx.Client) -> None:
+    shop.faults.enable("decompression-bomb")
+    response = client.get("/images/stoneware-bowl/2-480.webp")
+    assert response.headers["content-type"] == "image/jpeg"
+    assert len(response.content) < 400 * 1024
+    with (
+        pytest.warns(Image.DecompressionBombWarning),  # Pillow itself calls it a bomb
+        Image.open(io.BytesIO(response.content)) as image,  # the header alone: no decoding
+    ):
+        assert (image.format, image.size) == ("JPEG", (10_000, 10_000))
+    assert client.get(FAULTY_IMAGES[0]).headers["content-type"] == "image/webp"
+
+
+@pytest.mark.parametrize("size", [(10, 6), (64, 64), (100, 30)])
+def test_decompression_bomb_is_a_valid_jpeg(size: tuple[int, int]) -> None:
+    with Image.open(io.BytesIO(decompression_bomb_jpeg(*size))) as image:
+        image.load()  # every block decodes: a real file, not a truncated trick
+        assert image.size == size
+        assert image.getextrema() == (128, 128)
+
+
+def test_redirect_loop_ping_pongs_forever(shop: DemoShop, client: httpx.Client) -> None:
+    shop.faults.enable("redirect-loop")
+    first = client.get("/products/linen-apron")
+    second = client.get(first.headers["location"])
+    assert (first.status_code, first.headers["location"]) == (302, "/products/linen-apron?looped=1")
+    assert (second.status_code, second.headers["location"]) == (302, "/products/linen-apron")
+    with pytest.raises(httpx.TooManyRedirects):
+        client.get("/products/linen-apron", follow_redirects=True)
+    assert client.get("/cart").status_code == 200
+
+
+def test_redirect_loop_in_boutique(boutique: DemoShop, boutique_client: httpx.Client) -> None:
+    boutique.faults.enable("redirect-loop")
+    response = boutique_client.get("/shop/speckled-mug")
+    assert response.status_code == 302
+    assert response.headers["location"] == "/shop/speckled-mug?looped=1"
+
+
+def test_endless_page_shows_its_top_then_trickles(shop: DemoShop, client: httpx.Client) -> None:
+    shop.faults.enable("endless-page", interval_seconds=0.05)
+    with client.stream("GET", "/products/speckled-mug") as response:
+        assert response.headers["transfer-encoding"] == "chunked"
+        chunks = response.iter_raw()
+        top = next(chunks)
+        assert b'<h1 class="product-title">Speckled Stoneware Mug</h1>' in top
+        assert b"</body>" not in top
+        assert [next(chunks) for _ in range(3)] == [b"<!-- still loading -->\n"] * 3
+
+
+def _request_threads() -> int:
+    return sum("process_request_thread" in t.name for t in threading.enumerate())
+
+
+def test_endless_page_ends_when_the_client_leaves_or_the_shop_stops() -> None:
+    params = {"endless-page": {"interval_seconds": 0.05}}
+    with DemoShop(faults=["endless-page"], fault_params=params) as shop:
+        url = f"{shop.shop_url}/products/speckled-mug"
+        before = _request_threads()
+        with httpx.stream("GET", url) as response:
+            next(response.iter_raw())
+            assert _request_threads() == before + 1
+        deadline = time.monotonic() + 5
+        while _request_threads() > before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _request_threads() == before  # the stream saw the client go and ended
+
+        thread = threading.Thread(target=lambda: httpx.get(url, timeout=30), daemon=True)
+        thread.start()
+        time.sleep(0.3)
+    thread.join(timeout=5)
+    assert not thread.is_alive()  # stop() ended the stream: the client got its end

@@ -24,12 +24,22 @@ FAULTS: dict[str, str] = {
         "every page loads a script and a stylesheet from a host the config does not name, "
         "and checkout pages redirect the browser there (HTTP 302)"
     ),
+    # Hostile pages: what a monitor must survive with its memory and time bounded.
+    "huge-image": "the second image of the first product is a size_mib (default 50) download",
+    "decompression-bomb": (
+        "the second image of the second product is a 382 KiB JPEG of 10000x10000 pixels"
+    ),
+    "redirect-loop": "product pages redirect to each other forever (HTTP 302)",
+    "endless-page": "product pages start to arrive, then trickle bytes forever, never finishing",
 }
 
 # Numeric parameters each fault understands, with their defaults; one table, no second list.
 FAULT_PARAMS: dict[str, dict[str, float]] = {
     "slow-product-page": {"delay_seconds": 20.0},
     "foreign-host": {"port": 0.0},  # 0: the shop's own port, under the name localhost
+    # content_length 0: sent chunked, its size unknown until the end (a streaming origin)
+    "huge-image": {"size_mib": 50.0, "content_length": 1.0},
+    "endless-page": {"interval_seconds": 0.5},
 }
 
 

@@ -9,6 +9,7 @@ import functools
 import io
 import random
 import re
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -211,3 +212,24 @@ def placeholder_bytes(ext: str) -> bytes:
 def truncated(data: bytes) -> bytes:
     """The first ~40% of an encoded image, which no decoder can finish."""
     return data[: len(data) * 2 // 5]
+
+
+def _jpeg_segment(marker: int, payload: bytes) -> bytes:
+    return struct.pack(">BBH", 0xFF, marker, len(payload) + 2) + payload
+
+
+@functools.cache
+def decompression_bomb_jpeg(width: int = 10_000, height: int = 10_000) -> bytes:
+    """A valid baseline JPEG of one flat grey, written by hand so the shop never holds its
+    pixels: each 8x8 block costs 2 bits, so 10000x10000 pixels fit in 382 KiB."""
+    quantisation = _jpeg_segment(0xDB, bytes([0]) + bytes([1] * 64))
+    frame = _jpeg_segment(0xC0, struct.pack(">BHHB", 8, height, width, 1) + bytes([1, 0x11, 0]))
+    # One symbol per Huffman table, coded as the single bit 0: "DC unchanged", "end of block".
+    one_code = bytes([1] + [0] * 15) + bytes([0])
+    huffman = _jpeg_segment(0xC4, bytes([0x00]) + one_code + bytes([0x10]) + one_code)
+    scan = _jpeg_segment(0xDA, bytes([1, 1, 0x00, 0, 63, 0]))
+    bits = -(-width // 8) * -(-height // 8) * 2
+    data = bytearray(-(-bits // 8))
+    if bits % 8:  # the last byte is padded with 1 bits, as the standard asks
+        data[-1] = (1 << (8 - bits % 8)) - 1
+    return b"\xff\xd8" + quantisation + frame + huffman + scan + bytes(data) + b"\xff\xd9"

@@ -9,7 +9,15 @@ from .addresses import COUNTRIES
 from .cart import summarise
 from .catalogue import PRODUCTS
 from .foreign_host import install_foreign_host
-from .images import image_bytes, image_url, parse_image_name, placeholder_bytes, truncated
+from .hostile_responses import oversized
+from .images import (
+    decompression_bomb_jpeg,
+    image_bytes,
+    image_url,
+    parse_image_name,
+    placeholder_bytes,
+    truncated,
+)
 from .money import decimal_eur, format_eur
 from .operator_api import build_operator_api
 from .shipping import SHIPPING_METHODS
@@ -21,6 +29,9 @@ from .themes import check_theme
 # The image the image faults hit: the second photo of the product the demo journey buys.
 FAULTY_IMAGE_SLUG = PRODUCTS[0].slug
 FAULTY_IMAGE_INDEX = 2
+# The bomb sits on the second product's page: only the image check visits it, so the
+# browser pays for its 100 megapixels once, not on every journey's way to the cart.
+BOMB_IMAGE_SLUG = PRODUCTS[1].slug
 
 
 def create_shop_app(theme: str, services: ShopServices, secret_key: str) -> Flask:
@@ -55,6 +66,7 @@ def create_shop_app(theme: str, services: ShopServices, secret_key: str) -> Flas
         if wanted is None:
             abort(404)
         data = image_bytes(wanted.slug, wanted.index, wanted.width, wanted.ext)
+        content_type = wanted.content_type
         if wanted.slug == FAULTY_IMAGE_SLUG and wanted.index == FAULTY_IMAGE_INDEX:
             faults = services.faults
             if faults.is_on("broken-image"):
@@ -63,7 +75,22 @@ def create_shop_app(theme: str, services: ShopServices, secret_key: str) -> Flas
                 data = truncated(data)
             elif faults.is_on("placeholder-image"):
                 data = placeholder_bytes(wanted.ext)
-        response = Response(data, mimetype=wanted.content_type)
+            elif faults.is_on("huge-image"):
+                return oversized(
+                    data,
+                    content_type,
+                    round(faults.param("huge-image", "size_mib") * 1024 * 1024),
+                    services.stopping,
+                    announce_length=bool(faults.param("huge-image", "content_length")),
+                )
+        if (
+            wanted.slug == BOMB_IMAGE_SLUG
+            and wanted.index == FAULTY_IMAGE_INDEX
+            and services.faults.is_on("decompression-bomb")
+        ):
+            # JPEG whatever the name asks: an origin serving the original as it came
+            data, content_type = decompression_bomb_jpeg(), "image/jpeg"
+        response = Response(data, mimetype=content_type)
         # Faults switch at run time; a cached good copy would hide them.
         response.headers["Cache-Control"] = "no-store"
         return response

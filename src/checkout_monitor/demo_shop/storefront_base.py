@@ -13,6 +13,7 @@ from .catalogue import Product, find_product
 from .checkout import Buyer, CheckoutResult, place_order
 from .discounts import apply_code
 from .error_pages import DISCOUNT_SERVICE_DOWN
+from .hostile_responses import redirect_in_circles, trickle_forever
 from .orders import Order
 from .payments import Card
 from .shipping import ShippingMethod
@@ -38,6 +39,23 @@ def render_product(
         script_broken=services.faults.is_on("add-to-cart-broken"),
         **context,
     )
+
+
+def product_detail_page(
+    services: ShopServices, template: str, product: Product
+) -> ResponseReturnValue:
+    """A product page as the active faults serve it: in a redirect loop, held back, or
+    trickled out forever."""
+    if services.faults.is_on("redirect-loop"):
+        return redirect_in_circles()
+    services.product_page_delay()
+    page = render_product(services, template, product)
+    if services.faults.is_on("endless-page"):
+        # the page shows everything but its end: the parser, and the load event, wait forever
+        head = page[: page.rfind("</body>")] if "</body>" in page else page
+        interval = services.faults.param("endless-page", "interval_seconds")
+        return trickle_forever(head, interval, services.stopping)
+    return page
 
 
 def order_or_404(services: ShopServices, number: str) -> Order:

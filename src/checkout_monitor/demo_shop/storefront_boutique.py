@@ -29,6 +29,7 @@ from .storefront_base import (
     add_cart_routes,
     order_or_404,
     place_order_for_request,
+    product_detail_page,
     product_or_404,
     render_product,
 )
@@ -139,9 +140,7 @@ def build_boutique(services: ShopServices) -> Blueprint:
 
     @shop.get("/shop/<slug>")
     def product_detail(slug: str) -> ResponseReturnValue:
-        product = product_or_404(slug)
-        services.product_page_delay()
-        return product_page(product)
+        return product_detail_page(services, "boutique/product.html", product_or_404(slug))
 
     @shop.post("/basket/add")
     def basket_add() -> ResponseReturnValue:

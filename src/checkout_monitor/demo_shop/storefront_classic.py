@@ -16,6 +16,7 @@ from .storefront_base import (
     add_cart_routes,
     order_or_404,
     place_order_for_request,
+    product_detail_page,
     product_or_404,
     render_product,
 )
@@ -43,9 +44,7 @@ def build_classic(services: ShopServices) -> Blueprint:
 
     @shop.get("/products/<slug>")
     def product_detail(slug: str) -> ResponseReturnValue:
-        product = product_or_404(slug)
-        services.product_page_delay()
-        return product_page(product)
+        return product_detail_page(services, "classic/product.html", product_or_404(slug))
 
     @shop.post("/cart/add")
     def cart_add() -> ResponseReturnValue:
