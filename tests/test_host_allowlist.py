@@ -21,6 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
 from prometheus_client import CollectorRegistry
@@ -81,6 +83,17 @@ def test_entries_are_written_as_browsers_write_hosts(entry: str, normalized: str
 def test_entries_that_are_no_host(entry: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         normalize_host(entry)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40) | st.from_regex(r"\*?\.?[a-z0-9.:\[\]/-]{0,30}", fullmatch=True))
+def test_any_entry_is_a_host_or_a_plain_error(entry: str) -> None:
+    try:
+        host = normalize_host(entry)
+    except ValueError as exc:
+        assert str(exc) and "\n" not in str(exc)
+    else:
+        assert normalize_host(host) == host  # what the config keeps is stable
 
 
 def test_the_profile_names_its_own_hosts() -> None:

@@ -34,49 +34,64 @@ def normalize_host(raw: str) -> str:
     """One ``allowed_hosts`` entry in the form browsers put in URLs (lower case, IDNA,
     IPv6 in brackets); ``ValueError`` says what is wrong and what would be valid."""
     entry = raw.strip()
+    shown = _shown(raw)
     if "://" in entry or "/" in entry:
-        host = urlsplit(entry if "://" in entry else f"//{entry}").hostname or ""
+        host = _url_hostname(entry if "://" in entry else f"//{entry}")
         only = f"its host only, {host!r}" if host else "a host only, e.g. cdn.example.com"
-        raise ValueError(f"{raw!r} is a URL or path, not a host: write {only}")
+        raise ValueError(f"{shown} is a URL or path, not a host: write {only}")
     wildcard = entry.startswith("*.")
     name = entry[2:] if wildcard else entry
     if "*" in name:
         if entry == "*":
             raise ValueError("'*' would allow every host; list the hosts the shop uses instead")
-        raise ValueError(f"{raw!r}: '*' may only start an entry, as in '*.example.com'")
+        raise ValueError(f"{shown}: '*' may only start an entry, as in '*.example.com'")
     address = _ip_address(name)
     if address is not None:
         if wildcard:
-            raise ValueError(f"{raw!r}: an IP address has no subdomains; write {name!r}")
+            raise ValueError(f"{shown}: an IP address has no subdomains; write {name!r}")
         return f"[{address}]" if address.version == 6 else str(address)
-    if ":" in name:
-        bare = name.rsplit(":", 1)[0]
-        raise ValueError(f"{raw!r} names a port, but hosts are allowed on any port: write {bare!r}")
-    host = _idna(name.rstrip("."), raw)
+    bare, colon, _port = name.rpartition(":")
+    if colon and bare and (":" not in bare or (bare[0], bare[-1]) == ("[", "]")):
+        raise ValueError(f"{shown} names a port, but hosts are allowed on any port: write {bare!r}")
+    host = _idna(name.rstrip("."), shown)
     labels = host.split(".")
     if not all(_LABEL.match(label) for label in labels):
-        raise ValueError(f"{raw!r} is not a host name: {_HINT}")
+        raise ValueError(f"{shown} is not a host name: {_HINT}")
     if wildcard and len(labels) < 2:
         raise ValueError(
-            f"{raw!r} would allow a whole top-level domain; name the shop's own domain, "
+            f"{shown} would allow a whole top-level domain; name the shop's own domain, "
             "e.g. '*.example.com'"
         )
     return f"*.{host}" if wildcard else host
 
 
-def _ip_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def _shown(raw: str) -> str:
+    """An entry quoted for an error message, cut short: a message stays one line."""
+    return repr(raw) if len(raw) <= 80 else repr(raw[:77] + "...")
+
+
+def _url_hostname(url: str) -> str:
     try:
-        return ipaddress.ip_address(text.removeprefix("[").removesuffix("]"))
+        return urlsplit(url).hostname or ""
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return ""
+
+
+def _ip_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    try:
+        return ipaddress.ip_address(text)
     except ValueError:
         return None
 
 
-def _idna(name: str, raw: str) -> str:
+def _idna(name: str, shown: str) -> str:
     """Browsers send international names as punycode; compare in that form."""
     try:
         return name.encode("idna").decode("ascii").lower()
     except UnicodeError:
-        raise ValueError(f"{raw!r} is not a host name: {_HINT}") from None
+        raise ValueError(f"{shown} is not a host name: {_HINT}") from None
 
 
 def url_host(url: str) -> str | None:
