@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from checkout_monitor.alert_config import MONITOR_HEALTH_RULE
 from checkout_monitor.config_model import Config, LoadedConfig
 from checkout_monitor.errors import ConfigError, ConfigProblem
+from checkout_monitor.quoting import first_line
 from checkout_monitor.redaction import redact
 from checkout_monitor.test_cards import looks_real, mask_card
 
@@ -38,7 +39,19 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> L
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(path, [ConfigProblem("", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            path,
+            [
+                ConfigProblem(
+                    "",
+                    f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at position {exc.start} "
+                    "cannot be read; save the file as UTF-8",
+                    exc.object.count(b"\n", 0, exc.start) + 1,
+                )
+            ],
+        ) from None
+    except OSError as exc:
         raise ConfigError(path, [ConfigProblem("", f"cannot read the file: {exc}")]) from None
     return parse_config(text, str(path), path.resolve().parent, environ)
 
@@ -78,7 +91,11 @@ def _redacted(problems: list[ConfigProblem], secrets: set[str]) -> list[ConfigPr
 def format_loc(loc: Loc) -> str:
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        name = str(part)
+        if not name or not name.isprintable() or name != name.strip():
+            name = repr(name)  # a key can be any text: "\r", "" or a line break stay visible
+        name = _shorten(name)  # and a whole screen of it
+        out += f"[{part}]" if isinstance(part, int) else (f".{name}" if out else name)
     return out
 
 
@@ -88,43 +105,136 @@ def format_loc(loc: Loc) -> str:
 def read_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
     """The data and the line of every key path (the web config file uses it too)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(source, [ConfigProblem("", f"not valid YAML: {reason}", line)]) from None
+        raise ConfigError(source, [_yaml_problem(exc, text)]) from None
+    except RecursionError:  # PyYAML's composer recurses once per level
+        raise ConfigError(source, [_too_deep(None)]) from None
     if node is None:
         raise ConfigError(source, [ConfigProblem("", "the file is empty")])
     lines: dict[Loc, int] = {}
+    index = _LineIndex(lines)
     try:
-        duplicates = list(_index_lines(node, (), lines))
-    except RecursionError:
-        raise ConfigError(
-            source, [ConfigProblem("", "not valid config: an alias refers to itself")]
-        ) from None
+        duplicates = list(index.walk(node, ()))
+    except _ShapeError as exc:
+        raise ConfigError(source, [exc.problem]) from None
     if duplicates:
         raise ConfigError(source, duplicates)
+    # only now: walking the nodes has shown the data is small, finite and not too deep
+    loader = _Loader("")
+    try:
+        data = loader.construct_document(node)  # the nodes already parsed: no second parse
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, [_yaml_problem(exc, text)]) from None
+    finally:
+        loader.dispose()
     return data, lines
 
 
-def _index_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> Iterator[ConfigProblem]:
-    lines.setdefault(loc, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in seen:
-                yield ConfigProblem(
-                    format_loc((*loc, key)), "this key appears twice", key_node.start_mark.line + 1
+MAX_DEPTH = 40  # the deepest real config is 8 levels; deeper is a mistake or an attack
+MAX_VALUES = 100_000  # aliases of aliases can make a small file expand to billions of values
+MAX_NUMBER_DIGITS = 30  # no setting takes a longer number; Python refuses past 4300 digits
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing numbers too long to be any setting's value."""
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        digits = sum(ch.isdigit() for ch in str(node.value))
+        if digits > MAX_NUMBER_DIGITS:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"a number {digits} digits long is not a value any setting takes",
+                node.start_mark,
+            )
+        value: int = super().construct_yaml_int(node)
+        return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> ConfigProblem:
+    """PyYAML's complaint as one line, with the line it happened on."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        char = exc.character
+        what = "a NUL byte" if char in ("\x00", 0) else f"the character {char!r}"
+        return ConfigProblem("", f"not valid YAML: {what} is not allowed in a YAML file", line)
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    reason = getattr(exc, "problem", None) or str(exc)
+    return ConfigProblem("", f"not valid YAML: {first_line(reason)}", line)
+
+
+def _too_deep(line: int | None) -> ConfigProblem:
+    return ConfigProblem(
+        "", f"not valid config: lists or mappings nested more than {MAX_DEPTH} levels deep", line
+    )
+
+
+class _ShapeError(Exception):
+    """The document cannot be a config whatever its keys: too deep, too big, or a loop."""
+
+    def __init__(self, problem: ConfigProblem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class _LineIndex:
+    """Walks the node tree once: the line of every key path, duplicate keys, and the
+    document's shape, checked before anything expands it."""
+
+    def __init__(self, lines: dict[Loc, int]) -> None:
+        self.lines = lines
+        self.values = 0
+        self._path: set[int] = set()  # nodes on the way down: one seen again is a loop
+
+    def walk(self, node: yaml.Node, loc: Loc) -> Iterator[ConfigProblem]:
+        line = node.start_mark.line + 1
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise _ShapeError(
+                ConfigProblem(
+                    "",
+                    f"not valid config: the file expands to more than {MAX_VALUES} values "
+                    "(aliases that repeat aliases?)",
+                    line,
                 )
-            seen.add(key)
-            lines[(*loc, key)] = key_node.start_mark.line + 1
-            yield from _index_lines(value_node, (*loc, key), lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            yield from _index_lines(item, (*loc, i), lines)
+            )
+        if len(loc) > MAX_DEPTH:
+            raise _ShapeError(_too_deep(line))
+        if id(node) in self._path:
+            raise _ShapeError(
+                ConfigProblem("", "not valid config: an alias refers to itself", line)
+            )
+        self.lines.setdefault(loc, line)
+        if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            return
+        self._path.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                key = _key_text(key_node)
+                if key in seen:
+                    yield ConfigProblem(
+                        format_loc((*loc, key)),
+                        "this key appears twice",
+                        key_node.start_mark.line + 1,
+                    )
+                seen.add(key)
+                self.lines[(*loc, key)] = key_node.start_mark.line + 1
+                yield from self.walk(value_node, (*loc, key))
+        else:
+            for i, item in enumerate(node.value):
+                yield from self.walk(item, (*loc, i))
+        self._path.discard(id(node))
+
+
+def _key_text(node: yaml.Node) -> str:
+    """A key as written; a list or mapping used as a key is refused when loaded."""
+    return str(node.value) if isinstance(node, yaml.ScalarNode) else f"<{node.tag}>"
 
 
 def line_of(loc: Loc, lines: Mapping[Loc, int]) -> int | None:
@@ -241,11 +351,19 @@ def _problem(err: Mapping[str, Any], lines: Mapping[Loc, int]) -> ConfigProblem:
             and not named
             and not _mentions(message, given)
         ):
-            message += f" (got {given!r})"
+            message += f" (got {_shorten(repr(given))})"
     if loc and loc[-1] == "[key]":
         loc = loc[:-1]
-        message = f"the name {loc[-1]!r} is not allowed: {message}"
-    return ConfigProblem(format_loc(loc), message, line_of(loc, lines))
+        message = f"the name {_shorten(repr(loc[-1]))} is not allowed: {message}"
+    return ConfigProblem(format_loc(loc), _shorten(message, MAX_MESSAGE), line_of(loc, lines))
+
+
+MAX_QUOTED = 80  # of a value quoted back: enough to recognise it, never a screenful
+MAX_MESSAGE = 600
+
+
+def _shorten(text: str, limit: int = MAX_QUOTED) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 15]}... ({len(text)} characters)"
 
 
 def _mentions(message: str, given: object) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -16,7 +17,10 @@ def parse_duration(text: str) -> float:
     cleaned = text.strip().replace(" ", "")
     if not cleaned or not _WHOLE.fullmatch(cleaned):
         raise ValueError(f"{text!r} is not a duration: use {DURATION_HINT}")
-    return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _PART.findall(cleaned))
+    seconds = sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _PART.findall(cleaned))
+    if not math.isfinite(seconds):  # "999...9h" is a float overflow, not a duration
+        raise ValueError(f"{text!r} is not a duration: the number is too large")
+    return seconds
 
 
 def format_duration(seconds: float) -> str:
