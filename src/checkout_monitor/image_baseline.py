@@ -16,6 +16,7 @@ from checkout_monitor.browser import ContextFactory, launch_browser
 from checkout_monitor.config_model import LoadedConfig
 from checkout_monitor.errors import CheckoutMonitorError, UsageError
 from checkout_monitor.host_allowlist import HostAllowlist
+from checkout_monitor.host_guard import HostGuard
 from checkout_monitor.page_images import Baseline, image_key, judge_images, rules_from, seen_images
 from checkout_monitor.step_failures import classify
 from checkout_monitor.storefront import Storefront
@@ -51,11 +52,12 @@ async def _record(loaded: LoadedConfig, storefront: str) -> dict[str, Any]:
     profile = config.storefronts[storefront]
     images: dict[str, dict[str, Any]] = {}
     broken: list[str] = []
+    allowlist = HostAllowlist.for_profile(storefront, profile)
     async with async_playwright() as playwright:
         browser = await launch_browser(playwright, config.browser)
         try:
             context = await ContextFactory(browser, config.browser, config.synthetic).new_context(
-                _PAGE_SECONDS
+                _PAGE_SECONDS, HostGuard(allowlist)
             )
             page = await context.new_page()
             shop = Storefront(page, profile, time_left=lambda: _PAGE_SECONDS)
@@ -70,7 +72,7 @@ async def _record(loaded: LoadedConfig, storefront: str) -> dict[str, Any]:
                     8,
                     _PAGE_SECONDS * 1000,
                     document.request.headers if document is not None else {},
-                    HostAllowlist.for_profile(storefront, profile),
+                    allowlist,
                 )
                 for verdict in verdicts:
                     if not verdict.ok or verdict.dhash is None:
