@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -124,7 +124,9 @@ class HostAllowlist:
     def for_profile(cls, storefront: str, profile: StorefrontProfile) -> HostAllowlist:
         """Every host an absolute URL of the profile names, plus its ``allowed_hosts``."""
         named = {host for url in _urls_in(profile.model_dump()) if (host := url_host(url))}
-        return cls.from_entries(storefront, [*sorted(named), *profile.allowed_hosts])
+        listed = cls.from_entries(storefront, profile.allowed_hosts)
+        # hosts taken from URLs are in the browser's form already, whatever they look like
+        return replace(listed, hosts=listed.hosts | named)
 
     @classmethod
     def from_entries(cls, storefront: str, entries: Iterable[str]) -> HostAllowlist:
