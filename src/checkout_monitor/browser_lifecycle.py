@@ -127,10 +127,6 @@ class BrowserKeeper:
         for generation in generations:
             await self._close(generation)
 
-    @property
-    def current(self) -> Browser | None:
-        return self._current.browser if self._current is not None else None
-
     # --- inside ----------------------------------------------------------------------------
 
     async def _live(self) -> _Generation:
@@ -176,6 +172,11 @@ class BrowserKeeper:
             pid for pid in chromium_roots(read_tree(os.getpid()), os.getpid()) if pid not in before
         ]
         generation = _Generation(browser, started.pop() if len(started) == 1 else None)
+        if generation.root_pid is None and self._config.recycle_above_mib is not None:
+            log.warning(
+                "cannot tell which processes are the new browser's; "
+                "browser.recycle_above_mib does not apply to it"
+            )
         browser.on("disconnected", lambda _browser: self._disconnected(generation))
         self._current = generation
         self._on_up(True)
