@@ -73,7 +73,7 @@ class Agent:
         self._keeper: BrowserKeeper | None = None
         self._contexts: ContextFactory | None = None
         self.loaded, planned = load()
-        self.artifacts = ArtifactStore.from_config(self.loaded)
+        self.artifacts = ArtifactStore.from_config(self.loaded, self._metrics.watch_artifacts())
         self._metrics.config_loaded(True, time.time())
         self._metrics.watch_agent_process(AgentProcessWatch().read)
         self._plan(planned)

@@ -10,6 +10,7 @@ anything in the folder that is not a run folder, are never touched.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import re
@@ -25,6 +26,31 @@ log = logging.getLogger(__name__)
 
 RUN_NAME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z-[0-9a-f]{6}")
 _MEGABYTE = 1024 * 1024
+
+# Why evidence could not be written: a metric label, so a small fixed set.
+WRITE_ERROR_REASONS = ("disk_full", "read_only", "permission_denied", "other")
+_REASON_BY_ERRNO = {
+    errno.ENOSPC: "disk_full",
+    errno.EDQUOT: "disk_full",
+    errno.EROFS: "read_only",
+    errno.EACCES: "permission_denied",
+    errno.EPERM: "permission_denied",
+}
+_WHAT_TO_DO = {
+    "disk_full": "the disk is full: free space there or lower artifacts.max_megabytes",
+    "read_only": "the folder is on a read-only file system: mount it writable",
+    "permission_denied": "this user may not write there: fix its owner or permissions",
+    "other": "check the folder",
+}
+WriteListener = Callable[[bool, str | None], None]
+"""Told after each attempt's evidence: (written whole, the reason if not)."""
+
+
+def write_error_reason(exc: BaseException) -> str:
+    """The bounded reason label for an error writing evidence."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return _REASON_BY_ERRNO.get(exc.errno, "other")
+    return "other"
 
 
 class ArtifactStore:
@@ -42,6 +68,7 @@ class ArtifactStore:
         max_bytes: int,
         secrets: frozenset[str] = frozenset(),
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_write: WriteListener | None = None,
     ) -> None:
         self.root = root
         self.keep_runs = keep_runs
@@ -50,16 +77,36 @@ class ArtifactStore:
         self.last_run: RunFolder | None = None
         self._now = now
         self._active: set[str] = set()  # runs in progress: never pruned
+        self._on_write = on_write  # the agent's metrics; run-smoke has only the log
 
     @classmethod
-    def from_config(cls, loaded: LoadedConfig) -> ArtifactStore:
+    def from_config(
+        cls, loaded: LoadedConfig, on_write: WriteListener | None = None
+    ) -> ArtifactStore:
         settings = loaded.config.artifacts
         return cls(
             loaded.artifacts_dir(),
             keep_runs=settings.keep_runs,
             max_bytes=settings.max_megabytes * _MEGABYTE,
             secrets=loaded.secrets,
+            on_write=on_write,
         )
+
+    def evidence_written(self, folder: Path, errors: list[OSError], lost: list[str]) -> None:
+        """Say what became of one attempt's evidence. A full or read-only disk costs the
+        evidence, never the run: one warning names the folder, the files lost and what to do."""
+        reason = write_error_reason(errors[0]) if errors else None
+        if reason is not None:
+            log.warning(
+                "evidence not kept in %s (%s): %s (%s, %s); monitoring goes on without it",
+                folder,
+                ", ".join(lost) or "the folder itself",
+                _WHAT_TO_DO[reason],
+                reason,
+                os_reason(errors[0]),
+            )
+        if self._on_write is not None:
+            self._on_write(reason is None, reason)
 
     def configure(self, loaded: LoadedConfig) -> None:
         """Take a reloaded config's settings; runs already started keep their folder."""

@@ -158,22 +158,31 @@ class EvidenceRecorder:
 
         relative = run.attempt_relative(journey, attempt)
         written: set[str] = set()
+        # a full or read-only disk: said once, in one line, by the store; then ignored
+        write_errors: list[OSError] = []
+        write_problems: list[str] = []
         raw_trace = await self._stop_trace(problems)
         try:
             try:
                 folder = await asyncio.to_thread(run.attempt_folder, journey, attempt)
             except OSError as exc:
-                problems.append(
+                write_errors.append(exc)
+                write_problems.append(
                     f"nothing written: cannot create {run.root / relative}: {os_reason(exc)}"
                 )
             else:
-                written = await asyncio.to_thread(self._write, folder, files, raw_trace, problems)
+                written = await asyncio.to_thread(
+                    self._write, folder, files, raw_trace, write_problems, write_errors
+                )
         finally:
             if raw_trace is not None:
                 shutil.rmtree(raw_trace.parent, ignore_errors=True)
 
         for problem in problems:
             log.warning("%s attempt %d: evidence: %s", journey, attempt, problem)
+        lost = sorted({*files, *([TRACE] if raw_trace else [])} - written)
+        run.store.evidence_written(run.root / relative, write_errors, lost)
+        problems += write_problems
 
         def path(name: str) -> str | None:
             return f"{relative}/{name}" if name in written else None
@@ -257,7 +266,12 @@ class EvidenceRecorder:
         return raw
 
     def _write(
-        self, folder: Path, files: dict[str, bytes], raw_trace: Path | None, problems: list[str]
+        self,
+        folder: Path,
+        files: dict[str, bytes],
+        raw_trace: Path | None,
+        problems: list[str],
+        errors: list[OSError],
     ) -> set[str]:
         """Write each file on its own, so a full disk loses what did not fit, not the rest."""
         written: set[str] = set()
@@ -266,6 +280,9 @@ class EvidenceRecorder:
                 (folder / name).write_bytes(data)
                 written.add(name)
             except OSError as exc:
+                errors.append(exc)
+                with contextlib.suppress(OSError):  # half a screenshot would mislead
+                    (folder / name).unlink(missing_ok=True)
                 problems.append(f"{name} not written: {os_reason(exc)}")
         if raw_trace is not None:
             partial = folder / f"{TRACE}.partial"
@@ -274,6 +291,8 @@ class EvidenceRecorder:
                 partial.replace(folder / TRACE)
                 written.add(TRACE)
             except Exception as exc:  # a bad zip, a full disk: never an unscrubbed trace left
+                if isinstance(exc, OSError):
+                    errors.append(exc)
                 with contextlib.suppress(OSError):
                     partial.unlink(missing_ok=True)
                 problems.append(f"{TRACE} not written: {os_reason(exc)}")

@@ -14,6 +14,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from checkout_monitor import __version__
+from checkout_monitor.artifacts import WRITE_ERROR_REASONS
 from checkout_monitor.failure_kinds import FailureClass
 from checkout_monitor.process_stats import ProcessTotals
 from checkout_monitor.results import JourneyResult, StepStatus
@@ -195,6 +196,21 @@ class Metrics:
             loc,
             registry=registry,
         )
+        # --- evidence writes (serve only: the series show once the agent watches them) ---
+        self.artifacts_write_errors = Counter(
+            "checkout_artifacts_write_errors",
+            "Failed attempts whose evidence could not be written, whole or in part, by reason: "
+            "disk_full, read_only, permission_denied, other. Monitoring goes on without it.",
+            ["reason", *loc],
+            registry=registry,
+        )
+        self.artifacts_writable = Gauge(
+            "checkout_artifacts_writable",
+            "1 if the latest evidence was written whole, 0 if the artifacts folder refused it.",
+            loc,
+            registry=registry,
+        )
+        # --- end of evidence writes -------------------------------------------------------
         Gauge(
             "checkout_build_info",
             "Always 1; the version of checkout-monitor.",
@@ -252,6 +268,20 @@ class Metrics:
         self.config_reload_success.labels(self.location).set(1 if ok else 0)
         if ok:
             self.config_reload_time.labels(self.location).set(when)
+
+    def watch_artifacts(self) -> Callable[[bool, str | None], None]:
+        """Show the evidence-write series from the start (so ``increase()`` sees the first
+        error) and return the listener the artifact store tells after each attempt."""
+        for reason in WRITE_ERROR_REASONS:
+            self.artifacts_write_errors.labels(reason, self.location)
+        self.artifacts_writable.labels(self.location).set(1)
+
+        def written(ok: bool, reason: str | None) -> None:
+            self.artifacts_writable.labels(self.location).set(1 if ok else 0)
+            if reason is not None:
+                self.artifacts_write_errors.labels(reason, self.location).inc()
+
+        return written
 
     def watch_agent_process(self, read: Callable[[], ProcessTotals]) -> None:
         """The agent's own process on /metrics: the standard ``process_*`` series (RSS, open
