@@ -11,7 +11,12 @@ import pytest
 from PIL import Image
 
 from checkout_monitor.demo_shop import DemoShop
-from checkout_monitor.demo_shop.images import image_bytes, placeholder_bytes, truncated
+from checkout_monitor.demo_shop.images import (
+    decompression_bomb_jpeg,
+    image_bytes,
+    placeholder_bytes,
+    truncated,
+)
 from checkout_monitor.image_checks import (
     FetchedImage,
     ImageRules,
@@ -102,11 +107,23 @@ def test_hash_survives_resizing_and_recompression() -> None:
     assert hash_distance(dhash(big), dhash(other)) > 10
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # as in production
 def test_decompression_bomb_is_refused() -> None:
     bomb = _png(Image.new("1", (9000, 9000)))
     verdict = judge_image(_seen(), FetchedImage(200, "image/png", bomb), RULES)
-    assert not verdict.ok
-    assert "too many pixels" in verdict.problems[0]
+    assert verdict.problems == [
+        "is 9000x9000 pixels (81 megapixels): too many pixels to decode safely (limit 64 "
+        "megapixels); refused undecoded, a possible decompression bomb"
+    ]
+
+
+def test_a_bomb_past_pillows_own_limit_is_refused_by_its_pixel_count() -> None:
+    bomb = decompression_bomb_jpeg(12_000, 12_000)  # over twice the limit: Pillow refuses it
+    verdict = judge_image(_seen(), FetchedImage(200, "image/jpeg", bomb), RULES)
+    assert verdict.problems == [
+        "is 144 megapixels: too many pixels to decode safely (limit 64 megapixels); refused "
+        "undecoded, a possible decompression bomb"
+    ]
 
 
 @pytest.mark.browser
