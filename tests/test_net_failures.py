@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Error as PlaywrightError
 
+from checkout_monitor.errors import BrowserUnavailableError
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.step_failures import classify, net_failure
 
@@ -79,3 +80,15 @@ def test_a_step_names_what_it_was_opening() -> None:
 
 def test_other_browser_errors_are_not_network_errors() -> None:
     assert net_failure(PlaywrightError("Target page, context or browser has been closed")) is None
+
+
+def test_a_browser_that_cannot_start_again_is_the_monitors_failure() -> None:
+    error = BrowserUnavailableError(
+        "could not start the browser (/usr/bin/chromium): spawn ENOENT\nInstall Debian's ..."
+    )
+    kind, message = classify(error)
+    assert kind is FailureKind.BROWSER_CRASH
+    assert kind.failure_class.value == "monitor"
+    assert message == (
+        "the browser could not start: could not start the browser (/usr/bin/chromium): spawn ENOENT"
+    )

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from checkout_monitor.errors import BrowserUnavailableError
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.quoting import first_line
 
@@ -64,6 +65,8 @@ def classify(exc: BaseException) -> tuple[FailureKind, str]:
     """Map an exception raised inside a step to (failure kind, plain message)."""
     if isinstance(exc, CheckFailed):
         return exc.kind, exc.message
+    if isinstance(exc, BrowserUnavailableError):  # the agent could not start it again
+        return FailureKind.BROWSER_CRASH, f"the monitor's browser is gone: {first_line(str(exc))}"
     if isinstance(exc, PlaywrightTimeoutError):
         waiting = _WAITING_FOR.search(exc.message)
         what = f" waiting for {waiting[1].strip()}" if waiting else ""
