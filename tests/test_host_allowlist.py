@@ -38,7 +38,7 @@ from checkout_monitor.journey import JourneyRun, JourneyStopped
 from checkout_monitor.journey_plan import plan_journeys
 from checkout_monitor.metrics import Metrics
 from checkout_monitor.monitors_loader import default_monitors_dir, load_monitors
-from checkout_monitor.reports.console import ConsoleReporter
+from checkout_monitor.reports.console import ConsoleReporter, Verbosity
 from checkout_monitor.reports.json_report import run_to_dict
 from checkout_monitor.reports.run_info import RunInfo
 from checkout_monitor.results import BlockedRequest, JourneyResult, StepResult, StepStatus
@@ -193,6 +193,11 @@ def test_blocked_requests_are_counted_and_reported() -> None:
     assert registry.get_sample_value("checkout_requests_blocked_total", labels) == 6
     out = io.StringIO()
     ConsoleReporter(out).journey_finished(result)
+    ConsoleReporter(out, verbosity=Verbosity.QUIET).run_finished([result], 1.0)
+    assert (
+        "ALL PASSED: 1 of 1 journeys passed; "
+        "requests to hosts not allowed, blocked: discount-codes (3)." in out.getvalue()
+    )
     assert (
         "Blocked 3 requests to hosts not in storefronts.shop.allowed_hosts: fonts.example "
         "(3, e.g. https://fonts.example/a.css)"

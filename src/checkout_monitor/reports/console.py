@@ -197,6 +197,9 @@ class ConsoleReporter:
             line += f"; failed: {_escape(details)}"
         if flaky:
             line += f"; flaky (passed on a retry): {_escape(', '.join(flaky))}"
+        blocked = [f"{r.name} ({r.blocked_count})" for r in results if r.blocked_requests]
+        if blocked:  # said even in quiet mode, where a passing journey shows no lines
+            line += f"; requests to hosts not allowed, blocked: {_escape(', '.join(blocked))}"
         self._print(f"{line}. Total wall time {format_duration(wall_seconds)}.")
 
     def note(self, text: str) -> None:
