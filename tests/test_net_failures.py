@@ -90,5 +90,6 @@ def test_a_browser_that_cannot_start_again_is_the_monitors_failure() -> None:
     assert kind is FailureKind.BROWSER_CRASH
     assert kind.failure_class.value == "monitor"
     assert message == (
-        "the browser could not start: could not start the browser (/usr/bin/chromium): spawn ENOENT"
+        "the monitor's browser is gone: could not start the browser (/usr/bin/chromium): "
+        "spawn ENOENT"
     )
