@@ -90,10 +90,21 @@ def test_reload_keeps_the_last_good_config(
     shop = start_shop()
     config = write_shop_config(tmp_path / "c.yaml", shop, journey={"interval": "10s"})
     good = config.read_text()
+    interval = 'checkout_journey_interval_seconds{journey="product-to-checkout",'
+    runs = 'checkout_journey_runs_total{journey="product-to-checkout",'
+
+    def value(series: str) -> float:
+        found = re.findall(rf"^{re.escape(series)}.*\}} (\S+)$", agent.metrics(), re.MULTILINE)
+        return sum(float(number) for number in found)
+
     agent = Agent(["--config", str(config)], tmp_path)
     try:
         assert 'checkout_config_reload_success{location="test-lab"} 1.0' in agent.metrics()
-        config.write_text(good.replace("step_timeout", "step_timout"))
+        assert value(interval) == 10
+        # a new interval, and a typo that makes the whole file invalid
+        changed = good.replace("interval: 10s", "interval: 20s")
+        assert changed != good
+        config.write_text(changed.replace("step_timeout", "step_timout"))
         agent.process.send_signal(signal.SIGHUP)
         wait_until(
             lambda: 'checkout_config_reload_success{location="test-lab"} 0.0' in agent.metrics(),
@@ -103,14 +114,20 @@ def test_reload_keeps_the_last_good_config(
         assert httpx.get(f"{agent.url}/readyz").status_code == 200  # still monitoring
         assert "keeping the last good config" in agent.output()
         assert "step_timout: unknown key" in agent.output()
+        # the old config still runs: its interval, and the journey on that schedule
+        assert value(interval) == 10
+        ran = value(runs)
+        wait_until(lambda: value(runs) > ran, 40, "a run after the failed reload")
+        assert value(interval) == 10
 
-        config.write_text(good)
+        config.write_text(changed)  # fixed: now the new interval takes
         agent.process.send_signal(signal.SIGHUP)
         wait_until(
             lambda: 'checkout_config_reload_success{location="test-lab"} 1.0' in agent.metrics(),
             20,
             "the good reload to show",
         )
+        assert value(interval) == 20
     finally:
         code, _ = agent.stop()
     assert code == 0
