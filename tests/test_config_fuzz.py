@@ -344,6 +344,7 @@ FOUND = [
     ("k:\n" + "".join(f"{'  ' * i}- x\n" for i in range(1, 3)) + "z: " + "[" * 45 + "]" * 45, "{file}:4: not valid config: lists or mappings nested more than 40 levels deep"),
     (ALIAS_BOMB, "{file}:1: not valid config: the file expands to more than 100000 values (aliases that repeat aliases?)"),
     ("- &a [*a]", "{file}:1: not valid config: an alias refers to itself"),
+    ('monitors_dir: "a\\0b"', "{file}:1: monitors_dir: contains a NUL character (\\0), which no setting can hold"),
     ("location: a\x00b", "{file}:1: not valid YAML: a NUL byte is not allowed in a YAML file"),
     (b"location: caf\xe9\n", "{file}:1: not UTF-8 text: byte 0xe9 at position 13 cannot be read; save the file as UTF-8"),
     ("defaults: {step_timeout: " + "9" * 400 + "h}", "{file}:1: defaults.step_timeout: '" + "9" * 400 + "h' is not a duration: the number is too large"),

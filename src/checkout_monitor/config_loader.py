@@ -67,9 +67,10 @@ def parse_config(
     problems: list[ConfigProblem] = []
     secrets: set[str] = set()
     data = _substitute_env(data, (), environ, lines, problems, secrets)
+    problems += _nul_problems(data, (), lines)
     _apply_extends(data, lines, problems)
     if problems:
-        raise ConfigError(source, problems)
+        raise ConfigError(source, _redacted(problems, secrets))
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -84,8 +85,12 @@ def parse_config(
 
 
 def _redacted(problems: list[ConfigProblem], secrets: set[str]) -> list[ConfigProblem]:
-    """Values that came from ${ENV} never appear in an error message."""
-    return [ConfigProblem(p.field, redact(p.message, secrets), p.line) for p in problems]
+    """Values that came from ${ENV} never appear in an error message, and no message
+    quotes a screenful of the file (shortened after redaction: no half secret is left)."""
+    return [
+        ConfigProblem(p.field, _shorten(redact(p.message, secrets), MAX_MESSAGE), p.line)
+        for p in problems
+    ]
 
 
 def format_loc(loc: Loc) -> str:
@@ -286,6 +291,23 @@ def _substitute_env(
     return ENV_REF.sub(replace, value)
 
 
+def _nul_problems(value: Any, loc: Loc, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
+    """No setting holds a NUL ("\\0" in a quoted YAML string): as a path it would crash the
+    first file call, in a header or URL the first request."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _nul_problems(child, (*loc, key), lines)
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _nul_problems(child, (*loc, i), lines)
+    elif isinstance(value, str) and "\0" in value:
+        yield ConfigProblem(
+            format_loc(loc),
+            "contains a NUL character (\\0), which no setting can hold",
+            line_of(loc, lines),
+        )
+
+
 # --- storefront profiles that extend a built-in one -------------------------------------
 
 
@@ -323,7 +345,8 @@ def _apply_extends(
             problems.append(
                 ConfigProblem(
                     format_loc(loc),
-                    f"no built-in profile named {parent!r}; built in: {', '.join(available)}",
+                    f"no built-in profile named {_shorten(repr(parent))}; "
+                    f"built in: {', '.join(available)}",
                     line_of(loc, lines),
                 )
             )
@@ -355,7 +378,7 @@ def _problem(err: Mapping[str, Any], lines: Mapping[Loc, int]) -> ConfigProblem:
     if loc and loc[-1] == "[key]":
         loc = loc[:-1]
         message = f"the name {_shorten(repr(loc[-1]))} is not allowed: {message}"
-    return ConfigProblem(format_loc(loc), _shorten(message, MAX_MESSAGE), line_of(loc, lines))
+    return ConfigProblem(format_loc(loc), message, line_of(loc, lines))  # shortened later
 
 
 MAX_QUOTED = 80  # of a value quoted back: enough to recognise it, never a screenful
