@@ -361,6 +361,9 @@ def _apply_extends(
 def _problem(err: Mapping[str, Any], lines: Mapping[Loc, int]) -> ConfigProblem:
     loc: Loc = tuple(err["loc"])
     kind = err["type"]
+    # pydantic marks a dict key that failed its own check with a last "[key]"; a key really
+    # written "[key]" is only ever unknown or missing
+    bad_key = len(loc) >= 2 and loc[-1] == "[key]" and kind not in ("extra_forbidden", "missing")
     if kind == "extra_forbidden":
         message = _unknown_key_message(loc)
     elif kind == "missing":
@@ -368,14 +371,13 @@ def _problem(err: Mapping[str, Any], lines: Mapping[Loc, int]) -> ConfigProblem:
     else:
         message = str(err["msg"]).removeprefix("Value error, ")
         given = err.get("input")
-        named = bool(loc) and loc[-1] == "[key]"  # the message below names the key already
         if (
             isinstance(given, (str, int, float, bool))
-            and not named
+            and not bad_key  # the message below names the key already
             and not _mentions(message, given)
         ):
             message += f" (got {_shorten(repr(given))})"
-    if loc and loc[-1] == "[key]":
+    if bad_key:
         loc = loc[:-1]
         message = f"the name {_shorten(repr(loc[-1]))} is not allowed: {message}"
     return ConfigProblem(format_loc(loc), message, line_of(loc, lines))  # shortened later
