@@ -466,3 +466,21 @@ def test_certificates_that_do_not_load(
         load_web_config(web)
     assert expected in caught.value.render()
     assert "secret-passphrase" not in caught.value.render()
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        ("folder", "a folder, not a file"),
+        ("x" * 5000, "cannot use this path (File name too long)"),
+    ],
+)
+def test_a_web_config_path_that_is_no_file_is_a_plain_error(
+    tmp_path: Path, given: str, problem: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    config = _agent_config(tmp_path, given)
+    result = run_cli("checkout-monitor", "validate", str(config), timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{config}:2: agent.web_config_file: {problem}: {tmp_path / given}" in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr

@@ -189,8 +189,9 @@ def _tls_context(
                 at(key, "required, but missing")
             continue
         file = (base_dir / name).resolve()
-        if not file.is_file():
-            at(key, f"file not found: {file}")
+        problem = file_problem(file)
+        if problem is not None:
+            at(key, f"{problem}: {file}")
         else:
             files[key] = file
     client_auth = text("client_auth_type") or CLIENT_AUTH_TYPES[0]
@@ -260,16 +261,28 @@ def _reason(exc: BaseException) -> str:
 def listener_web_config(loaded: LoadedConfig, override: Path | None) -> WebConfig | None:
     """``serve --web-config``, else the config's agent.web_config_file, else none."""
     if override is not None:
-        if not override.is_file():
-            raise UsageError(f"--web-config: file not found: {override}")
+        problem = file_problem(override)
+        if problem is not None:
+            raise UsageError(f"--web-config: {problem}: {override}")
         return load_web_config(override)
     path = loaded.web_config_file()
     if path is None:
         return None
-    if not path.is_file():
+    problem = file_problem(path)
+    if problem is not None:
         loc = ("agent", "web_config_file")
-        problem = ConfigProblem(
-            format_loc(loc), f"file not found: {path}", line_of(loc, loaded.lines)
-        )
-        raise ConfigError(loaded.source, [problem])
+        where = ConfigProblem(format_loc(loc), f"{problem}: {path}", line_of(loc, loaded.lines))
+        raise ConfigError(loaded.source, [where])
     return load_web_config(path)
+
+
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` is not a readable file, in words (None when it is one)."""
+    try:
+        if path.is_dir():
+            return "a folder, not a file"
+        if not path.is_file():
+            return "file not found"
+    except OSError as exc:  # e.g. a name too long for the file system
+        return f"cannot use this path ({_reason(exc)})"
+    return None
