@@ -410,7 +410,7 @@ def test_text_edits_of_a_good_config(
 # --- through the real CLI ------------------------------------------------------------------
 
 
-@fuzz_settings(4)
+@fuzz_settings(2)
 @given(content=mutated_texts() | mutated_documents().map(_dump))
 @example(content=ALIAS_BOMB)
 @example(content="[" * 3000 + "]" * 3000)

@@ -382,7 +382,14 @@ def _agent_config(folder: Path, web_config: str) -> Path:
     return config
 
 
-@pytest.mark.parametrize(("name", "expected"), CASES, ids=[name for name, _ in CASES])
+# Every message is checked in-process above; through the CLI (a second or more each), one
+# of each sort: a secret typed where the hash belongs, a file error, a TLS value, a shape.
+CLI_CASES = [case for case in CASES if case[0] in {
+    "password-not-hash", "missing-cert-file", "old-tls-version", "not-a-mapping"
+}]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "expected"), CLI_CASES, ids=[name for name, _ in CLI_CASES])
 def test_validate_and_serve_exit_2_without_traceback(
     name: str, expected: str, beside_certificates: Path
 ) -> None:
