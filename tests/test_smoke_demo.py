@@ -98,15 +98,6 @@ def test_fault_fails_at_the_right_step(
     assert journey["steps"][-1]["name"] == step
 
 
-def test_both_demo_journeys_run_by_default() -> None:
-    result = run_cli("run-smoke", "--demo")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "ALL PASSED: 4 of 4 journeys passed" in result.stdout
-    assert "PASS  open product listing" in result.stdout
-    assert "PASS  images on product page 6" in result.stdout
-    assert "/products/oak-serving-board: 3 images intact" in result.stdout
-
-
 def test_broken_image_names_url_page_and_reason() -> None:
     result = faulted_demo("--journey", "product-images", "--fault", "broken-image")
     assert result.returncode == 1
