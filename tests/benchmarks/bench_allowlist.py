@@ -15,9 +15,9 @@ import argparse
 import asyncio
 import re
 import statistics
-import time
 from collections.abc import Awaitable, Callable
 
+from alternating import time_rotating
 from playwright.async_api import Browser, BrowserContext, Route, async_playwright
 
 from checkout_monitor.browser import launch_browser
@@ -89,17 +89,18 @@ async def main(runs: int) -> None:
     with DemoShop() as shop:
         allowlist = HostAllowlist.from_entries("demo", ["127.0.0.1"])
         cases = variants(allowlist)
-        timings: dict[str, list[float]] = {name: [] for name in cases}
         async with async_playwright() as playwright:
             browser = await launch_browser(playwright, BrowserConfig())
-            order = list(cases.items())
-            for _name, new_context in order:  # warm-up
-                await checkout(await new_context(browser), shop.shop_url)
-            for i in range(runs):
-                for name, new_context in order[i % 3 :] + order[: i % 3]:
-                    start = time.perf_counter()
+
+            def run(new_context: NewContext) -> Callable[[], Awaitable[None]]:
+                async def one() -> None:
                     await checkout(await new_context(browser), shop.shop_url)
-                    timings[name].append(time.perf_counter() - start)
+
+                return one
+
+            timings = await time_rotating(
+                [(name, run(new_context)) for name, new_context in cases.items()], runs
+            )
             await browser.close()
 
     base = statistics.median(timings["no fence"])

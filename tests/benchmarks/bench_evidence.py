@@ -14,10 +14,10 @@ import argparse
 import asyncio
 import statistics
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from alternating import time_rotating
 from playwright.async_api import async_playwright
 
 from checkout_monitor.artifacts import ArtifactStore
@@ -58,14 +58,7 @@ async def main(runs: int) -> None:
                 (LISTENERS, case(recording, False)),
                 (TRACED, case(recording, True)),
             ]
-            timings: dict[str, list[float]] = {name: [] for name, _ in cases}
-            for _name, run in cases:  # warm-up: first-run costs (user agent probe, caches)
-                await run()
-            for i in range(runs):
-                for name, run in cases[i % len(cases) :] + cases[: i % len(cases)]:
-                    start = time.perf_counter()
-                    await run()
-                    timings[name].append(time.perf_counter() - start)
+            timings = await time_rotating(cases, runs)
             await browser.close()
         assert not any(Path(folder).iterdir()), "a passing journey wrote evidence"
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import time
-from collections.abc import Awaitable, Callable
 
+from alternating import time_rotating
 from playwright.async_api import Browser, async_playwright
 
 from checkout_monitor.browser import ContextFactory, launch_browser
@@ -86,18 +85,9 @@ async def main(runs: int) -> None:
             async def bare() -> None:
                 await bare_script(browser, shop)
 
-            timings: dict[str, list[float]] = {"bare Playwright": [], "checkout-monitor": []}
-            cases: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-                ("bare Playwright", bare),
-                ("checkout-monitor", ours),
-            ]
-            for _name, case in cases:  # warm-up: first-run costs (user agent probe, caches)
-                await case()
-            for i in range(runs):
-                for name, case in cases if i % 2 == 0 else cases[::-1]:
-                    start = time.perf_counter()
-                    await case()
-                    timings[name].append(time.perf_counter() - start)
+            timings = await time_rotating(
+                [("bare Playwright", bare), ("checkout-monitor", ours)], runs
+            )
             await browser.close()
 
     print(f"product-to-checkout on the demo shop, {runs} runs each, fresh context per run")

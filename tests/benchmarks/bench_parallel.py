@@ -12,10 +12,9 @@ import asyncio
 import os
 import statistics
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from alternating import time_rotating
 from playwright.async_api import async_playwright
 
 from checkout_monitor.browser import ContextFactory, launch_browser
@@ -45,18 +44,13 @@ async def main(rounds: int) -> None:
             browser = await launch_browser(playwright, loaded.config.browser)
             contexts = ContextFactory(browser, loaded.config.browser, loaded.config.synthetic)
             runner = JourneyRunner(contexts, "bench")
-            cases: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-                ("one after another", lambda: one_after_another(runner, journeys)),
-                ("all at once", lambda: all_at_once(runner, journeys)),
-            ]
-            for _name, case in cases:  # warm-up: user agent probe, image renders, caches
-                await case()
-            timings: dict[str, list[float]] = {name: [] for name, _ in cases}
-            for i in range(rounds):
-                for name, case in cases if i % 2 == 0 else cases[::-1]:
-                    start = time.perf_counter()
-                    await case()
-                    timings[name].append(time.perf_counter() - start)
+            timings = await time_rotating(
+                [
+                    ("one after another", lambda: one_after_another(runner, journeys)),
+                    ("all at once", lambda: all_at_once(runner, journeys)),
+                ],
+                rounds,
+            )
             await browser.close()
 
     names = ", ".join(planned.name for planned in journeys)
