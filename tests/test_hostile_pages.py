@@ -9,7 +9,6 @@ import dataclasses
 import os
 import threading
 import time
-import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from checkout_monitor.journey_plan import PlannedJourney, plan_journeys
 from checkout_monitor.monitors_loader import default_monitors_dir, load_monitors
 from checkout_monitor.results import JourneyResult, StepResult
 from checkout_monitor.runner import JourneyRunner
+from memory_peak import with_peak_memory
 
 pytestmark = pytest.mark.browser
 StartShop = Callable[..., DemoShop]
@@ -87,12 +87,7 @@ def test_huge_image_is_never_read_in_full(
         faults=["huge-image"], fault_params={"huge-image": {"content_length": content_length}}
     )
     plan = planned(shop, tmp_path, "product-images", max_pages=1, max_download_mib=4)
-    tracemalloc.start()
-    try:
-        (result,) = run(plan)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    (result,), peak = with_peak_memory(lambda: run(plan))
 
     ((step, kind, message),) = failed(result)
     assert (step, kind) == ("images on product page 1", "image_broken")
@@ -120,12 +115,7 @@ def test_decompression_bomb_is_refused_undecoded_and_the_browser_lives_on(
     shop = start_shop(faults=["decompression-bomb"])
     images = planned(shop, tmp_path, "product-images", step_timeout=8, max_pages=2)
     first_page = planned(shop, tmp_path, "product-images", max_pages=1)
-    tracemalloc.start()
-    try:
-        bombed, after = run(images, first_page)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    (bombed, after), peak = with_peak_memory(lambda: run(images, first_page))
 
     ((step, kind, message),) = failed(bombed)
     assert (step, kind) == ("images on product page 2", "image_broken")

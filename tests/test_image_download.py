@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import tracemalloc
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from checkout_monitor.image_download import (
     mib,
 )
 from cli_support import BIN, REPO
+from memory_peak import with_peak_memory
 from prometheus_servers import free_port, wait_until
 
 MIB = 1024 * 1024
@@ -102,12 +102,7 @@ def test_an_intact_photo_is_read_whole(shop: ShopProcess) -> None:
 
 def test_a_declared_size_over_the_limit_is_not_read_at_all(shop: ShopProcess) -> None:
     shop.fault("huge-image")
-    tracemalloc.start()
-    try:
-        refused = fetch(shop.shop_url + PHOTO)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    refused, peak = with_peak_memory(lambda: fetch(shop.shop_url + PHOTO))
     assert refused == DownloadRefused(
         "is 50 MiB, over the download limit of 4 MiB (images.max_download_mib): not downloaded"
     )
@@ -116,12 +111,7 @@ def test_a_declared_size_over_the_limit_is_not_read_at_all(shop: ShopProcess) ->
 
 def test_an_undeclared_size_is_read_up_to_the_limit_only(shop: ShopProcess) -> None:
     shop.fault("huge-image", content_length=0)
-    tracemalloc.start()
-    try:
-        refused = fetch(shop.shop_url + PHOTO)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    refused, peak = with_peak_memory(lambda: fetch(shop.shop_url + PHOTO))
     assert refused == DownloadRefused(
         "is larger than 4 MiB (no Content-Length said how large), over the download limit "
         "of 4 MiB (images.max_download_mib): stopped reading there"
