@@ -53,7 +53,7 @@ CASES = [
     ("missing-required-field", "{file}:6: journeys[0].storefront: required, but missing"),
     (
         "monitor-kind-as-signal",
-        "{file}:6: storefronts.shop.failure_signals[0].kind: 'browser_crash' is the monitor's own failure; use one of: timeout, http_error, connection_error, element_missing, assertion, image_broken, cart_add_failed, discount_rejected, discount_wrong_amount, form_rejected, payment_declined, payment_provider_down, checkout_token_invalid, out_of_stock, host_not_allowed",
+        "{file}:6: storefronts.shop.failure_signals[0].kind: 'browser_crash' is the monitor's own failure; use one of: timeout, http_error, connection_error, element_missing, element_hidden, overlay_blocking, assertion, image_broken, cart_add_failed, discount_rejected, discount_wrong_amount, form_rejected, payment_declined, payment_provider_down, payment_fields_unavailable, payment_redirect_failed, three_d_secure_failed, checkout_token_invalid, out_of_stock, host_not_allowed",
     ),
     ("not-a-mapping", "{file}: expected a mapping of keys at the top"),
     ("not-yaml", "{file}:5: not valid YAML: expected ',' or ']', but got ':'"),
@@ -67,7 +67,7 @@ CASES = [
     ),
     (
         "unknown-failure-kind",
-        "{file}:6: storefronts.shop.failure_signals[0].kind: Input should be 'timeout', 'http_error', 'connection_error', 'element_missing', 'assertion', 'image_broken', 'cart_add_failed', 'discount_rejected', 'discount_wrong_amount', 'form_rejected', 'payment_declined', 'payment_provider_down', 'checkout_token_invalid', 'out_of_stock', 'host_not_allowed', 'browser_crash' or 'journey_error' (got 'card_declined')",
+        "{file}:6: storefronts.shop.failure_signals[0].kind: Input should be 'timeout', 'http_error', 'connection_error', 'element_missing', 'element_hidden', 'overlay_blocking', 'assertion', 'image_broken', 'cart_add_failed', 'discount_rejected', 'discount_wrong_amount', 'form_rejected', 'payment_declined', 'payment_provider_down', 'payment_fields_unavailable', 'payment_redirect_failed', 'three_d_secure_failed', 'checkout_token_invalid', 'out_of_stock', 'host_not_allowed', 'browser_crash' or 'journey_error' (got 'card_declined')",
     ),
     (
         "unknown-journey",

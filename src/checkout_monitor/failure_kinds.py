@@ -20,6 +20,8 @@ class FailureKind(StrEnum):
     HTTP_ERROR = "http_error"
     CONNECTION_ERROR = "connection_error"
     ELEMENT_MISSING = "element_missing"
+    ELEMENT_HIDDEN = "element_hidden"
+    OVERLAY_BLOCKING = "overlay_blocking"
     ASSERTION = "assertion"
     IMAGE_BROKEN = "image_broken"
     CART_ADD_FAILED = "cart_add_failed"
@@ -28,6 +30,9 @@ class FailureKind(StrEnum):
     FORM_REJECTED = "form_rejected"
     PAYMENT_DECLINED = "payment_declined"
     PAYMENT_PROVIDER_DOWN = "payment_provider_down"
+    PAYMENT_FIELDS_UNAVAILABLE = "payment_fields_unavailable"
+    PAYMENT_REDIRECT_FAILED = "payment_redirect_failed"
+    THREE_D_SECURE_FAILED = "three_d_secure_failed"
     CHECKOUT_TOKEN_INVALID = "checkout_token_invalid"
     OUT_OF_STOCK = "out_of_stock"
     HOST_NOT_ALLOWED = "host_not_allowed"
@@ -68,6 +73,20 @@ KIND_INFO: dict[FailureKind, KindInfo] = {
         "A page did not show what the journey expected. The theme may have changed: compare "
         "the page with the storefront profile's selectors.",
     ),
+    FailureKind.ELEMENT_HIDDEN: KindInfo(
+        _SITE,
+        "The element is on the page but hidden from shoppers, so it could not be used. This "
+        "is the theme or the storefront profile, not the hosting: if the shop now shows it "
+        "only after a click, add that button as the profile's reveal; else compare the page "
+        "with the profile's selectors.",
+    ),
+    FailureKind.OVERLAY_BLOCKING: KindInfo(
+        _SITE,
+        "Something covers the page and swallowed the click (a cookie banner, a pop-up, a "
+        "chat window). If shoppers can close it, declare it under the storefront profile's "
+        "overlays; if it is declared and still stays, its close button no longer works: "
+        "check the theme or the app that shows it.",
+    ),
     FailureKind.ASSERTION: KindInfo(
         _SITE, "The shop showed something other than what was expected. Look at the page."
     ),
@@ -99,6 +118,24 @@ KIND_INFO: dict[FailureKind, KindInfo] = {
         _SITE,
         "The payment provider is not answering. Check the provider's status page; tell "
         "customers if checkout is affected.",
+    ),
+    FailureKind.PAYMENT_FIELDS_UNAVAILABLE: KindInfo(
+        _SITE,
+        "The payment provider's card fields did not load, so nobody can pay by card. Check "
+        "the provider's status page, the shop's Content-Security-Policy and the last theme "
+        "change; the failed script or frame is in the evidence.",
+    ),
+    FailureKind.PAYMENT_REDIRECT_FAILED: KindInfo(
+        _SITE,
+        "The shopper paid on the payment provider's page but was never sent back to the "
+        "shop. Check the return URL in the provider's settings and the provider's status "
+        "page; look in the provider's dashboard for payments without an order.",
+    ),
+    FailureKind.THREE_D_SECURE_FAILED: KindInfo(
+        _SITE,
+        "The 3-D Secure check (the bank's challenge) did not appear or did not finish, so "
+        "cards that need it cannot pay. Check the payment provider's status page and its "
+        "3-D Secure settings.",
     ),
     FailureKind.CHECKOUT_TOKEN_INVALID: KindInfo(
         _SITE,
