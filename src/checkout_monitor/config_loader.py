@@ -458,6 +458,9 @@ def _card_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigP
             (("storefronts", name, "payment", "declining_cards", label), number)
             for label, number in profile.payment.declining_cards.items()
         ]
+        if profile.payment.three_d_secure is not None:
+            three_ds: Loc = ("storefronts", name, "payment", "three_d_secure", "card")
+            cards.append((three_ds, profile.payment.three_d_secure.card))
         for loc, number in cards:
             if looks_real(number):
                 yield ConfigProblem(

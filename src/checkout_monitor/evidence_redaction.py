@@ -63,9 +63,7 @@ class EvidenceRedactor:
     ) -> EvidenceRedactor:
         """For a whole run's reports: every storefront's cards and codes."""
         profiles = list(profiles)
-        numbers = [
-            n for p in profiles for n in (p.card.number, *p.payment.declining_cards.values())
-        ]
+        numbers = [number for profile in profiles for number in profile.card_numbers]
         cards = {form for number in numbers for form in _card_forms(number)}
         return cls({*secrets, *cards}, [p.card.cvc.strip() for p in profiles])
 

@@ -160,6 +160,7 @@ class JourneyRunner:
             navigation_retries=planned.navigation_retries,
             base_dir=planned.base_dir,
             allowlist=guard.allowlist,
+            storefront=planned.storefront,
         )
         run = JourneyRun(
             shop=shop,

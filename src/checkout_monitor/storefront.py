@@ -6,11 +6,12 @@ kind it can tell, and a message saying what the shop showed.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 from playwright.async_api import Error as PlaywrightError
@@ -18,7 +19,9 @@ from playwright.async_api import Locator, Page, Response
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from checkout_monitor.discount_rules import DiscountOutcome
+from checkout_monitor.element_actions import ElementActions
 from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.frames import Target, parse_target
 from checkout_monitor.host_allowlist import HostAllowlist
 from checkout_monitor.money import parse_money
 from checkout_monitor.navigation import goto_with_retries
@@ -27,7 +30,15 @@ from checkout_monitor.quoting import quote
 from checkout_monitor.shop_api import ShopApi
 from checkout_monitor.step_budget import wait_ms
 from checkout_monitor.step_failures import CheckFailed, net_failure
-from checkout_monitor.storefront_profile import CheckoutPage, Discounts, StorefrontProfile
+from checkout_monitor.storefront_profile import (
+    CheckoutPage,
+    Discounts,
+    Overlay,
+    StorefrontProfile,
+    ThreeDSecure,
+)
+
+Challenge = Literal["complete", "fail"]
 
 _READ_TOKEN = """els => els.map(e => {
   const form = e.form || e.closest('form');
@@ -51,6 +62,7 @@ class Storefront:
         navigation_retries: int = 1,
         base_dir: Path | None = None,
         allowlist: HostAllowlist | None = None,
+        storefront: str = "",
     ) -> None:
         self.page = page
         self.profile = profile
@@ -65,6 +77,8 @@ class Storefront:
         self._token_form: dict[str, Any] | None = None  # the form the checkout token came in
         self._card_number: str | None = None  # a declining card to type instead of the profile's
         self._email: str | None = None  # a tagged address to type instead of the profile's
+        self._challenge: Challenge | None = None  # how to answer a 3-D Secure challenge
+        self._overlays_installed = False
         self.last_decline = ""
         self.page_errors: list[str] = []
         self.tally: Counter[str] = Counter()  # e.g. images_checked, for the metrics
@@ -72,6 +86,13 @@ class Storefront:
         self.api = ShopApi(page.context.request, profile, time_left=time_left)
         page.on("response", self._remember_document)
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        self.actions = ElementActions(
+            page,
+            self._wait_ms,
+            profile.overlays,
+            f"storefronts.{storefront}" if storefront else "the storefront profile",
+        )
+        self.actions.watch()
 
     @property
     def checkout_pages(self) -> list[CheckoutPage]:
@@ -88,17 +109,17 @@ class Storefront:
         product = self.profile.product
         await self._open(product.path, "the product page")
         await self._expect(product.title, "the product page")
-        return (await self.page.locator(product.title).first.inner_text()).strip()
+        return (await self._loc(product.title).first.inner_text()).strip()
 
     async def add_to_cart(self, quantity: int = 1) -> None:
         product = self.profile.product
-        if product.sold_out and await self.page.locator(product.sold_out).first.is_visible():
-            shown = await self.page.locator(product.sold_out).first.inner_text()
+        if product.sold_out and await self._loc(product.sold_out).first.is_visible():
+            shown = await self._loc(product.sold_out).first.inner_text()
             raise CheckFailed(FailureKind.OUT_OF_STOCK, f"the product page says {quote(shown)}")
         if quantity != 1:
             await self._set_quantity(quantity)
         errors_before = len(self.page_errors)
-        await self._click(
+        await self.actions.click(
             product.add_to_cart, "the add-to-cart button", FailureKind.CART_ADD_FAILED
         )
         outcome = await self._first_of([product.added])
@@ -117,12 +138,12 @@ class Storefront:
                 FailureKind.JOURNEY_ERROR,
                 f"cannot add {quantity} at once: the profile has no product.quantity selector",
             )
-        field = self.page.locator(selector).first
+        field = self._loc(selector).first
         tag = await field.evaluate("e => e.tagName", timeout=self._wait_ms())
         if tag == "SELECT":
-            await field.select_option(str(quantity), timeout=self._wait_ms())
+            await self.actions.choose(selector, str(quantity), "the quantity")
         else:
-            await field.fill(str(quantity), timeout=self._wait_ms())
+            await self.actions.fill(selector, str(quantity), "the quantity")
 
     async def product_price(self) -> int:
         """The open product page's price in minor units (needs product.price)."""
@@ -136,7 +157,7 @@ class Storefront:
     async def open_cart(self) -> int:
         cart = self.profile.cart
         await self._open(cart.path, "the cart")
-        lines = self.page.locator(cart.line)
+        lines = self._loc(cart.line)
         if not await self._appears(lines.first):
             raise CheckFailed(
                 FailureKind.CART_ADD_FAILED,
@@ -151,7 +172,7 @@ class Storefront:
         await self._settle(self._first_checkout_presents(), "the first checkout page")
         if checkout.token is None:
             return False
-        found = await self.page.locator(checkout.token).evaluate_all(_READ_TOKEN)
+        found = await self._loc(checkout.token).evaluate_all(_READ_TOKEN)
         token = next((t for t in found if t["value"]), None)
         if token is None:
             raise CheckFailed(
@@ -167,41 +188,129 @@ class Storefront:
         ``submit=False`` fills the page and stops: the dry run of a final page.
         """
         page_spec = self.checkout_pages[index]
+        present = page_spec.target(page_spec.present)
         following = self._next_present(index)
         if page_spec.optional:
-            found = await self._first_of([page_spec.present, following])
+            found = await self._first_of([present, following])
             if found == following:
                 return "the shop skipped this page"
-        if self._showing != page_spec.present:  # not already seen by the step before
-            await self._settle([page_spec.present], f"the {page_spec.step!r} page")
-        if page_spec.reveal and await self.page.locator(page_spec.reveal).first.is_visible():
-            await self.page.locator(page_spec.reveal).first.click(timeout=self._wait_ms())
+        if self._showing != present:  # not already seen by the step before
+            await self._settle([present], f"the {page_spec.step!r} page")
+        here = f"the {page_spec.step!r} page's"
+        if page_spec.reveal:
+            await self._reveal(page_spec.target(page_spec.reveal), f"{here} reveal button")
         for selector, template in page_spec.fill.items():
-            await self.page.locator(selector).first.fill(
-                self._render(template), timeout=self._wait_ms()
+            await self.actions.fill(
+                page_spec.target(selector),
+                self._render(template),
+                f"{here} field {selector}",
+                _missing_kind(template),
             )
         for selector, template in page_spec.select.items():
-            await self.page.locator(selector).first.select_option(
-                self._render(template), timeout=self._wait_ms()
+            await self.actions.choose(
+                page_spec.target(selector),
+                self._render(template),
+                f"{here} choice {selector}",
+                _missing_kind(template),
             )
         for selector in page_spec.check:
-            await self.page.locator(selector).first.check(timeout=self._wait_ms())
+            await self.actions.tick(page_spec.target(selector), f"{here} tick box {selector}")
         if not submit:
             return "dry run: filled in, not submitted (place_order: false)"
-        await self._click(page_spec.submit, f"the {page_spec.step!r} submit button")
-        await self._settle([following], _describe_next(index, self))
-        return ""
+        await self._click(
+            page_spec.target(page_spec.submit), f"the {page_spec.step!r} submit button"
+        )
+        return await self._after_submit(index, following)
+
+    async def _after_submit(self, index: int, following: str) -> str:
+        """Wait for what the submitted page leads to, answering a 3-D Secure challenge on
+        the way when this checkout expects one."""
+        what = _describe_next(index, self)
+        three_ds = self.profile.payment.three_d_secure
+        if self._challenge is None or three_ds is None:
+            await self._arrive([following], what)
+            return ""
+        answer = three_ds.complete if self._challenge == "complete" else three_ds.fail
+        button = three_ds.target(answer)
+        last = index == len(self.checkout_pages) - 1
+        try:
+            found = await self._arrive([following, button], f"{what} or the 3-D Secure challenge")
+        except CheckFailed as failure:
+            if failure.kind in _NOTHING_CAME:
+                raise CheckFailed(
+                    FailureKind.THREE_D_SECURE_FAILED,
+                    f"the 3-D Secure challenge ({three_ds.target(three_ds.complete)}) never "
+                    f"appeared: {failure.message}",
+                ) from None
+            raise
+        if found == following:
+            if not last:
+                return ""  # the challenge comes when the order is placed
+            raise CheckFailed(
+                FailureKind.THREE_D_SECURE_FAILED,
+                "the payment went through without the 3-D Secure challenge this card needs "
+                f"(payment.three_d_secure.card): {await self._shown()}",
+            )
+        await self.actions.click(button, f"the 3-D Secure challenge's {self._challenge} button")
+        self._challenge_answered = True
+        try:
+            await self._arrive([following], what)
+        except CheckFailed as failure:
+            challenge = parse_target(button)
+            marker = Target((), challenge.frames[0]) if challenge.frames else challenge
+            if failure.kind in _NOTHING_CAME and await self._visible(marker.text):
+                raise CheckFailed(
+                    FailureKind.THREE_D_SECURE_FAILED,
+                    f"answered the 3-D Secure challenge ({self._challenge}: {answer}), but it "
+                    f"never finished: it still shows over {await self._shown()}",
+                ) from None
+            raise
+        return f"3-D Secure challenge: {self._challenge}d"
+
+    async def _arrive(self, expected: list[str], what: str) -> str:
+        """``_settle``, but a shopper left on another site (a hosted payment page that never
+        sent them back) is told as that, not as a missing element."""
+        try:
+            return await self._settle(expected, what)
+        except CheckFailed as failure:
+            away = _origin(self.page.url)
+            if failure.kind in _NOTHING_CAME and away and away != _origin(self.profile.base_url):
+                raise CheckFailed(
+                    FailureKind.PAYMENT_REDIRECT_FAILED,
+                    f"the shopper is still on {away}, which never sent them back to the shop "
+                    f"(expected {what}); the browser shows {await self._shown()}",
+                ) from None
+            raise
+
+    async def _reveal(self, selector: str, what: str) -> None:
+        """Click what a form hides behind ("Continue as guest", "I have a voucher code")
+        when it shows; a form already in view needs no click."""
+        if await self._visible(selector):
+            await self.actions.click(selector, what)
+
+    async def _visible(self, selector: str) -> bool:
+        try:
+            return await self._loc(selector).first.is_visible()
+        except PlaywrightError:  # a frame on the way is gone
+            return False
 
     async def checkout_with_card(
-        self, card_number: str, *, expect_decline: bool, email: str | None = None
+        self,
+        card_number: str,
+        *,
+        expect_decline: bool,
+        email: str | None = None,
+        challenge: Challenge | None = None,
     ) -> str | None:
         """As a new shopper (typing ``email`` if given), buy the product paying with
         ``card_number``; return the order number, or None when a decline was expected and
-        came (``CheckFailed`` otherwise)."""
+        came (``CheckFailed`` otherwise). ``challenge``: the card needs 3-D Secure, and the
+        challenge is to be completed or failed."""
         await self.start_fresh_cart()
         await self.open_cart()
         await self.start_checkout()
-        self._card_number, self._email = card_number, email
+        self._card_number, self._email, self._challenge = card_number, email, challenge
+        self._challenge_answered = False
         try:
             for index in range(len(self.checkout_pages)):
                 await self.complete_checkout_page(index)
@@ -211,13 +320,17 @@ class Storefront:
                 return None
             raise
         finally:
-            self._card_number = self._email = None
+            self._card_number = self._email = self._challenge = None
         return await self.read_confirmation()
+
+    @property
+    def three_d_secure(self) -> ThreeDSecure | None:
+        return self.profile.payment.three_d_secure
 
     async def read_confirmation(self) -> str:
         confirmation = self.profile.checkout.confirmation
         await self._expect(confirmation.present, "the order confirmation")
-        text = await self.page.locator(confirmation.order_number).first.inner_text()
+        text = await self._loc(confirmation.order_number).first.inner_text()
         match = re.search(confirmation.order_number_pattern, text)
         if not match:
             raise CheckFailed(
@@ -249,16 +362,15 @@ class Storefront:
         await self._open(self.profile.cart.path, "the cart")
         subtotal = await self._money(discounts.subtotal, "the cart subtotal")
         total_before = await self._money(discounts.total, "the cart total")
-        await self.page.locator(discounts.code_input).first.fill(code, timeout=self._wait_ms())
+        if discounts.reveal:
+            await self._reveal(discounts.reveal, "the button that shows the discount form")
+        await self.actions.fill(discounts.code_input, code, "the discount code field")
         await self._click(discounts.apply, "the apply-discount button")
         found = await self._settle(
             [discounts.applied, discounts.rejected], f"the shop's answer to {code}"
         )
-        message = await self.page.locator(found).first.inner_text()
-        shown = (
-            discounts.discount_line is not None
-            and await self.page.locator(discounts.discount_line).first.is_visible()
-        )
+        message = await self._loc(found).first.inner_text()
+        shown = discounts.discount_line is not None and await self._visible(discounts.discount_line)
         return DiscountOutcome(
             code=code,
             accepted=found == discounts.applied,
@@ -277,7 +389,7 @@ class Storefront:
         return self.profile.discounts
 
     async def _money(self, selector: str, what: str) -> int:
-        locator = self.page.locator(selector).first
+        locator = self._loc(selector).first
         if not await self._appears(locator):
             raise CheckFailed(
                 FailureKind.ELEMENT_MISSING, f"{what} ({selector}) is not on {await self._shown()}"
@@ -305,7 +417,7 @@ class Storefront:
         if images.listing is None:
             return self.image_pages
         await self._open(images.listing, "the product listing")
-        links = self.page.locator(images.product_links)
+        links = self._loc(images.product_links)
         if not await self._appears(links.first):
             raise CheckFailed(
                 FailureKind.ELEMENT_MISSING,
@@ -365,6 +477,29 @@ class Storefront:
 
     # --- waiting and reading what the shop shows ----------------------------------------
 
+    def _loc(self, selector: str) -> Locator:
+        """The shop's element, in whatever iframe the selector reaches into."""
+        return self.actions.locate(selector)
+
+    async def _install_overlays(self) -> None:
+        """Have Playwright close each declared overlay whenever it covers an action: at any
+        moment, and at no cost to shops that declare none."""
+        self._overlays_installed = True
+        for overlay in self.profile.overlays:
+            await self.page.add_locator_handler(
+                self._loc(overlay.present).first, self._dismisser(overlay)
+            )
+
+    def _dismisser(self, overlay: Overlay) -> Callable[[Locator], Awaitable[None]]:
+        async def dismiss(_: Locator) -> None:
+            try:
+                await self._loc(overlay.dismiss).first.click(timeout=min(2000, self._wait_ms()))
+            except PlaywrightError:
+                return  # still showing: the action it held up says so when it gives up
+            self.tally["overlays_dismissed"] += 1
+
+        return dismiss
+
     def _render(self, template: str) -> str:
         return self.profile.render(template, card_number=self._card_number, email=self._email)
 
@@ -379,6 +514,8 @@ class Storefront:
                 self._redirects.append(response.url)
 
     async def _open(self, path: str, what: str) -> Response | None:
+        if not self._overlays_installed:
+            await self._install_overlays()
         url = self.profile.url(path)
         self._showing = None
         self._last_document = None
@@ -433,23 +570,16 @@ class Storefront:
     ) -> None:
         """Click, leaving the waits (visible, enabled, stable) to Playwright; when the click
         cannot happen, say why in the shop's terms."""
-        target = self.page.locator(selector).first
         self._last_document = None  # judge only what this click loads
         self._showing = None
         try:
-            await target.click(timeout=self._wait_ms())
-        except PlaywrightTimeoutError:
-            if not await target.count():
+            await self.actions.click(selector, what, disabled)
+        except CheckFailed as failure:
+            if failure.kind is FailureKind.ELEMENT_MISSING and ">>>" not in selector:
                 raise CheckFailed(
-                    FailureKind.ELEMENT_MISSING,
-                    f"{what} ({selector}) is not on {await self._shown()}",
+                    failure.kind, f"{what} ({selector}) is not on {await self._shown()}"
                 ) from None
-            if await target.is_disabled():
-                raise CheckFailed(disabled, f"{what} is disabled") from None
-            raise CheckFailed(
-                FailureKind.TIMEOUT,
-                f"{what} ({selector}) stayed hidden or covered, so it could not be clicked",
-            ) from None
+            raise
 
     def _document_status(self) -> int:
         """HTTP status of the page the last click or load brought; 0 when none came."""
@@ -482,22 +612,50 @@ class Storefront:
 
     async def _first_of(self, selectors: list[str]) -> str | None:
         """The first of ``selectors`` (or any failure signal) to appear, within the step."""
-        candidates = [self.page.locator(s) for s in selectors]
-        candidates += [self._signal_locator(s.selector) for s in self.profile.failure_signals]
-        combined = candidates[0]
-        for other in candidates[1:]:
-            combined = combined.or_(other)
-        try:
-            await combined.first.wait_for(state="attached", timeout=self._wait_ms())
-        except PlaywrightTimeoutError:
+        candidates = [parse_target(s) for s in selectors]
+        candidates += [_visible_only(s.selector) for s in self.profile.failure_signals]
+        if not await self._any_attached(candidates):
             return None
         for selector in selectors:
-            if await self.page.locator(selector).count():
+            if await self._count(selector):
                 return selector
         return None
 
+    async def _any_attached(self, targets: list[Target]) -> bool:
+        """Wait until any of ``targets`` is in its document. Targets in the same document
+        wait as one locator; those in other frames wait side by side, as Playwright cannot
+        join locators across frames."""
+        by_frame: dict[tuple[str, ...], Locator] = {}
+        for target in targets:
+            found = target.locate(self.page)
+            joined = by_frame.get(target.frames)
+            by_frame[target.frames] = found if joined is None else joined.or_(found)
+        waits = [
+            asyncio.ensure_future(locator.first.wait_for(state="attached", timeout=self._wait_ms()))
+            for locator in by_frame.values()
+        ]
+        try:
+            for finished in asyncio.as_completed(waits):
+                try:
+                    await finished
+                except PlaywrightError:  # timed out, or its frame went away: the others may come
+                    continue
+                return True
+            return False
+        finally:
+            for wait in waits:
+                if not wait.done():
+                    wait.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+
+    async def _count(self, selector: str) -> int:
+        try:
+            return await self._loc(selector).count()
+        except PlaywrightError:
+            return 0
+
     def _signal_locator(self, selector: str) -> Locator:
-        return self.page.locator(f"{selector} >> visible=true")
+        return _visible_only(selector).locate(self.page)
 
     async def _failure_signal(self) -> tuple[FailureKind, str] | None:
         """The first configured signal the page shows, with everything it says."""
@@ -536,7 +694,7 @@ class Storefront:
         page the shop cannot skip."""
         presents = []
         for page_spec in self.checkout_pages:
-            presents.append(page_spec.present)
+            presents.append(page_spec.target(page_spec.present))
             if not page_spec.optional:
                 break
         return presents
@@ -544,7 +702,7 @@ class Storefront:
     def _next_present(self, index: int) -> str:
         pages = self.checkout_pages
         if index + 1 < len(pages):
-            return pages[index + 1].present
+            return pages[index + 1].target(pages[index + 1].present)
         return self.profile.checkout.confirmation.present
 
 
@@ -553,3 +711,30 @@ def _describe_next(index: int, shop: Storefront) -> str:
     if index + 1 < len(pages):
         return f"the {pages[index + 1].step!r} page"
     return "the order confirmation"
+
+
+# A step that waited in vain: nothing it expected came (rather than an error it recognised).
+_NOTHING_CAME = frozenset({FailureKind.ELEMENT_MISSING, FailureKind.TIMEOUT})
+
+
+def _missing_kind(template: str) -> FailureKind:
+    """Card fields that never appear are the payment provider's form failing to load."""
+    return (
+        FailureKind.PAYMENT_FIELDS_UNAVAILABLE
+        if "{card." in template
+        else (FailureKind.ELEMENT_MISSING)
+    )
+
+
+def _visible_only(selector: str) -> Target:
+    target = parse_target(selector)
+    return Target(target.frames, f"{target.selector} >> visible=true")
+
+
+def _origin(url: str) -> str:
+    """``scheme://host:port`` of ``url`` ("" for about:blank and the like)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{parts.hostname.removeprefix('www.')}:{port}"

@@ -13,9 +13,12 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from checkout_monitor.config_types import SECONDS, HttpUrl, Regex, StrictModel, between
 from checkout_monitor.failure_kinds import FailureClass, FailureKind
+from checkout_monitor.frames import check_selector, within
 from checkout_monitor.host_allowlist import normalize_host
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([a-z0-9_]+)\}")
+# A CSS or Playwright selector; "iframe#x >>> input" reaches into an iframe (see frames.py).
+Selector = Annotated[str, AfterValidator(check_selector)]
 
 
 class Customer(StrictModel):
@@ -51,31 +54,38 @@ PLACEHOLDER_FIELDS = {"customer": tuple(Customer.model_fields), "card": tuple(Ca
 
 class ProductPage(StrictModel):
     path: str = Field(description="path of the monitored product page, e.g. /products/mug")
-    title: str = Field(description="selector that must be visible on a product page")
-    add_to_cart: str = Field(description="selector of the add-to-cart button")
-    quantity: str | None = Field(None, description="selector of the quantity input or select")
-    price: str | None = Field(None, description="selector of the product's price")
-    added: str = Field(description="selector that appears once the product is in the cart")
-    sold_out: str | None = Field(None, description="selector shown when the product is sold out")
+    title: Selector = Field(description="selector that must be visible on a product page")
+    add_to_cart: Selector = Field(description="selector of the add-to-cart button")
+    quantity: Selector | None = Field(None, description="the quantity input or select")
+    price: Selector | None = Field(None, description="selector of the product's price")
+    added: Selector = Field(description="selector that appears once the product is in the cart")
+    sold_out: Selector | None = Field(None, description="shown when the product is sold out")
 
 
 class CartPage(StrictModel):
     path: str
-    line: str = Field(description="selector of one cart line")
-    checkout: str = Field(description="selector of the button or link that starts checkout")
+    line: Selector = Field(description="selector of one cart line")
+    checkout: Selector = Field(description="the button or link that starts checkout")
 
 
 class CheckoutPage(StrictModel):
-    """One page of the checkout, completed as one step of the journey."""
+    """One page of the checkout, completed as one step of the journey. It may be the
+    payment provider's own page (a hosted payment page), and any of its selectors may
+    reach into an iframe (``>>>``), or all of them at once (``frame``)."""
 
     step: str = Field(min_length=1, max_length=60)
-    present: str = Field(description="selector in the DOM only while this page is showing")
+    present: Selector = Field(description="selector in the DOM only while this page is showing")
     optional: bool = False
-    reveal: str | None = None
-    fill: dict[str, str] = Field(default_factory=dict)
-    select: dict[str, str] = Field(default_factory=dict)
-    check: list[str] = Field(default_factory=list)
-    submit: str
+    frame: Selector | None = Field(None, description="the iframe every selector here is in")
+    reveal: Selector | None = None
+    fill: dict[Selector, str] = Field(default_factory=dict)
+    select: dict[Selector, str] = Field(default_factory=dict)
+    check: list[Selector] = Field(default_factory=list)
+    submit: Selector
+
+    def target(self, selector: str) -> str:
+        """``selector`` of this page as the browser must look for it (inside ``frame``)."""
+        return within(self.frame, selector)
 
     @field_validator("fill", "select")
     @classmethod
@@ -91,13 +101,13 @@ class CheckoutPage(StrictModel):
 
 
 class Confirmation(StrictModel):
-    present: str
-    order_number: str
+    present: Selector
+    order_number: Selector
     order_number_pattern: Regex = r"(.+)"
 
 
 class Checkout(StrictModel):
-    token: str | None = Field(None, description="selector of the checkout token field")
+    token: Selector | None = Field(None, description="selector of the checkout token field")
     replay_check: bool = Field(
         True, description="after an order, check that the shop refuses the stale token"
     )
@@ -119,7 +129,7 @@ class FailureSignal(StrictModel):
     """What the shop shows when something specific breaks, mapped to a failure kind."""
 
     kind: FailureKind
-    selector: str
+    selector: Selector
     text: Regex | None = None
 
     @field_validator("kind")
@@ -150,6 +160,19 @@ class OrderApi(StrictModel):
     list: OrderList | None = None
 
 
+class ThreeDSecure(StrictModel):
+    """A test card whose payment needs a 3-D Secure challenge, and where the challenge's
+    buttons are (usually in an iframe inside an iframe: ``frame``)."""
+
+    card: str = Field(description="a sandbox card the provider always challenges")
+    frame: Selector | None = Field(None, description="the iframe(s) the challenge shows in")
+    complete: Selector = Field(description="the button that passes the challenge")
+    fail: Selector = Field(description="the button that fails the challenge")
+
+    def target(self, selector: str) -> str:
+        return within(self.frame, selector)
+
+
 class PaymentProvider(StrictModel):
     """The payment provider behind the checkout, for the payment-sandbox journey."""
 
@@ -158,6 +181,16 @@ class PaymentProvider(StrictModel):
     declining_cards: dict[str, str] = Field(
         default_factory=dict, description="name -> a sandbox card the provider must decline"
     )
+    three_d_secure: ThreeDSecure | None = None
+
+
+class Overlay(StrictModel):
+    """Something a theme lays over the page (a cookie banner, a newsletter pop-up, a chat
+    invitation): dismissed whenever it shows, at any moment of any journey."""
+
+    name: str = Field(min_length=1, max_length=60)
+    present: Selector = Field(description="selector of the overlay while it shows")
+    dismiss: Selector = Field(description="what a shopper clicks to close it")
 
 
 class ImageCheck(StrictModel):
@@ -165,7 +198,7 @@ class ImageCheck(StrictModel):
 
     pages: list[str] = Field(default_factory=list, description="default: [product.path]")
     listing: str | None = Field(None, description="a page that links to product pages")
-    product_links: str = Field("a[href]", description="selector of product links on the listing")
+    product_links: Selector = Field("a[href]", description="product links on the listing")
     max_pages: int = Field(10, ge=1, le=200)
     min_width: int = Field(100, ge=1, le=10000)
     min_height: int = Field(100, ge=1, le=10000)
@@ -197,13 +230,16 @@ class DiscountCode(StrictModel):
 class Discounts(StrictModel):
     """Where codes are applied (the cart) and what the shop shows for each outcome."""
 
-    code_input: str
-    apply: str
-    applied: str = Field(description="selector of the message shown when a code is accepted")
-    rejected: str = Field(description="selector of the message shown when a code is refused")
-    subtotal: str
-    total: str
-    discount_line: str | None = Field(None, description="the cart line showing the discount")
+    reveal: Selector | None = Field(
+        None, description="clicked first when it shows: the form hides behind it"
+    )
+    code_input: Selector
+    apply: Selector
+    applied: Selector = Field(description="the message shown when a code is accepted")
+    rejected: Selector = Field(description="the message shown when a code is refused")
+    subtotal: Selector
+    total: Selector
+    discount_line: Selector | None = Field(None, description="the cart line showing the discount")
     currency_decimals: int = Field(2, ge=0, le=3)
     valid: list[DiscountCode] = Field(default_factory=list)
     must_reject: list[str] = Field(default_factory=list)
@@ -216,6 +252,7 @@ class StorefrontProfile(StrictModel):
     cart: CartPage
     checkout: Checkout
     failure_signals: list[FailureSignal] = Field(default_factory=list)
+    overlays: list[Overlay] = Field(default_factory=list)
     order_api: OrderApi | None = None
     payment: PaymentProvider = Field(default_factory=PaymentProvider)
     images: ImageCheck = Field(default_factory=ImageCheck)
@@ -244,6 +281,16 @@ class StorefrontProfile(StrictModel):
         )
         values = {"customer": customer, "card": card}
         return PLACEHOLDER.sub(lambda m: str(getattr(values[m[1]], m[2])), template)
+
+    @property
+    def card_numbers(self) -> tuple[str, ...]:
+        """Every card number the journeys may type: checked, and kept out of any output."""
+        three_ds = self.payment.three_d_secure
+        return (
+            self.card.number,
+            *self.payment.declining_cards.values(),
+            *((three_ds.card,) if three_ds else ()),
+        )
 
     @property
     def takes_card(self) -> bool:
