@@ -110,6 +110,22 @@ CASES = [
         "{file}:13: storefronts.shop.discounts.valid[0]: BOTH: set exactly one of percent_off or amount_off",
     ),
     (
+        "frame-empty-side",
+        "{file}:11: storefronts.shop.checkout.pages[0].submit: 'iframe#card-frame >>> ': each side of '>>>' needs a selector, as in 'iframe#card-frame >>> input[name=number]' (the iframe, then what is inside it)",
+    ),
+    (
+        "frame-on-page-empty",
+        "{file}:9: storefronts.shop.checkout.pages[0].frame: ' >>> iframe#card-frame': each side of '>>>' needs a selector, as in 'iframe#card-frame >>> input[name=number]' (the iframe, then what is inside it)",
+    ),
+    (
+        "three-ds-real-card",
+        "{file}:7: storefronts.shop.payment.three_d_secure.card: card number ending 0366 is not a known sandbox test card; use your payment provider's test cards (e.g. 4242424242424242), or set storefronts.shop.allow_real_cards: true if you really mean it",
+    ),
+    (
+        "overlay-without-dismiss",
+        "{file}:6: storefronts.shop.overlays[0].dismiss: required, but missing",
+    ),
+    (
         "bad-listen",
         "{file}:2: agent.listen: 'localhost' is not HOST:PORT, e.g. 127.0.0.1:9115 or 0.0.0.0:9115",
     ),

@@ -152,7 +152,7 @@ class ElementActions:
         if overlay is not None:
             return FailureKind.OVERLAY_BLOCKING, (
                 f"the {overlay.name} ({overlay.present}) still covers the page after its close "
-                f"button ({overlay.dismiss}) was clicked, so {what} could not be {done}: "
+                f"button ({overlay.dismiss}) was clicked, so {named} could not be {done}: "
                 "shoppers cannot close it either"
             )
         if not await _visible(element):
@@ -163,12 +163,12 @@ class ElementActions:
         covering = covering_element(exc.message)
         if covering is not None:
             return FailureKind.OVERLAY_BLOCKING, (
-                f"{what} could not be {done}: {quote(covering, limit=200)} is on top of it and "
+                f"{named} could not be {done}: the element {covering} is on top of it and "
                 "takes the click; if it is a banner or pop-up shoppers close, declare it in "
                 f"{self.setting}.overlays"
             )
         if await _disabled(element):
-            return disabled, f"{what} is disabled"
+            return disabled, f"{named} is disabled"
         return FailureKind.TIMEOUT, f"{named} could not be {done} before the step ran out"
 
     def _script_answered(self, response: Response) -> None:

@@ -57,7 +57,7 @@ def parse_target(text: str) -> Target:
         if len(parts) == 1:
             raise ValueError("a selector may not be empty")
         raise ValueError(
-            f"{text.strip()!r}: each side of {FRAME_SEPARATOR!r} needs a selector, as in "
+            f"{text!r}: each side of {FRAME_SEPARATOR!r} needs a selector, as in "
             f"'iframe#card-frame {FRAME_SEPARATOR} input[name=number]' (the iframe, then "
             "what is inside it)"
         )

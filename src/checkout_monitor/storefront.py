@@ -203,18 +203,18 @@ class Storefront:
             await self.actions.fill(
                 page_spec.target(selector),
                 self._render(template),
-                f"{here} field {selector}",
+                f"{here} field",
                 _missing_kind(template),
             )
         for selector, template in page_spec.select.items():
             await self.actions.choose(
                 page_spec.target(selector),
                 self._render(template),
-                f"{here} choice {selector}",
+                f"{here} choice",
                 _missing_kind(template),
             )
         for selector in page_spec.check:
-            await self.actions.tick(page_spec.target(selector), f"{here} tick box {selector}")
+            await self.actions.tick(page_spec.target(selector), f"{here} tick box")
         if not submit:
             return "dry run: filled in, not submitted (place_order: false)"
         await self._click(
