@@ -17,7 +17,6 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.frames import Target, parse_target
-from checkout_monitor.quoting import quote
 from checkout_monitor.step_failures import CheckFailed
 from checkout_monitor.storefront_profile import Overlay
 

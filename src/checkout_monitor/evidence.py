@@ -11,6 +11,7 @@ Files in the attempt folder:
   page.html       the page's DOM at that moment (``page.content()``), scrubbed
   console.txt     console errors and uncaught page errors, one per line, scrubbed
   requests.json   failed requests: url, method, status (null: no answer), error
+  frames.txt      the page's iframes (payment fields, 3-D Secure), nested, with their URLs
   trace.zip       the Playwright trace, every entry scrubbed (``playwright show-trace``)
 """
 
@@ -28,11 +29,20 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TypeVar
 
-from playwright.async_api import BrowserContext, ConsoleMessage, Page, Request, Response, WebError
+from playwright.async_api import (
+    BrowserContext,
+    ConsoleMessage,
+    Frame,
+    Page,
+    Request,
+    Response,
+    WebError,
+)
 from playwright.async_api import Error as PlaywrightError
 
 from checkout_monitor.artifacts import RunFolder, os_reason
 from checkout_monitor.evidence_redaction import EvidenceRedactor
+from checkout_monitor.frames import parse_target
 from checkout_monitor.quoting import first_line
 from checkout_monitor.results import Evidence, FailedRequest
 from checkout_monitor.storefront_profile import StorefrontProfile
@@ -47,6 +57,7 @@ SCREENSHOT = "screenshot.png"
 HTML = "page.html"
 CONSOLE = "console.txt"
 REQUESTS = "requests.json"
+FRAMES = "frames.txt"
 TRACE = "trace.zip"
 # Inputs masked on every shop, whatever the profile says.
 SENSITIVE_INPUTS = (
@@ -68,7 +79,7 @@ def sensitive_inputs(profile: StorefrontProfile, secrets: Iterable[str]) -> list
     for page in profile.checkout.pages:
         for selector, template in page.fill.items():
             if "{card." in template or any(s in template for s in secret_values):
-                selectors.append(selector)
+                selectors.append(page.target(selector))
     return list(dict.fromkeys(selectors))
 
 
@@ -135,6 +146,9 @@ class EvidenceRecorder:
                 files[SCREENSHOT] = shot
             if content is not None:
                 files[HTML] = self._redactor.text(content).encode()
+            frames = _frame_tree(page)
+            if frames:
+                files[FRAMES] = self._redactor.text(frames).encode()
         console = tuple(self._redactor.text(line) for line in self._console)
         if self._console_seen > len(console):
             console = (f"({self._console_seen - len(console)} earlier errors not kept)", *console)
@@ -230,7 +244,7 @@ class EvidenceRecorder:
     # --- capture ------------------------------------------------------------------------
 
     async def _screenshot(self, page: Page) -> bytes:
-        mask = [page.locator(selector) for selector in self._mask]
+        mask = [parse_target(selector).locate(page) for selector in self._mask]
         mask += [page.get_by_text(value) for value in sorted(self._redactor.plain)]
         return await page.screenshot(
             full_page=True,
@@ -303,6 +317,22 @@ class EvidenceRecorder:
             return "it took too long"
         message = exc.message if isinstance(exc, PlaywrightError) else str(exc)
         return self._redactor.text(first_line(message))
+
+
+def _frame_tree(page: Page) -> str:
+    """The page's iframes, one a line, indented by depth: which frame a failure was in
+    (a provider's card fields, a 3-D Secure challenge) and where it had got to. "" when
+    the page has none."""
+    lines: list[str] = []
+
+    def walk(frame: Frame, depth: int) -> None:
+        for child in frame.child_frames[:MAX_ENTRIES]:
+            name = f" name={child.name!r}" if child.name else ""
+            lines.append(f"{'  ' * depth}{child.url[:MAX_URL_LENGTH]}{name}")
+            walk(child, depth + 1)
+
+    walk(page.main_frame, 0)
+    return "".join(f"{line}\n" for line in lines[:MAX_ENTRIES])
 
 
 def _current_page(context: BrowserContext) -> Page | None:
