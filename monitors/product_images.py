@@ -1,8 +1,8 @@
 """Every product photo a shopper sees is there, complete, big enough and the right one.
 
 Checks each configured product page (or those a listing page links to): the images the
-browser chose from srcset / <picture>, and lazy ones after scrolling. Settings live under
-`images:` in the storefront profile.
+browser chose from srcset / <picture>, and lazy ones after scrolling. Every page is
+checked even after a broken one. Settings live under `images:` in the storefront profile.
 """
 
 from checkout_monitor.journey import JourneyRun, journey
@@ -18,7 +18,8 @@ async def product_images(run: JourneyRun) -> None:
             pages = await shop.product_pages_from_listing()
             step.note(f"{len(pages)} product pages linked")
     # Steps are numbered, not named by path: a step name is a metric label, and a
-    # shop's product paths change over months.
+    # shop's product paths change over months. Soft: a broken page does not stop the
+    # others, so a CDN incident shows every broken page in one run, not the first only.
     for number, path in enumerate(pages, start=1):
-        async with run.step(f"images on product page {number}") as step:
+        async with run.step(f"images on product page {number}", soft=True) as step:
             step.note(await shop.check_images(path))

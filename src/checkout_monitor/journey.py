@@ -2,7 +2,9 @@
 
 A journey is an async function that receives a ``JourneyRun``. Each ``async with
 run.step("name")`` block is timed, bounded by the step timeout, and turned into a
-``StepResult``; the first failing step ends the journey.
+``StepResult``; the first failing step ends the journey. A soft step
+(``run.step("name", soft=True)``, like Elastic Synthetics' ``step.soft``) is recorded as
+failed and the journey goes on, so one run lists every broken page; the journey still fails.
 """
 
 from __future__ import annotations
@@ -27,6 +29,17 @@ if TYPE_CHECKING:
 
 JourneyFunction = Callable[["JourneyRun"], Awaitable[None]]
 MARKER = "__checkout_journey__"
+# Failures that end the journey even in a soft step: the browser is gone, the page was sent
+# off the allowed hosts, the script itself is broken, or the shop is too slow to answer in
+# time (waiting out the timeout on every page would only delay the verdict by that much).
+STOPS_EVEN_SOFT = frozenset(
+    {
+        FailureKind.BROWSER_CRASH,
+        FailureKind.HOST_NOT_ALLOWED,
+        FailureKind.JOURNEY_ERROR,
+        FailureKind.TIMEOUT,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -107,8 +120,14 @@ class JourneyRun:
         return max(0.0, self._step_deadline - asyncio.get_running_loop().time())
 
     @asynccontextmanager
-    async def step(self, name: str, *, check: str | None = None) -> AsyncIterator[StepHandle]:
-        """A named, timed step; ``check`` names what it checks, for the metrics."""
+    async def step(
+        self, name: str, *, check: str | None = None, soft: bool = False
+    ) -> AsyncIterator[StepHandle]:
+        """A named, timed step; ``check`` names what it checks, for the metrics.
+
+        ``soft``: a failure is recorded and the journey goes on (its result is still a
+        failure), unless it is one of ``STOPS_EVEN_SOFT``.
+        """
         handle = StepHandle()
         loop = asyncio.get_running_loop()
         start = self._clock()
@@ -131,7 +150,9 @@ class JourneyRun:
             self._record(
                 StepResult(name, StepStatus.FAILED, self._clock() - start, kind, message, check)
             )
-            raise JourneyStopped(name) from exc
+            if not soft or kind in STOPS_EVEN_SOFT or isinstance(exc, JourneyStopped):
+                raise JourneyStopped(name) from exc
+            return  # a soft step: the failure is recorded, the journey goes on
         finally:
             self._step_deadline = self._journey_deadline
             self._step_timer = None

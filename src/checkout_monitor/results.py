@@ -19,6 +19,15 @@ class StepStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+class JourneyStatus(StrEnum):
+    """A journey's outcome: ``skipped`` when every step was skipped, so nothing was checked
+    here (never a pass); a journey with some steps passed and some skipped has passed."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
 @dataclass(frozen=True)
 class StepResult:
     name: str
@@ -94,7 +103,7 @@ class JourneyResult:
     @property
     def flaky(self) -> bool:
         """Passed, but only on a retry: degradation that must not be hidden."""
-        return self.ok and bool(self.earlier_attempts)
+        return self.status is JourneyStatus.PASSED and bool(self.earlier_attempts)
 
     @property
     def all_attempts(self) -> tuple[JourneyResult, ...]:
@@ -102,11 +111,36 @@ class JourneyResult:
 
     @property
     def ok(self) -> bool:
+        """No step failed. True for a skipped journey too (it is not a failure): ask
+        ``status`` or ``skipped`` before calling it a pass."""
         return all(step.ok for step in self.steps)
 
     @property
+    def status(self) -> JourneyStatus:
+        if not self.ok:
+            return JourneyStatus.FAILED
+        if self.steps and all(step.status is StepStatus.SKIPPED for step in self.steps):
+            return JourneyStatus.SKIPPED
+        return JourneyStatus.PASSED
+
+    @property
+    def skipped(self) -> bool:
+        """Every step was skipped: the journey checked nothing on this storefront."""
+        return self.status is JourneyStatus.SKIPPED
+
+    @property
+    def passed(self) -> bool:
+        """A real pass: nothing failed and at least one step was checked."""
+        return self.status is JourneyStatus.PASSED
+
+    @property
     def failed_step(self) -> StepResult | None:
+        """The first failed step: soft steps can leave more (``failed_steps``)."""
         return next((step for step in self.steps if not step.ok), None)
+
+    @property
+    def failed_steps(self) -> tuple[StepResult, ...]:
+        return tuple(step for step in self.steps if not step.ok)
 
     @property
     def failure_kind(self) -> FailureKind | None:
