@@ -222,6 +222,7 @@ def test_junit_has_a_suite_per_journey_and_a_case_per_step(run: Run, tmp_path: P
         "owner": "Shop team <shop@example.com>",
         "runbook": RUNBOOK,
         "release": "v2.14.0",
+        "status": "failed",
         "flaky": "false",
         "attempts": "1",
         "tags": "payments,critical",

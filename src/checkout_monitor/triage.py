@@ -14,7 +14,7 @@ from enum import StrEnum
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.quoting import first_line
 from checkout_monitor.reports.run_info import RunInfo
-from checkout_monitor.results import JourneyResult, StepResult
+from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 
 
 @dataclass(frozen=True)
@@ -100,11 +100,12 @@ def _answer(item: ChecklistItem, results: Sequence[JourneyResult]) -> ChecklistL
         verdict = Verdict.FLAKY if result.flaky else Verdict.PASS
         return ChecklistLine(item, verdict, f"{len(steps)} check(s) passed", owner, runbook)
     stop = result.failed_step
-    detail = (
-        f"not reached: the journey failed earlier, at {stop.name!r}"
-        if stop
-        else "the journey has no such check"
-    )
+    if stop:
+        detail = f"not reached: the journey failed earlier, at {stop.name!r}"
+    elif result.skipped:
+        detail = _skipped(result)
+    else:
+        detail = "the journey has no such check"
     return ChecklistLine(item, Verdict.NOT_CHECKED, detail, owner, runbook)
 
 
@@ -112,9 +113,18 @@ def _journey_verdict(result: JourneyResult) -> tuple[Verdict, str]:
     failed = result.failed_step
     if failed is not None:
         return Verdict.FAIL, _said(failed)
+    if result.skipped:  # checked nothing: never a PASS
+        return Verdict.NOT_CHECKED, _skipped(result)
     if result.flaky:
         return Verdict.FLAKY, f"passed on attempt {result.attempt}; an earlier attempt failed"
-    return Verdict.PASS, f"{len(result.steps)} steps passed"
+    passed = sum(1 for step in result.steps if step.status is StepStatus.PASSED)
+    skipped = len(result.steps) - passed
+    return Verdict.PASS, f"{passed} steps passed" + (f", {skipped} skipped" if skipped else "")
+
+
+def _skipped(result: JourneyResult) -> str:
+    why = "; ".join(f"{s.name!r}: {first_line(s.message)}" for s in result.steps)
+    return f"skipped, nothing it could check here ({why})"
 
 
 def _said(step: StepResult) -> str:

@@ -29,8 +29,12 @@ _MARK = {
 _NAME_WIDTH = 40
 
 
+# Said of a journey whose every step was skipped: it checked nothing, so it never passed.
+NOTHING_CHECKED = "nothing it could check here"
+
+
 class Verbosity(IntEnum):
-    QUIET = 0  # verdicts of failed and flaky journeys, and the summary
+    QUIET = 0  # verdicts of failed, flaky and skipped journeys, and the summary
     NORMAL = 1  # every step
     VERBOSE = 2  # and the log (set up by the CLI)
 
@@ -110,19 +114,45 @@ class ConsoleReporter:
             self._status.stop()
             self._status = None
         took = format_duration(result.duration_seconds)
-        if result.ok and not result.flaky:
+        if result.passed and not result.flaky:
             if self._steps_shown:
                 self._print(f"  => [green]passed[/] in {took}")
                 self._blocked(result)
             return
         if not self._steps_shown:
             self._print(f"\n[bold]{_escape(result.name)}[/]")
+        if result.skipped:
+            self._skipped(result)
+            self._blocked(result)
+            return
         if result.flaky:
             self._flaky(result, took)
         else:
             self._failed(result, took)
         self._blocked(result)
         self._contact(result)
+
+    def _skipped(self, result: JourneyResult) -> None:
+        """Every step skipped: visible (even in quiet mode), never a pass, never a failure."""
+        count = len(result.steps)
+        self._print(
+            f"  => [bold yellow]SKIPPED[/]: {NOTHING_CHECKED} "
+            f"(all {count} step{'s' * (count != 1)} skipped); not a pass, and not a failure"
+        )
+        if not self._steps_shown:  # else each SKIP line above already says why
+            for step in result.steps:
+                self._print(f"     Skipped {_escape(repr(step.name))}: {_escape(step.message)}")
+        self._print(
+            "     What to do: nothing, if this storefront really lacks what the journey "
+            "checks; otherwise add the missing settings named above to its storefront profile."
+        )
+        for earlier in result.earlier_attempts:  # a failure before the skip is not hidden
+            failed = earlier.failed_step
+            if failed is not None and failed.failure_kind is not None:
+                self._print(
+                    f"     attempt {earlier.attempt} failed at step {_escape(repr(failed.name))} "
+                    f"({failed.failure_kind.value}): {_escape(failed.message)}"
+                )
 
     def _blocked(self, result: JourneyResult) -> None:
         """A warning, never a failure: a page pulling in a host nobody listed."""
@@ -148,15 +178,32 @@ class ConsoleReporter:
             return
         kind = failed.failure_kind
         tries = f" (all {result.attempt} attempts)" if result.attempt > 1 else ""
+        more = len(result.failed_steps) - 1
+        also = f", and {more} more step{'s' * (more != 1)} failed" if more else ""
         self._print(
             f"  => [bold red]FAILED[/] at step {_escape(repr(failed.name))} ({kind.value}) "
-            f"after {took}{tries}"
+            f"after {took}{tries}{also}"
         )
         if failed.message:
             self._print(f"     What happened: {_escape(failed.message)}")
+        # soft steps: every failed step is listed, so quiet mode names every broken page too
+        for other in result.failed_steps[1:]:
+            other_kind = other.failure_kind.value if other.failure_kind else "failed"
+            self._print(
+                f"     Also failed: {_escape(repr(other.name))} ({other_kind}): "
+                f"{_escape(other.message)}"
+            )
         if kind.failure_class.value == "monitor":
             self._print("     This is a problem of the monitor itself, not of the shop.")
         self._print(f"     What to do: {_escape(kind.advice)}")
+        advised = {kind}
+        for other in result.failed_steps[1:]:
+            if other.failure_kind is not None and other.failure_kind not in advised:
+                advised.add(other.failure_kind)
+                self._print(
+                    f"     What to do ({other.failure_kind.value}): "
+                    f"{_escape(other.failure_kind.advice)}"
+                )
         self._evidence(result)
 
     def _contact(self, result: JourneyResult) -> None:
@@ -183,17 +230,20 @@ class ConsoleReporter:
             self._print(f"     (evidence not kept: {_escape(problem)})")
 
     def run_finished(self, results: Sequence[JourneyResult], wall_seconds: float) -> None:
-        passed = sum(1 for r in results if r.ok)
+        passed = sum(1 for r in results if r.passed)
         failed = [r for r in results if not r.ok]
+        skipped = [r.name for r in results if r.skipped]
         flaky = [r.name for r in results if r.flaky]
-        verdict = "[bold green]ALL PASSED[/]" if not failed else "[bold red]FAILED[/]"
-        line = f"\n{verdict}: {passed} of {len(results)} journeys passed"
-        if failed:
-            details = ", ".join(
-                f"{r.name} at {r.failed_step.name!r} ({r.failure_kind})"
-                for r in failed
-                if r.failed_step is not None
+        line = f"\n{_run_verdict(passed, len(failed), len(skipped))}: {passed} of "
+        line += f"{len(results)} journeys passed"
+        if skipped:  # never "ALL PASSED" when a journey checked nothing
+            they = "it" if len(skipped) == 1 else "they"
+            line += (
+                f", {len(skipped)} skipped (nothing {they} could check here): "
+                f"{_escape(', '.join(skipped))}"
             )
+        if failed:
+            details = ", ".join(_at(r) for r in failed if r.failed_step is not None)
             line += f"; failed: {_escape(details)}"
         if flaky:
             line += f"; flaky (passed on a retry): {_escape(', '.join(flaky))}"
@@ -208,6 +258,27 @@ class ConsoleReporter:
 
     def _print(self, text: str, *, markup: bool = True, scrub: bool = True) -> None:
         self._console.print(self._scrub(text) if scrub else text, markup=markup)
+
+
+def _run_verdict(passed: int, failed: int, skipped: int) -> str:
+    """The summary's first word: ALL PASSED only when every journey checked and passed."""
+    if failed:
+        return "[bold red]FAILED[/]"
+    if skipped and not passed:
+        return "[bold yellow]NOTHING CHECKED[/]"
+    if skipped:
+        return "[bold green]PASSED[/]"
+    return "[bold green]ALL PASSED[/]"
+
+
+def _at(result: JourneyResult) -> str:
+    """Where a failed attempt failed: its first failed step, and how many more there were."""
+    failed = result.failed_steps
+    if not failed:
+        return ""
+    first = failed[0]
+    more = f" and {len(failed) - 1} more step{'s' * (len(failed) > 2)}" if len(failed) > 1 else ""
+    return f"{result.name} at {first.name!r} ({result.failure_kind}){more}"
 
 
 def _escape(text: str) -> str:

@@ -45,8 +45,10 @@ h3{font-size:1rem;margin:1rem 0 .4rem}
 border-left:6px solid #2e7d32}
 .summary.failed,.journey.failed{border-left-color:#c62828}
 .summary.flaky,.journey.flaky{border-left-color:#ef8f00}
+.summary.skipped,.journey.skipped{border-left-color:#78909c}
 .verdict{font-weight:600;font-size:1.1rem;margin:0 0 .5rem}
 .failed .verdict{color:#b71c1c}.flaky .verdict{color:#8a5300}.passed .verdict{color:#1b5e20}
+.skipped .verdict{color:#37474f}
 dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15rem .8rem;margin:.4rem 0}
 dt{color:#555}dd{margin:0;min-width:0}
 .advice{background:#fff4e5;border-radius:6px;padding:.6rem .8rem;margin:.6rem 0}
@@ -80,8 +82,7 @@ footer{color:#666;font-size:.8rem;text-align:center;margin:1rem 0}
 
 def render_html(results: Sequence[JourneyResult], info: RunInfo) -> str:
     """The whole report as one HTML document."""
-    failed = sum(1 for r in results if not r.ok)
-    title = f"checkout-monitor: {'FAILED' if failed else 'passed'}" + (
+    title = f"checkout-monitor: {_run_word(results)}" + (
         f" ({info.release})" if info.release else ""
     )
     body = "\n".join(
@@ -109,15 +110,31 @@ def write_html(path: Path, results: Sequence[JourneyResult], info: RunInfo) -> N
 # --- parts ---------------------------------------------------------------------------------
 
 
+def _run_word(results: Sequence[JourneyResult]) -> str:
+    if not all(r.ok for r in results):
+        return "FAILED"
+    if results and not any(r.passed for r in results):
+        return "nothing checked"
+    return "passed"
+
+
 def _summary(results: Sequence[JourneyResult], info: RunInfo) -> str:
     failed = [r for r in results if not r.ok]
     flaky = [r for r in results if r.flaky]
+    skipped = [r for r in results if r.skipped]
+    passed = sum(1 for r in results if r.passed)
     if failed:
         verdict = f"{len(failed)} of {len(results)} journeys FAILED"
         state = "failed"
+    elif skipped:  # never "All passed" when a journey checked nothing
+        verdict = f"{passed} of {len(results)} journeys passed"
+        state = "flaky" if flaky else "skipped" if not passed else "passed"
     else:
         verdict = f"All {len(results)} journeys passed"
         state = "flaky" if flaky else "passed"
+    if skipped:
+        they = "it" if len(skipped) == 1 else "they"
+        verdict += f", {len(skipped)} skipped (nothing {they} could check here)"
     if flaky:
         verdict += f"; {len(flaky)} only on a retry (flaky)"
     rows = [
@@ -139,7 +156,7 @@ def _summary(results: Sequence[JourneyResult], info: RunInfo) -> str:
 
 
 def _journey(result: JourneyResult, index: int, info: RunInfo) -> str:
-    state = "failed" if not result.ok else "flaky" if result.flaky else "passed"
+    state = "flaky" if result.flaky else result.status.value
     rows: list[tuple[str, str]] = [
         ("Storefront", result.storefront),
         ("Location", result.location),
@@ -168,11 +185,20 @@ def _verdict(result: JourneyResult) -> str:
     tries = len(result.all_attempts)
     if result.flaky:
         return f"FLAKY: passed on attempt {result.attempt} ({tries - 1} failed before)"
+    if result.skipped:
+        count = len(result.steps)
+        return (
+            f"SKIPPED: nothing it could check here (all {count} step{'s' * (count != 1)} "
+            "skipped); not a pass"
+        )
     failed = result.failed_step
     if failed is None:
         return f"passed in {result.duration_seconds:.1f} s"
     kind = failed.failure_kind.value if failed.failure_kind else "unknown"
     verdict = f"FAILED at step \u201c{failed.name}\u201d ({kind})"
+    more = len(result.failed_steps) - 1
+    if more:  # soft steps: the others are named in the advice and red in the waterfall
+        verdict += f", and {more} more step{'s' * (more != 1)} failed"
     if tries > 1:
         verdict += f" on all {tries} attempts"
     return verdict
@@ -187,9 +213,16 @@ def _advice(result: JourneyResult) -> str:
         if kind.failure_class is FailureClass.MONITOR
         else ""
     )
+    others = "".join(
+        f"<br>Also failed: \u201c{_text(step.name)}\u201d "
+        f"({_text(step.failure_kind.value if step.failure_kind else 'failed')}): "
+        f"{_text(step.message)}"
+        for step in result.failed_steps[1:]
+    )
     return (
         f'<div class="advice">{monitor}<strong>What to do:</strong> {_text(kind.advice)}'
         + (f"<br>{_text(result.failed_step.message)}" if result.failed_step else "")
+        + others
         + "</div>"
     )
 

@@ -15,6 +15,7 @@ from checkout_monitor.results import (
     Evidence,
     FailedRequest,
     JourneyResult,
+    JourneyStatus,
     StepResult,
 )
 
@@ -71,7 +72,8 @@ def _outcome(result: JourneyResult) -> dict[str, Any]:
     """How one attempt went: the same fields for a journey's last attempt and each one."""
     failed = result.failed_step
     return {
-        "ok": result.ok,
+        "ok": result.ok,  # kept as it was: true for a skipped journey (nothing failed)
+        "status": result.status.value,
         "started_at": result.started_at.isoformat(),
         "duration_seconds": round(result.duration_seconds, 4),
         "failed_step": failed.name if failed else None,
@@ -112,9 +114,20 @@ def journey_to_dict(result: JourneyResult) -> dict[str, Any]:
     }
 
 
+def run_status(results: Sequence[JourneyResult]) -> JourneyStatus:
+    """The run's outcome: failed if any journey failed, skipped if none failed and none
+    passed (nothing was checked), else passed (even with some journeys skipped)."""
+    if not all(r.ok for r in results):
+        return JourneyStatus.FAILED
+    if results and not any(r.passed for r in results):
+        return JourneyStatus.SKIPPED
+    return JourneyStatus.PASSED
+
+
 def run_to_dict(results: Sequence[JourneyResult], info: RunInfo) -> dict[str, Any]:
     return {
         "ok": all(r.ok for r in results),
+        "status": run_status(results).value,
         "version": __version__,
         "release": info.release,
         "location": info.location,

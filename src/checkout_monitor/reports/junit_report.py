@@ -96,11 +96,18 @@ def _suite(result: JourneyResult, paths: _Paths) -> ET.Element:
             skipped = ET.SubElement(case, "skipped")
             if step.message:
                 _set(skipped, "message", step.message)
-        elif step is failed:
+        elif step.status is StepStatus.FAILED:  # soft steps: every failed one, not the first
             _add_failure(case, step, result)
-            _add_output(case, _evidence_lines(result.evidence, paths))
+            if step is failed:  # the attempt's evidence is one set: with its first failure
+                _add_output(case, _evidence_lines(result.evidence, paths))
+    suite_lines = []
+    if result.skipped:
+        suite_lines.append(
+            f"SKIPPED: nothing it could check here (all {len(result.steps)} steps skipped)"
+        )
     if result.earlier_attempts:
-        _add_output(suite, _earlier_lines(result, paths))
+        suite_lines += _earlier_lines(result, paths)
+    _add_output(suite, suite_lines)
     return suite
 
 
@@ -111,6 +118,7 @@ def _properties(result: JourneyResult, info: RunInfo) -> list[tuple[str, str]]:
         ("owner", result.owner or ""),
         ("runbook", result.runbook or ""),
         ("release", info.release or ""),
+        ("status", result.status.value),
         ("flaky", "true" if result.flaky else "false"),
         ("attempts", str(len(result.all_attempts))),
     ]
@@ -170,11 +178,12 @@ def _evidence_lines(evidence: Evidence | None, paths: _Paths) -> list[str]:
 
 
 def _earlier_lines(result: JourneyResult, paths: _Paths) -> list[str]:
-    verdict = (
-        f"FLAKY: passed on attempt {result.attempt}"
-        if result.ok
-        else f"failed on all {len(result.all_attempts)} attempts"
-    )
+    if result.flaky:
+        verdict = f"FLAKY: passed on attempt {result.attempt}"
+    elif result.skipped:
+        verdict = f"skipped on attempt {result.attempt}, after failed attempts"
+    else:
+        verdict = f"failed on all {len(result.all_attempts)} attempts"
     lines = [verdict]
     for earlier in result.earlier_attempts:
         lines.append(f"attempt {earlier.attempt}: {_attempt_summary(earlier)}")
