@@ -32,13 +32,14 @@ class Metrics:
         loc = ["location"]
         self.runs = Counter(
             "checkout_journey_runs",
-            "Journey runs by result.",
+            "Journey runs by result: success, failure, or skipped (every step was skipped, "
+            "so nothing was checked: neither a success nor a failure).",
             ["journey", "result", *loc],
             registry=registry,
         )
         self.success = Gauge(
             "checkout_journey_success",
-            "1 if the journey's last run passed, else 0.",
+            "1 if the journey's last checked run passed, else 0; a skipped run leaves it as is.",
             ["journey", *loc],
             registry=registry,
         )
@@ -107,7 +108,8 @@ class Metrics:
         )
         self.attempts = Counter(
             "checkout_journey_attempts",
-            "Journey attempts by result, retries included (runs count each journey once).",
+            "Journey attempts by result (success, failure, skipped), retries included "
+            "(runs count each journey once).",
             ["journey", "result", *loc],
             registry=registry,
         )
@@ -220,11 +222,17 @@ class Metrics:
 
     def observe(self, result: JourneyResult) -> None:
         journey, loc = result.name, self.location
-        outcome = "success" if result.ok else "failure"
-        self.runs.labels(journey, outcome, loc).inc()
-        self.success.labels(journey, loc).set(1 if result.ok else 0)
+        self.runs.labels(journey, _result_label(result), loc).inc()
         finished = result.started_at.timestamp() + result.duration_seconds
-        self.last_run.labels(journey, loc).set(finished)
+        self.last_run.labels(journey, loc).set(finished)  # it ran: the dead man's switch
+        for attempt in result.all_attempts:
+            self.attempts.labels(journey, _result_label(attempt), loc).inc()
+        if result.skipped:
+            # Checked nothing: not a success (the gauge, the last success and the streak stay
+            # as they were), and its few milliseconds would only drag the latency down.
+            self._observe_counts(result)
+            return
+        self.success.labels(journey, loc).set(1 if result.ok else 0)
         if result.ok:
             self.last_success.labels(journey, loc).set(finished)
         self.duration.labels(journey, loc).observe(result.duration_seconds)
@@ -243,11 +251,13 @@ class Metrics:
                 ).inc()
             if step.check is not None:
                 self.checks.labels(journey, step.check, "pass" if step.ok else "fail", loc).inc()
-        for attempt in result.all_attempts:
-            self.attempts.labels(journey, "success" if attempt.ok else "failure", loc).inc()
         if result.flaky:
             self.flaky.labels(journey, loc).inc()
         self._count_consecutive(result)
+        self._observe_counts(result)
+
+    def _observe_counts(self, result: JourneyResult) -> None:
+        journey, loc = result.name, self.location
         self.images_checked.labels(journey, loc).inc(result.counts.get("images_checked", 0))
         self.images_broken.labels(journey, loc).inc(result.counts.get("images_broken", 0))
         blocked = sum(attempt.blocked_count for attempt in result.all_attempts)
@@ -324,3 +334,10 @@ class _AgentProcessCollector(Collector):
             family = GaugeMetricFamily(name, text, labels=["location"])
             family.add_metric([self._location], value)
             yield family
+
+
+def _result_label(result: JourneyResult) -> str:
+    """The ``result`` label of runs and attempts: three values, so the series stay bounded."""
+    if result.skipped:
+        return "skipped"
+    return "success" if result.ok else "failure"

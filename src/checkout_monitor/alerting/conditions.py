@@ -27,12 +27,13 @@ def measure(
     rule: AlertRule, runs: Sequence[RunRecord], now: float, *, others_pass: bool = False
 ) -> Measurement:
     """``others_pass``: failures of classes the rule does not count still show the runs
-    worked (the monitor-health rule); by default they are left out, as saying nothing."""
+    worked (the monitor-health rule); by default they are left out, as saying nothing.
+    Skipped runs (every step skipped) checked nothing: every rule leaves them out."""
     classes = {c.value for c in rule.classes}
     counted = [
         (run, _failed(run, classes))
         for run in runs
-        if run.ok or run.failure_class in classes or others_pass
+        if not run.skipped and (run.ok or run.failure_class in classes or others_pass)
     ]
     kind = rule.condition
     if kind is ConditionKind.FAILURE_RATE:

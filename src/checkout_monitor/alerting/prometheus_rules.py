@@ -18,6 +18,10 @@ semantics (``alerting/conditions.py``) as the exported series allow:
   sample: the first failure of a kind.
 - A failure rate is the rule's failure classes over the runs that count: passes and those
   failures. Runs that failed for another reason are left out, as the agent leaves them out.
+- Skipped runs (every step skipped: nothing checked) count nowhere, as in the agent: they
+  are ``checkout_journey_runs_total{result="skipped"}``, which no rule reads as a pass; they
+  leave the success gauge, the consecutive-failures gauge and the duration histogram alone.
+  Only "F of the last T" cannot tell: a skipped run fills one of the T intervals it reads.
 - "F of the last T runs" counts failures over T times the journey's configured interval:
   about T runs, give or take one for jitter and scrape timing.
 - Consecutive failures read ``checkout_journey_consecutive_failures``: site failures in a
@@ -66,6 +70,7 @@ FIXED_LABELS = frozenset(
 )
 _LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _WHERE = "{{ $labels.journey }} at {{ $labels.location }}"
+_CHECKED_RESULTS = 'result=~"success|failure"'  # not "skipped"
 
 Rule = dict[str, Any]
 
@@ -398,7 +403,8 @@ def _week_over_week(target: Target, extra: PrometheusRulesConfig) -> Rule:
     """The success rate dropped by at least the configured fraction of last week's."""
     assert extra.week_over_week_drop is not None
     window = extra.week_over_week_window
-    runs = _selector("checkout_journey_runs_total", target.journey)
+    # passes and failures: a skipped run checked nothing, so it must not lower the rate
+    runs = _selector("checkout_journey_runs_total", target.journey, extra=[_CHECKED_RESULTS])
     passes = _selector("checkout_journey_runs_total", target.journey, extra=['result="success"'])
 
     def success_rate(offset: float) -> str:

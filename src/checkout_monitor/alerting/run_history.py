@@ -28,6 +28,9 @@ class RunRecord:
     step: str | None = None  # the failing step
     message: str = ""  # what the failing step saw, secrets removed
     step_durations: dict[str, float] = field(default_factory=dict)
+    # every step skipped: nothing checked, so neither a pass nor a failure to the rules
+    # (``ok`` stays true, as nothing failed; a history file without the field has none)
+    skipped: bool = False
 
     @classmethod
     def from_result(
@@ -52,6 +55,7 @@ class RunRecord:
                 for step in result.steps
                 if step.status is not StepStatus.SKIPPED and step.name in steps
             },
+            skipped=result.skipped,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,7 +84,8 @@ class RunHistory:
         return self._runs.get(journey, ())
 
     def last_success(self, journey: str) -> float | None:
-        return next((r.finished_at for r in reversed(self.runs(journey)) if r.ok), None)
+        runs = reversed(self.runs(journey))
+        return next((r.finished_at for r in runs if r.ok and not r.skipped), None)
 
     def forget_except(self, journeys: Iterable[str]) -> None:
         keep = set(journeys)
