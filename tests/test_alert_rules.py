@@ -21,12 +21,15 @@ def rule(**fields: Any) -> AlertRule:
 def runs(
     pattern: str, every: float = 60.0, durations: list[float] | None = None
 ) -> list[RunRecord]:
-    """``pattern`` oldest first: ``.`` passed, ``x`` failed (shop), ``m`` failed (monitor)."""
+    """``pattern`` oldest first: ``.`` passed, ``x`` failed (shop), ``m`` failed (monitor),
+    ``s`` skipped (every step skipped: nothing checked)."""
     out = []
     for i, mark in enumerate(pattern):
         finished = NOW - (len(pattern) - 1 - i) * every
         duration = durations[i] if durations else 2.0
-        if mark == ".":
+        if mark == "s":
+            out.append(RunRecord(finished, True, 0.01, skipped=True))
+        elif mark == ".":
             out.append(RunRecord(finished, True, duration, step_durations={"pay": duration / 2}))
         else:
             kind, cls = (
@@ -58,6 +61,12 @@ MEASUREMENTS = [
     ({"consecutive_failures": 2}, "xx.", 0, False, True),
     ({"consecutive_failures": 2}, "xxmx", 3, True, False),  # a monitor failure is skipped
     ({"consecutive_failures": 2}, "", None, False, False),
+    # skipped runs checked nothing: no rule counts them, as a pass or as a failure
+    (RATE, "x.xsss", 2 / 3, True, False),
+    (RATE, "sssss", None, False, False),
+    (F_OF_T, "xx.xss", 3, True, False),
+    ({"consecutive_failures": 2}, "xsxs", 2, True, False),
+    ({"p95_above": "1s", "window": "1h", "min_runs": 2}, "..sss", 2.0, True, False),
 ]
 
 
