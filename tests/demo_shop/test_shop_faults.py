@@ -26,7 +26,7 @@ FAULTY_IMAGES = [
 
 
 def test_every_fault_has_a_description() -> None:
-    assert len(FAULTS) == 15
+    assert len(FAULTS) == 19
     assert all(isinstance(text, str) and text for text in FAULTS.values())
 
 

@@ -31,6 +31,23 @@ FAULTS: dict[str, str] = {
     ),
     "redirect-loop": "product pages redirect to each other forever (HTTP 302)",
     "endless-page": "product pages start to arrive, then trickle bytes forever, never finishing",
+    # Hosted payments and overlays: what a provider's or a theme's script does to checkout.
+    "hosted-fields-script-down": (
+        "the payment sandbox answers HTTP 503 for its hosted fields script, so the card "
+        "fields never appear (payment mode hosted-fields)"
+    ),
+    "three-ds-stuck": (
+        "clicking Complete authentication in a 3-D Secure challenge shows "
+        "'Authenticating...' forever"
+    ),
+    "payment-no-return": (
+        "the hosted payment page takes the payment, says it is returning you to the shop, "
+        "and never does (payment mode redirect)"
+    ),
+    "overlay-stuck": (
+        "the cookie banner shows on every page (even with no overlays) and neither it nor "
+        "the newsletter pop-up can be dismissed"
+    ),
 }
 
 # Numeric parameters each fault understands, with their defaults; one table, no second list.

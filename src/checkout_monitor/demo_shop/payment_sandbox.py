@@ -1,67 +1,92 @@
 """The payment provider's sandbox: a separate service the shop charges cards through.
 
 Test cards behave like those of real providers' test modes; any other number is refused.
+Besides its server-to-server API it serves what a provider serves browsers: hosted card
+fields (a script and iframes), a hosted payment page, and 3-D Secure challenges.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-import threading
 from typing import Any
 
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from .faults import FaultSwitches
+from .hosted_fields import build_hosted_fields
+from .hosted_payment_page import build_hosted_payment_page
+from .sandbox_state import (
+    CHALLENGE_CARDS,
+    CVC,
+    DECLINE_MESSAGES,
+    EXPIRY,
+    TEST_CARDS,
+    SandboxState,
+    normalise_card_number,
+)
+from .three_d_secure import build_three_d_secure
 
-TEST_CARDS: dict[str, str] = {
-    "4242424242424242": "approved",
-    "4000000000000002": "card_declined",
-    "4000000000009995": "insufficient_funds",
-}
-DECLINE_MESSAGES: dict[str, str] = {
-    "card_declined": "Your card was declined.",
-    "insufficient_funds": "Your card has insufficient funds.",
-}
-_EXPIRY = re.compile(r"^(0[1-9]|1[0-2])/?\d{2}$")
-_CVC = re.compile(r"^\d{3,4}$")
+__all__ = [
+    "CHALLENGE_CARDS",
+    "DECLINE_MESSAGES",
+    "TEST_CARDS",
+    "create_sandbox_app",
+    "normalise_card_number",
+]
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-
-
-def normalise_card_number(raw: str) -> str:
-    """Strip the spaces and dashes people type between digit groups."""
-    return re.sub(r"[\s-]", "", raw)
 
 
 def _bad_request(message: str) -> ResponseReturnValue:
     return jsonify(status="rejected", decline_code="invalid_request", message=message), 400
 
 
+def _amount_error(body: dict[str, Any]) -> str | None:
+    amount = body.get("amount_cents")
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        return "amount_cents must be a positive integer"
+    currency = body.get("currency")
+    if not isinstance(currency, str):
+        return "currency must be a string"
+    if not _CURRENCY.match(currency):
+        return "currency must be a three-letter ISO code"
+    return None
+
+
 def _charge_body_error(body: Any) -> str | None:
     """Why a charge request body is malformed, or None when it is fine."""
     if not isinstance(body, dict):
         return "request body must be a JSON object"
-    amount = body.get("amount_cents")
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        return "amount_cents must be a positive integer"
-    for field in ("currency", "card_number", "card_expiry", "card_cvc"):
+    problem = _amount_error(body)
+    if problem is not None:
+        return problem
+    if "token" in body:  # a card tokenized by the hosted fields
+        return None if isinstance(body["token"], str) else "token must be a string"
+    for field in ("card_number", "card_expiry", "card_cvc"):
         if not isinstance(body.get(field), str):
             return f"{field} must be a string"
-    if not _CURRENCY.match(body["currency"]):
-        return "currency must be a three-letter ISO code"
-    if not _EXPIRY.match(body["card_expiry"].strip()):
+    if not EXPIRY.match(body["card_expiry"].strip()):
         return "card_expiry must be MM/YY"
-    if not _CVC.match(body["card_cvc"].strip()):
+    if not CVC.match(body["card_cvc"].strip()):
         return "card_cvc must be 3 or 4 digits"
     return None
 
 
-def create_sandbox_app(faults: FaultSwitches) -> Flask:
-    """Build the sandbox app; its charges live as long as the app."""
+def charge_reply(result: dict[str, Any]) -> ResponseReturnValue:
+    """A charge (or refusal) as the API answers it: 200, 402 declined, 400 rejected."""
+    status = {"declined": 402, "rejected": 400}.get(result["status"], 200)
+    return jsonify(result), status
+
+
+def create_sandbox_app(
+    faults: FaultSwitches, public_url: str = "", secret: bytes | None = None
+) -> Flask:
+    """Build the sandbox app; `public_url` is where browsers reach it, `secret` signs the
+    hosted payment page's results. Its charges live as long as the app."""
     app = Flask(__name__)
-    charges: dict[str, dict[str, Any]] = {}
-    lock = threading.Lock()
+    app.config.update(MAX_CONTENT_LENGTH=64 * 1024)
+    state = SandboxState(faults, public_url.rstrip("/"), secret or secrets.token_bytes(32))
 
     @app.before_request
     def provider_outage() -> ResponseReturnValue | None:
@@ -79,29 +104,19 @@ def create_sandbox_app(faults: FaultSwitches) -> Flask:
         error = _charge_body_error(body)
         if error is not None or not isinstance(body, dict):
             return _bad_request(error or "request body must be a JSON object")
-        number = normalise_card_number(body["card_number"])
-        outcome = "card_declined" if faults.is_on("payment-declines") else TEST_CARDS.get(number)
-        if outcome is None:
-            message = "This card number is not a sandbox test card."
-            return jsonify(status="rejected", decline_code="not_a_test_card", message=message), 400
-        if outcome != "approved":
-            message = DECLINE_MESSAGES[outcome]
-            return jsonify(status="declined", decline_code=outcome, message=message), 402
-        charge = {
-            "id": f"ch_{secrets.token_hex(12)}",
-            "status": "approved",
-            "amount_cents": body["amount_cents"],
-            "currency": body["currency"],
-            "card_last4": number[-4:],
-        }
-        with lock:
-            charges[charge["id"]] = charge
-        return jsonify(charge)
+        if "token" in body:
+            card = state.tokens.get(body["token"])
+            if card is None:
+                return _bad_request("no such token")
+            number = card.number
+        else:
+            number = body["card_number"]
+        return charge_reply(state.charge(number, body["amount_cents"], body["currency"]))
 
     def charge_response(charge_id: str, **changes: str) -> ResponseReturnValue:
         """The charge as JSON after applying `changes` to it, or a 404 when there is none."""
-        with lock:
-            charge = charges.get(charge_id)
+        with state.charges.lock:
+            charge = state.charges.get(charge_id)
             if charge is None:
                 return jsonify(status="not_found", message="no such charge"), 404
             charge.update(changes)
@@ -115,4 +130,23 @@ def create_sandbox_app(faults: FaultSwitches) -> Flask:
     def refund_charge(charge_id: str) -> ResponseReturnValue:
         return charge_response(charge_id, status="refunded")
 
+    @app.post("/v1/charges/<charge_id>/confirm")
+    def confirm_charge(charge_id: str) -> ResponseReturnValue:
+        charge = state.confirm(charge_id)
+        if charge is None:
+            return jsonify(status="not_found", message="no such charge"), 404
+        if charge["status"] == "requires_action":
+            return jsonify(charge), 409  # the cardholder has not answered the challenge
+        return charge_reply(charge)
+
+    @app.get("/v1/tokens/<token>")
+    def get_token(token: str) -> ResponseReturnValue:
+        card = state.tokens.get(token)
+        if card is None:
+            return jsonify(status="not_found", message="no such token"), 404
+        return jsonify(id=token, last4=card.last4)
+
+    app.register_blueprint(build_hosted_fields(state))
+    app.register_blueprint(build_three_d_secure(state))
+    app.register_blueprint(build_hosted_payment_page(state))
     return app
