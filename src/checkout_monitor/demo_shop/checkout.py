@@ -13,10 +13,13 @@ from .addresses import Address
 from .cart import Session, clear_cart, summarise
 from .faults import FaultSwitches
 from .orders import Order, OrderItem, OrderStore
-from .payments import Card, SandboxClient
+from .payments import Card, CardToken, ChargeOutcome, SandboxClient
 from .shipping import ShippingMethod
 
 TOKEN_KEY = "checkout_token"
+CHALLENGE_KEY = "challenged_charge"  # a charge waiting for its 3-D Secure challenge
+# What the checkout pages remember in the session until the order is placed.
+CHECKOUT_CHOICES = ("address", "shipping_method", "payment_method", "hosted_session")
 _CARD_DIGITS = re.compile(r"^\d{12,19}$")
 _EXPIRY = re.compile(r"^(0[1-9]|1[0-2])/\d{2}$")
 _CVC = re.compile(r"^\d{3,4}$")
@@ -48,7 +51,7 @@ def token_is_valid(session: Session, submitted: str | None, faults: FaultSwitche
 def end_checkout(session: Session) -> None:
     """Forget everything about the finished checkout, so its forms cannot be replayed."""
     clear_cart(session)
-    for key in (TOKEN_KEY, "address", "shipping_method"):
+    for key in (TOKEN_KEY, CHALLENGE_KEY, *CHECKOUT_CHOICES):
         session.pop(key, None)
 
 
@@ -74,11 +77,11 @@ class PendingCards:
     """
 
     def __init__(self, limit: int = MAX_PENDING_CARDS) -> None:
-        self._cards: OrderedDict[str, Card] = OrderedDict()
+        self._cards: OrderedDict[str, Card | CardToken] = OrderedDict()
         self._limit = limit
         self._lock = threading.Lock()
 
-    def put(self, token: str, card: Card) -> None:
+    def put(self, token: str, card: Card | CardToken) -> None:
         """Hold the card for this checkout, replacing any card entered before."""
         with self._lock:
             self._cards.pop(token, None)
@@ -86,7 +89,7 @@ class PendingCards:
             while len(self._cards) > self._limit:
                 self._cards.popitem(last=False)
 
-    def get(self, token: object) -> Card | None:
+    def get(self, token: object) -> Card | CardToken | None:
         """The card held for this checkout, or None."""
         if not isinstance(token, str):
             return None
@@ -99,8 +102,10 @@ class PendingCards:
             self._cards.pop(token, None)
 
 
-def card_last_digits(card: Card) -> str:
+def card_last_digits(card: Card | CardToken) -> str:
     """The last four digits of the card number, as shown on a review page."""
+    if isinstance(card, CardToken):
+        return card.last4
     return re.sub(r"\D", "", card.number)[-4:]
 
 
@@ -120,31 +125,60 @@ class Buyer:
 
 @dataclass(frozen=True)
 class CheckoutResult:
-    """Either the new order, or the HTTP status and customer-facing error for the payment page."""
+    """The new order; or the HTTP status and customer-facing error for the payment page; or
+    a 3-D Secure challenge (``challenge_url``) the customer must answer first."""
 
     order: Order | None
     http_status: int = 200
     error: str = ""
+    challenge_url: str = ""
 
 
-def place_order(
-    *,
-    session: Session,
-    address: Address,
-    shipping: ShippingMethod,
-    card: Card,
-    sandbox: SandboxClient,
-    orders: OrderStore,
-    buyer: Buyer,
-) -> CheckoutResult:
+@dataclass(frozen=True)
+class OrderRequest:
+    """What an order needs besides the payment: the session's cart, where it goes, who buys."""
+
+    session: Session
+    address: Address
+    shipping: ShippingMethod
+    sandbox: SandboxClient
+    orders: OrderStore
+    buyer: Buyer
+
+    @property
+    def total_cents(self) -> int:
+        """What the customer pays: the cart after discounts, plus delivery."""
+        return summarise(self.session).total_cents + self.shipping.price_cents
+
+
+def place_order(request: OrderRequest, card: Card | CardToken) -> CheckoutResult:
     """Charge the card for the cart total and, only if approved, record the order."""
-    cart = summarise(session)
-    total = cart.total_cents + shipping.price_cents
-    outcome = sandbox.charge(total, card)
+    return settle(request, request.sandbox.charge(request.total_cents, card))
+
+
+def finish_challenge(request: OrderRequest) -> CheckoutResult:
+    """After the customer answered the 3-D Secure challenge: the charge's final outcome."""
+    charge_id = request.session.pop(CHALLENGE_KEY, None)
+    if not isinstance(charge_id, str) or not charge_id:
+        return CheckoutResult(None, 409, "No payment is waiting for authentication.")
+    return settle(request, request.sandbox.confirm(charge_id))
+
+
+def settle(request: OrderRequest, outcome: ChargeOutcome) -> CheckoutResult:
+    """Turn the provider's answer into an order, a challenge to show, or an error."""
+    if outcome.status == "requires_action":
+        request.session[CHALLENGE_KEY] = outcome.charge_id
+        return CheckoutResult(None, challenge_url=outcome.challenge_url)
     if outcome.status != "approved":
         status = HTTP_PROVIDER_DOWN if outcome.status == "unavailable" else HTTP_DECLINED
         return CheckoutResult(None, status, outcome.customer_message)
-    order = orders.create(
+    return CheckoutResult(record_order(request, outcome.charge_id))
+
+
+def record_order(request: OrderRequest, charge_id: str) -> Order:
+    """Record the paid order for the session's cart and end the checkout."""
+    cart = summarise(request.session)
+    order = request.orders.create(
         created_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         items=tuple(
             OrderItem(line.product.slug, line.product.name, line.quantity, line.product.price_cents)
@@ -153,13 +187,13 @@ def place_order(
         subtotal_cents=cart.subtotal_cents,
         discount_code=cart.discount_code,
         discount_cents=cart.discount_cents,
-        shipping_method=shipping.code,
-        shipping_cents=shipping.price_cents,
-        total_cents=total,
-        email=address.email,
-        charge_id=outcome.charge_id,
-        synthetic=buyer.synthetic,
-        user_agent=buyer.user_agent,
+        shipping_method=request.shipping.code,
+        shipping_cents=request.shipping.price_cents,
+        total_cents=request.total_cents,
+        email=request.address.email,
+        charge_id=charge_id,
+        synthetic=request.buyer.synthetic,
+        user_agent=request.buyer.user_agent,
     )
-    end_checkout(session)
-    return CheckoutResult(order)
+    end_checkout(request.session)
+    return order

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, session
+from flask import Flask, Response, abort, request, session
 from flask.typing import ResponseReturnValue
 
 from .addresses import COUNTRIES
@@ -34,6 +34,21 @@ FAULTY_IMAGE_INDEX = 2
 BOMB_IMAGE_SLUG = PRODUCTS[1].slug
 
 
+def overlay_context(services: ShopServices) -> dict[str, object]:
+    """Which overlays this page shows: each until this browser dismissed it (a cookie).
+    overlay-stuck shows the consent wall whatever the shop was started with."""
+    stuck = services.faults.is_on("overlay-stuck")
+    banner = "cookie-banner" in services.overlays or stuck
+    return {
+        "show_cookie_banner": banner and "cookie_consent" not in request.cookies,
+        "show_newsletter": (
+            "newsletter" in services.overlays and "newsletter_seen" not in request.cookies
+        ),
+        "overlay_stuck": stuck,
+        "newsletter_delay_ms": round(services.newsletter_delay * 1000),
+    }
+
+
 def create_shop_app(theme: str, services: ShopServices, secret_key: str) -> Flask:
     """Build the shop for one theme; `secret_key` signs the cookie session (cart, checkout)."""
     check_theme(theme)
@@ -54,7 +69,13 @@ def create_shop_app(theme: str, services: ShopServices, secret_key: str) -> Flas
 
     @app.context_processor
     def header_context() -> dict[str, object]:
-        return {"cart": summarise(session), "theme": theme}
+        return {
+            "cart": summarise(session),
+            "theme": theme,
+            "payment_mode": services.payment,
+            "sandbox_public_url": services.sandbox_public_url,
+            **overlay_context(services),
+        }
 
     @app.get("/healthz")
     def healthz() -> ResponseReturnValue:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from .bounded import BoundedMap
 from .faults import FaultSwitches
 from .orders import OrderStore
 from .payments import SandboxClient
@@ -20,6 +21,13 @@ class ShopServices:
     admin_token: str
     # Set on shutdown so a deliberately slow response wakes up instead of holding a thread.
     stopping: threading.Event = field(default_factory=threading.Event)
+    payment: str = "form"  # "form", "hosted-fields" or "redirect" (see payment_modes.py)
+    overlays: frozenset[str] = frozenset()
+    newsletter_delay: float = 2.0
+    sandbox_public_url: str = ""  # the sandbox as browsers reach it: another site
+    payment_secret: bytes = b""  # shared with the sandbox: signs hosted page results
+    # hosted payment session -> the order it made: a replayed return URL makes no second
+    hosted_orders: BoundedMap[str] = field(default_factory=BoundedMap)
 
     def product_page_delay(self) -> None:
         """Hold a product page back while the slow-product-page fault is on."""

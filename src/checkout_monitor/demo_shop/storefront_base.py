@@ -10,12 +10,13 @@ from flask.typing import ResponseReturnValue
 from .addresses import Address
 from .cart import parse_quantity, remove_item, set_discount_code, set_quantity, summarise
 from .catalogue import Product, find_product
-from .checkout import Buyer, CheckoutResult, place_order
+from .checkout import Buyer, CheckoutResult, OrderRequest, finish_challenge, place_order
 from .discounts import apply_code
 from .error_pages import DISCOUNT_SERVICE_DOWN
+from .hosted_checkout import HostedReturn, ReturnParams, complete_return, open_session
 from .hostile_responses import redirect_in_circles, trickle_forever
 from .orders import Order
-from .payments import Card
+from .payments import Card, CardToken
 from .shipping import ShippingMethod
 from .shop_services import ShopServices
 
@@ -66,21 +67,83 @@ def order_or_404(services: ShopServices, number: str) -> Order:
     return order
 
 
-def place_order_for_request(
-    services: ShopServices, address: Address, shipping: ShippingMethod, card: Card
-) -> CheckoutResult:
-    """Place the order for this request's cart, telling the shop who (or what) is buying."""
-    return place_order(
+def order_request(
+    services: ShopServices, address: Address, shipping: ShippingMethod
+) -> OrderRequest:
+    """This request's cart as an order to pay for, telling the shop who (or what) is buying."""
+    return OrderRequest(
         session=session,
         address=address,
         shipping=shipping,
-        card=card,
         sandbox=services.sandbox,
         orders=services.orders,
         buyer=Buyer.identify(
             request.headers.get("User-Agent", ""), request.headers.get("X-Synthetic-Monitor")
         ),
     )
+
+
+def place_order_for_request(
+    services: ShopServices, address: Address, shipping: ShippingMethod, card: Card | CardToken
+) -> CheckoutResult:
+    """Place the order for this request's cart, charging the card (or hosted fields token)."""
+    return place_order(order_request(services, address, shipping), card)
+
+
+def finish_challenge_for_request(
+    services: ShopServices, address: Address, shipping: ShippingMethod
+) -> CheckoutResult:
+    """The order (or decline) once the 3-D Secure challenge of this checkout was answered."""
+    return finish_challenge(order_request(services, address, shipping))
+
+
+def challenge_context(
+    services: ShopServices, result: CheckoutResult, action: str, token_field: str
+) -> dict[str, object]:
+    """Template context for the 3-D Secure modal over a payment page (empty: none)."""
+    if not result.challenge_url:
+        return {}
+    return {
+        "challenge": {
+            "url": result.challenge_url,
+            "parent": request.host_url.rstrip("/"),
+            "provider": services.sandbox_public_url,
+            "action": action,
+            "hidden": {token_field: session.get("checkout_token", "")},
+        }
+    }
+
+
+def send_to_hosted_page(
+    services: ShopServices, address: Address, shipping: ShippingMethod, return_path: str
+) -> tuple[ResponseReturnValue | None, str]:
+    """(a redirect to the provider's payment page, "") or (None, the error to show)."""
+    url, error = open_session(
+        order_request(services, address, shipping), request.host_url.rstrip("/") + return_path
+    )
+    return (redirect(url, 303) if url else None), error
+
+
+def receive_hosted_return(
+    services: ShopServices, address: Address | None, shipping: ShippingMethod | None
+) -> HostedReturn:
+    """Check the provider's signed result on the shopper's way back, and record the order."""
+    params = ReturnParams(
+        request.args.get("session", ""),
+        request.args.get("result", ""),
+        request.args.get("signature", ""),
+    )
+    pending = (
+        order_request(services, address, shipping)
+        if address is not None and shipping is not None and summarise(session).lines
+        else None
+    )
+    return complete_return(params, services.payment_secret, services.hosted_orders, pending)
+
+
+def payment_problem(error: str, status: int) -> ResponseReturnValue:
+    """The page a shopper sees when the shop refuses a payment coming back from the provider."""
+    return render_template("shared/payment_problem.html", error=error), status
 
 
 @dataclass(frozen=True)

@@ -15,23 +15,29 @@ from .cart import add_item, parse_quantity, summarise
 from .catalogue import PRODUCTS, SOLD_OUT_MESSAGE, Product
 from .checkout import (
     TOKEN_KEY,
+    CheckoutResult,
     PendingCards,
     card_last_digits,
     issue_token,
     token_is_valid,
     validate_card,
 )
-from .payments import Card
+from .payments import Card, CardToken
 from .shipping import SHIPPING_METHODS
 from .shop_services import ShopServices
 from .storefront_base import (
     CartRoutes,
     add_cart_routes,
+    challenge_context,
+    finish_challenge_for_request,
     order_or_404,
+    payment_problem,
     place_order_for_request,
     product_detail_page,
     product_or_404,
+    receive_hosted_return,
     render_product,
+    send_to_hosted_page,
 )
 
 # The details form's field names, mapped onto the shop's canonical address fields.
@@ -48,6 +54,9 @@ ADDRESS_FIELD_NAMES: dict[str, str] = {
 CHECKOUT_STEPS: tuple[str, ...] = ("details", "delivery", "payment", "review")
 SESSION_EXPIRED = "Your session has expired, please reload the page."
 TERMS_REQUIRED = "Please agree to the terms to place your order."
+DEMO_PAY = "demo-pay"  # the one payment method of the redirect mode
+RETURN_PATH = "/checkout/demo-pay/return"
+CHALLENGE_ACTION = "/checkout/review/authenticate"
 
 
 def _canonical_address(form: Mapping[str, str]) -> dict[str, str]:
@@ -68,8 +77,13 @@ def build_boutique(services: ShopServices) -> Blueprint:
     # Cards wait here between the payment and review pages, never in the cookie session.
     cards = PendingCards()
 
-    def held_card() -> Card | None:
+    def held_card() -> Card | CardToken | None:
         return cards.get(session.get(TOKEN_KEY))
+
+    def payment_chosen() -> bool:
+        if services.payment == "redirect":
+            return session.get("payment_method") == DEMO_PAY
+        return held_card() is not None
 
     def step_missing(step: str) -> ResponseReturnValue | None:
         """A redirect to the first page `step` needs that the buyer has not done yet, or None."""
@@ -78,7 +92,7 @@ def build_boutique(services: ShopServices) -> Blueprint:
         done = {
             "details": address_from_session(session.get("address")) is not None,
             "delivery": session.get("shipping_method") in SHIPPING_METHODS,
-            "payment": held_card() is not None,
+            "payment": payment_chosen(),
         }
         for earlier in CHECKOUT_STEPS[: CHECKOUT_STEPS.index(step)]:
             if not done[earlier]:
@@ -124,7 +138,11 @@ def build_boutique(services: ShopServices) -> Blueprint:
             "details", status, errors, show_form=show_form, values=values, notice=notice
         )
 
-    def review_page(status: int = 200, errors: list[str] | None = None) -> ResponseReturnValue:
+    def review_page(
+        status: int = 200,
+        errors: list[str] | None = None,
+        challenge: dict[str, object] | None = None,
+    ) -> ResponseReturnValue:
         card = held_card()
         return checkout_page(
             "review",
@@ -132,7 +150,39 @@ def build_boutique(services: ShopServices) -> Blueprint:
             errors,
             address=address_from_session(session.get("address")),
             card_ending=card_last_digits(card) if card else "",
+            **(challenge or {}),
         )
+
+    def payment_page(
+        status: int = 200, errors: list[str] | None = None, holder: str = ""
+    ) -> ResponseReturnValue:
+        return checkout_page("payment", status, errors, holder=holder)
+
+    def after_charge(result: CheckoutResult, token: str) -> ResponseReturnValue:
+        """The order received page, or the review page with its error or 3-D Secure modal."""
+        if result.order is not None:
+            cards.forget(token)
+            return redirect(f"/order-received/{result.order.number}", 303)
+        if result.challenge_url:
+            return review_page(
+                challenge=challenge_context(services, result, CHALLENGE_ACTION, "_token")
+            )
+        return review_page(result.http_status, [result.error])
+
+    def typed_payment() -> tuple[Card | CardToken | None, list[str]]:
+        """The card (or hosted fields token) posted with the card page, or what is wrong."""
+        if services.payment == "hosted-fields":
+            token = request.form.get("payment[token]", "").strip()
+            last4 = services.sandbox.token_last4(token) if token else None
+            if last4 is None:
+                return None, ["Enter your card details"]
+            return CardToken(token, last4), []
+        card, card_errors = validate_card(
+            request.form.get("payment[number]", ""),
+            request.form.get("payment[exp]", ""),
+            request.form.get("payment[cvv]", ""),
+        )
+        return card, list(card_errors.values())
 
     @shop.get("/")
     def index() -> ResponseReturnValue:
@@ -217,24 +267,24 @@ def build_boutique(services: ShopServices) -> Blueprint:
 
     @shop.get("/checkout/payment")
     def checkout_payment() -> ResponseReturnValue:
-        return step_missing("payment") or checkout_page("payment", holder="")
+        return step_missing("payment") or payment_page()
 
     @shop.post("/checkout/payment")
     def submit_payment() -> ResponseReturnValue:
         refused = submit_refused("payment")
         if refused is not None:
             return refused
+        if services.payment == "redirect":
+            if request.form.get("method") != DEMO_PAY:
+                return payment_page(422, ["Choose how you would like to pay"])
+            session["payment_method"] = DEMO_PAY
+            return redirect("/checkout/review", 303)
         holder = request.form.get("payment[holder]", "").strip()
-        card, card_errors = validate_card(
-            request.form.get("payment[number]", ""),
-            request.form.get("payment[exp]", ""),
-            request.form.get("payment[cvv]", ""),
-        )
-        errors = list(card_errors.values())
+        card, errors = typed_payment()
         if not holder:
             errors.append("Enter the name on the card")
         if card is None or errors:
-            return checkout_page("payment", 422, errors, holder=holder)
+            return payment_page(422, errors, holder)
         cards.put(issue_token(session), card)  # nothing is charged until the review page
         return redirect("/checkout/review", 303)
 
@@ -250,15 +300,35 @@ def build_boutique(services: ShopServices) -> Blueprint:
         if request.form.get("terms") is None:
             return review_page(422, [TERMS_REQUIRED])
         address = address_from_session(session.get("address"))
-        card = held_card()
-        token = session[TOKEN_KEY]
-        assert address is not None and card is not None  # checked by step_missing
+        assert address is not None  # checked by step_missing
         shipping = SHIPPING_METHODS[session["shipping_method"]]
-        result = place_order_for_request(services, address, shipping, card)
-        if result.order is None:
-            return review_page(result.http_status, [result.error])
-        cards.forget(token)
-        return redirect(f"/order-received/{result.order.number}", 303)
+        if services.payment == "redirect":
+            sent, error = send_to_hosted_page(services, address, shipping, RETURN_PATH)
+            return sent or review_page(502, [error])
+        card = held_card()
+        assert card is not None  # checked by step_missing
+        token = session[TOKEN_KEY]
+        return after_charge(place_order_for_request(services, address, shipping, card), token)
+
+    @shop.post(CHALLENGE_ACTION)
+    def answer_challenge() -> ResponseReturnValue:
+        refused = submit_refused("review")
+        if refused is not None:
+            return refused
+        address = address_from_session(session.get("address"))
+        assert address is not None  # checked by step_missing
+        shipping = SHIPPING_METHODS[session["shipping_method"]]
+        token = session[TOKEN_KEY]
+        return after_charge(finish_challenge_for_request(services, address, shipping), token)
+
+    @shop.get(RETURN_PATH)
+    def hosted_return() -> ResponseReturnValue:
+        shipping = SHIPPING_METHODS.get(str(session.get("shipping_method", "")))
+        address = address_from_session(session.get("address"))
+        back = receive_hosted_return(services, address, shipping)
+        if back.order_number:
+            return redirect(f"/order-received/{back.order_number}", 303)
+        return payment_problem(back.error, back.http_status)
 
     @shop.get("/order-received/<number>")
     def order_received(number: str) -> ResponseReturnValue:

@@ -8,18 +8,27 @@ from flask.typing import ResponseReturnValue
 from .addresses import address_from_session, validate_address
 from .cart import add_item, parse_quantity, summarise
 from .catalogue import PRODUCTS, SOLD_OUT_MESSAGE, Product
-from .checkout import issue_token, token_is_valid, validate_card
+from .checkout import CheckoutResult, issue_token, token_is_valid, validate_card
+from .payments import Card, CardToken
 from .shipping import SHIPPING_METHODS
 from .shop_services import ShopServices
 from .storefront_base import (
     CartRoutes,
     add_cart_routes,
+    challenge_context,
+    finish_challenge_for_request,
     order_or_404,
+    payment_problem,
     place_order_for_request,
     product_detail_page,
     product_or_404,
+    receive_hosted_return,
     render_product,
+    send_to_hosted_page,
 )
+
+RETURN_PATH = "/checkout/payment/return"
+CHALLENGE_ACTION = "/checkout/payment/authenticate"
 
 
 def _wants_json() -> bool:
@@ -107,6 +116,7 @@ def build_classic(services: ShopServices) -> Blueprint:
         status: int = 200,
         error: str = "",
         field_errors: dict[str, str] | None = None,
+        challenge: dict[str, object] | None = None,
     ) -> ResponseReturnValue:
         return checkout_page(
             "payment",
@@ -116,6 +126,28 @@ def build_classic(services: ShopServices) -> Blueprint:
             error=error,
             field_errors=field_errors or {},
             values=request.form if request.method == "POST" else {},
+            **(challenge or {}),
+        )
+
+    def after_charge(result: CheckoutResult) -> ResponseReturnValue:
+        """The confirmation, the payment page with its error, or with the 3-D Secure modal."""
+        if result.order is not None:
+            return redirect(f"/orders/{result.order.number}/confirmation", 303)
+        if result.challenge_url:
+            context = challenge_context(services, result, CHALLENGE_ACTION, "checkout_token")
+            return payment_page(challenge=context)
+        return payment_page(result.http_status, result.error)
+
+    def typed_payment() -> tuple[Card | CardToken | None, dict[str, str]]:
+        """The card (or hosted fields token) posted with the payment form, or field errors."""
+        if services.payment == "hosted-fields":
+            token = request.form.get("payment_token", "").strip()
+            errors = {} if token else {"card_element": "Enter your card details"}
+            return (CardToken(token, "") if token else None), errors
+        return validate_card(
+            request.form.get("card_number", ""),
+            request.form.get("card_expiry", ""),
+            request.form.get("card_cvc", ""),
         )
 
     @shop.get("/checkout")
@@ -164,23 +196,38 @@ def build_classic(services: ShopServices) -> Blueprint:
         refused = submit_refused("payment")
         if refused is not None:
             return refused
-        card, field_errors = validate_card(
-            request.form.get("card_number", ""),
-            request.form.get("card_expiry", ""),
-            request.form.get("card_cvc", ""),
-        )
+        address = address_from_session(session.get("address"))
+        assert address is not None  # checked by step_missing
+        shipping = SHIPPING_METHODS[session["shipping_method"]]
+        if services.payment == "redirect":
+            sent, error = send_to_hosted_page(services, address, shipping, RETURN_PATH)
+            return sent or payment_page(502, error)
+        card, field_errors = typed_payment()
         if not request.form.get("card_name", "").strip():
             field_errors["card_name"] = "Enter the name on the card"
         if card is None or field_errors:
             return payment_page(422, "Please check your card details.", field_errors)
+        return after_charge(place_order_for_request(services, address, shipping, card))
+
+    @shop.post(CHALLENGE_ACTION)
+    def submit_challenge() -> ResponseReturnValue:
+        refused = submit_refused("payment")
+        if refused is not None:
+            return refused
         address = address_from_session(session.get("address"))
         assert address is not None  # checked by step_missing
-        result = place_order_for_request(
-            services, address, SHIPPING_METHODS[session["shipping_method"]], card
+        shipping = SHIPPING_METHODS[session["shipping_method"]]
+        return after_charge(finish_challenge_for_request(services, address, shipping))
+
+    @shop.get(RETURN_PATH)
+    def hosted_return() -> ResponseReturnValue:
+        shipping = SHIPPING_METHODS.get(str(session.get("shipping_method", "")))
+        back = receive_hosted_return(
+            services, address_from_session(session.get("address")), shipping
         )
-        if result.order is None:
-            return payment_page(result.http_status, result.error)
-        return redirect(f"/orders/{result.order.number}/confirmation", 303)
+        if back.order_number:
+            return redirect(f"/orders/{back.order_number}/confirmation", 303)
+        return payment_problem(back.error, back.http_status)
 
     @shop.get("/orders/<number>/confirmation")
     def confirmation(number: str) -> ResponseReturnValue:

@@ -1,0 +1,113 @@
+"""3-D Secure in real Chromium: the challenge opens in a nested iframe (the provider's frame
+holding the bank's) over the page where the card is charged, in every payment mode."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import FrameLocator, Page
+
+from checkout_monitor.demo_shop import DemoShop
+
+from .browser_support import browser, buy_until_payment, page
+
+__all__ = ["browser", "page"]
+pytestmark = pytest.mark.browser
+
+CHALLENGE_CARD = "4000 0025 0000 3155"
+
+
+@pytest.fixture(scope="module")
+def form_shop() -> Iterator[DemoShop]:
+    with DemoShop(theme="classic") as running:
+        yield running
+
+
+def bank(page: Page) -> FrameLocator:
+    """The issuer's frame inside the provider's challenge frame."""
+    return page.frame_locator("iframe#three-ds-frame").frame_locator("iframe#acs-frame")
+
+
+def pay_with_form(page: Page, shop: DemoShop) -> None:
+    buy_until_payment(page, shop)
+    page.fill("#card_number", CHALLENGE_CARD)
+    page.fill("#card_expiry", "12/34")
+    page.fill("#card_cvc", "123")
+    page.fill("#card_name", "Ana Lima")
+    page.click("#pay-now")
+
+
+def test_completed_challenge_creates_the_order(page: Page, form_shop: DemoShop) -> None:
+    before = len(form_shop.orders.list())
+    pay_with_form(page, form_shop)
+    assert page.locator("#three-ds-modal").is_visible()
+    assert len(form_shop.orders.list()) == before  # nothing until the bank answered
+    bank(page).locator("button#complete-auth").click()
+    page.wait_for_selector(".order-number")
+    assert len(form_shop.orders.list()) == before + 1
+
+
+def test_failed_challenge_is_a_decline(page: Page, form_shop: DemoShop) -> None:
+    before = len(form_shop.orders.list())
+    pay_with_form(page, form_shop)
+    bank(page).locator("button#fail-auth").click()
+    error = page.locator(".payment-error")
+    error.wait_for()
+    assert error.inner_text() == "Your card was declined: authentication failed."
+    assert page.locator("#three-ds-modal").count() == 0
+    assert len(form_shop.orders.list()) == before
+
+
+def test_stuck_challenge_never_finishes(page: Page, form_shop: DemoShop) -> None:
+    form_shop.faults.enable("three-ds-stuck")
+    try:
+        pay_with_form(page, form_shop)
+        bank(page).locator("button#complete-auth").click()
+        bank(page).get_by_text("Authenticating...").wait_for()
+        page.wait_for_timeout(500)
+        assert page.locator("#three-ds-modal").is_visible()
+        assert page.url.endswith("/checkout/payment")
+    finally:
+        form_shop.faults.disable("three-ds-stuck")
+
+
+def test_hosted_fields_challenge_on_the_shop_page(page: Page) -> None:
+    with DemoShop(theme="classic", payment="hosted-fields") as shop:
+        buy_until_payment(page, shop)
+        card = page.frame_locator("iframe#card-frame")
+        card.locator("input[name=number]").fill(CHALLENGE_CARD)
+        card.locator("input[name=expiry]").fill("12/34")
+        card.locator("input[name=cvc]").fill("123")
+        page.fill("#card_name", "Ana Lima")
+        page.click("#pay-now")
+        bank(page).locator("button#complete-auth").click()
+        page.wait_for_selector(".order-number")
+        assert len(shop.orders.list()) == 1
+
+
+def test_redirect_challenge_on_the_hosted_page(page: Page) -> None:
+    with DemoShop(theme="boutique", payment="redirect") as shop:
+        page.goto(f"{shop.shop_url}/shop/speckled-mug")
+        page.click("button.add-to-basket")
+        page.goto(f"{shop.shop_url}/checkout/details")
+        page.click("#guest-checkout")
+        page.fill('input[name="contact[email]"]', "ana@example.com")
+        page.fill('input[name="shipping[name]"]', "Ana Lima")
+        page.fill('input[name="shipping[street]"]', "Hauptstrasse 5")
+        page.fill('input[name="shipping[town]"]', "Berlin")
+        page.fill('input[name="shipping[zip]"]', "10115")
+        page.click("#to-delivery")
+        page.click("#to-payment")
+        page.click("#to-review")
+        page.check("input[name=terms]")
+        page.click("#place-order")
+        for answer, then in (("fail-auth", ".pay-error"), ("complete-auth", "#confirmation-code")):
+            page.fill("#number", CHALLENGE_CARD)
+            page.fill("#expiry", "12/34")
+            page.fill("#cvc", "123")
+            page.fill("#holder", "Ana Lima")
+            page.click("#submit-payment")
+            bank(page).locator(f"button#{answer}").click()
+            page.wait_for_selector(then)
+        assert len(shop.orders.list()) == 1
