@@ -232,7 +232,14 @@ class Agent:
 
 def _log_result(result: JourneyResult) -> None:
     failed = result.failed_step
-    if failed is None or failed.failure_kind is None:
+    if result.skipped:  # checked nothing: never logged as a pass
+        log.info(
+            "%s SKIPPED: nothing it could check here (all %d steps skipped: %s)",
+            result.name,
+            len(result.steps),
+            "; ".join(f"{step.name}: {step.message}" for step in result.steps),
+        )
+    elif failed is None or failed.failure_kind is None:
         log.info("%s passed in %.1fs", result.name, result.duration_seconds)
     else:
         log.warning(
