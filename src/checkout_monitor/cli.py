@@ -35,6 +35,7 @@ from checkout_monitor.config_loader import load_config
 from checkout_monitor.config_model import LoadedConfig, check_listen
 from checkout_monitor.demo_run import THEME_PROFILES, demo_config
 from checkout_monitor.demo_shop import FAULTS, DemoShop
+from checkout_monitor.demo_shop.payment_modes import OVERLAYS, PAYMENT_MODES
 from checkout_monitor.durations import format_duration, parse_duration
 from checkout_monitor.errors import CheckoutMonitorError, ConfigError, UsageError
 from checkout_monitor.evidence_redaction import EvidenceRedactor
@@ -89,6 +90,28 @@ def _add_theme_argument(parser: argparse._ActionsContainer) -> None:
         choices=sorted(THEME_PROFILES),
         default="classic",
         help="with --demo: the demo shop's markup (default: classic)",
+    )
+    _add_payment_arguments(parser, "with --demo: ")
+
+
+def _add_payment_arguments(parser: argparse._ActionsContainer, prefix: str = "") -> None:
+    """How the demo shop takes cards, and the overlays it shows (see demo_shop.payment_modes)."""
+    parser.add_argument(
+        "--payment",
+        dest="demo_payment",
+        choices=PAYMENT_MODES,
+        default="form",
+        help=f"{prefix}how the demo shop takes cards: its own form, the provider's "
+        "hosted fields (iframes), or a redirect to the provider's page (default: form)",
+    )
+    parser.add_argument(
+        "--overlay",
+        dest="demo_overlays",
+        action="append",
+        default=[],
+        choices=OVERLAYS,
+        metavar="NAME",
+        help=f"{prefix}an overlay the demo shop shows (repeatable): {', '.join(OVERLAYS)}",
     )
 
 
@@ -261,6 +284,7 @@ def _main_parser() -> argparse.ArgumentParser:
         "--sandbox-port", type=int, default=8081, help="payment sandbox port (default 8081)"
     )
     shop.add_argument("--theme", choices=sorted(THEME_PROFILES), default="classic")
+    _add_payment_arguments(shop)
     _add_fault_argument(shop, "switch a fault on at start")
     shop.add_argument(
         "--admin-token",
@@ -462,15 +486,22 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[LoadedConfig, str]]:
         return
     faults_on: list[str] = getattr(args, "fault", [])
     with (
-        DemoShop(faults=faults_on, theme=args.demo_theme) as shop,
+        DemoShop(
+            faults=faults_on,
+            theme=args.demo_theme,
+            payment=args.demo_payment,
+            overlays=args.demo_overlays,
+        ) as shop,
         tempfile.TemporaryDirectory(prefix="checkout-monitor-demo-") as state_dir,
     ):
         faults = ", ".join(faults_on) or "none"
+        overlays = ", ".join(sorted(shop.overlays)) or "none"
         yield (
             demo_config(shop, args.demo_theme, Path(state_dir)),
             (
                 f"checkout-monitor {__version__} | demo shop ({args.demo_theme}) at "
-                f"{shop.shop_url}, payment sandbox at {shop.sandbox_url} | faults: {faults} | "
+                f"{shop.shop_url}, payment sandbox at {shop.sandbox_url} | payment: "
+                f"{shop.payment} | overlays: {overlays} | faults: {faults} | "
                 f"admin token {shop.admin_token}"
             ),
         )
@@ -622,6 +653,8 @@ def _demo_shop(args: argparse.Namespace) -> ExitCode:
         faults=args.fault,
         theme=args.theme,
         admin_token=args.admin_token,
+        payment=args.demo_payment,
+        overlays=args.demo_overlays,
     )
     try:
         with contextlib.redirect_stderr(io.StringIO()):  # werkzeug prints, then exits
@@ -634,7 +667,11 @@ def _demo_shop(args: argparse.Namespace) -> ExitCode:
         ) from None
     try:
         print(f"demo shop ({args.theme}) at {shop.shop_url}", flush=True)
-        print(f"payment sandbox at {shop.sandbox_url}", flush=True)
+        print(
+            f"payment sandbox at {shop.sandbox_url} (browsers: {shop.sandbox_public_url}), "
+            f"payment: {shop.payment}, overlays: {', '.join(sorted(shop.overlays)) or 'none'}",
+            flush=True,
+        )
         print(f"faults on: {', '.join(args.fault) or 'none'}", flush=True)
         print(
             f"switch faults at run time: curl -X POST -H 'Authorization: Bearer <admin token>' "

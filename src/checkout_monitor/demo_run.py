@@ -12,6 +12,13 @@ from checkout_monitor.demo_shop import DemoShop
 
 DEMO_SOURCE = "built-in demo config"
 THEME_PROFILES = {"classic": "demo", "boutique": "demo-boutique"}
+# The built-in profile of each payment mode is the theme's, with this suffix.
+PAYMENT_SUFFIXES = {"form": "", "hosted-fields": "-hosted-fields", "redirect": "-redirect"}
+
+
+def demo_profile(theme: str, payment: str) -> str:
+    """The built-in profile that walks the demo shop in this theme and payment mode."""
+    return THEME_PROFILES[theme] + PAYMENT_SUFFIXES[payment]
 
 
 def demo_config(
@@ -20,7 +27,7 @@ def demo_config(
     """``state_dir``: where a demo agent keeps alert state (default: a new temporary folder)."""
     text = resources.files("checkout_monitor").joinpath("demo_config.yaml").read_text("utf-8")
     environ = {
-        "DEMO_PROFILE": THEME_PROFILES[theme],
+        "DEMO_PROFILE": demo_profile(theme, shop.payment),
         "DEMO_SHOP_URL": shop.shop_url,
         "DEMO_SANDBOX_URL": shop.sandbox_url,
         "DEMO_SHOP_ADMIN_TOKEN": shop.admin_token,
