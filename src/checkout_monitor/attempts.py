@@ -37,7 +37,7 @@ async def run_with_retries(
     while True:
         trace = traces is TraceCapture.ALWAYS or (traces is TraceCapture.RETRY and attempt > 1)
         result = await runner.run(planned, attempt=attempt, trace=trace)
-        if result.ok or attempt > planned.retries or result.failure_kind in _NOT_RETRIED:
+        if result.ok or attempt > planned.retries or _not_retried(result):
             break
         log.info(
             "%s failed at %r on attempt %d; trying again",
@@ -50,3 +50,9 @@ async def run_with_retries(
         earlier.append(result)
         attempt += 1
     return replace(result, earlier_attempts=tuple(earlier)) if earlier else result
+
+
+def _not_retried(result: JourneyResult) -> bool:
+    """Any failed step, not only the first: after soft steps that failed on the shop's side,
+    the browser can still crash, and that crash must not be retried away either."""
+    return any(step.failure_kind in _NOT_RETRIED for step in result.failed_steps)
