@@ -183,6 +183,8 @@ def test_fault(tmp_path: Path, theme: str, key: str) -> None:
         for journey, (step, kind) in MATRIX[key].items()
     }
     assert result.returncode == (1 if expected else 0), result.stdout + result.stderr
+    payment = dict(zip(case.args[::2], case.args[1::2], strict=True)).get("--payment", "form")
+    assert f"| payment: {payment} |" in result.stdout  # the header names the mode
     assert "Traceback" not in result.stdout + result.stderr
 
     journeys = json.loads(report.read_text())["journeys"]
