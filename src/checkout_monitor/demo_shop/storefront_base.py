@@ -10,7 +10,14 @@ from flask.typing import ResponseReturnValue
 from .addresses import Address
 from .cart import parse_quantity, remove_item, set_discount_code, set_quantity, summarise
 from .catalogue import Product, find_product
-from .checkout import Buyer, CheckoutResult, OrderRequest, finish_challenge, place_order
+from .checkout import (
+    TOKEN_KEY,
+    Buyer,
+    CheckoutResult,
+    OrderRequest,
+    finish_challenge,
+    place_order,
+)
 from .discounts import apply_code
 from .error_pages import DISCOUNT_SERVICE_DOWN
 from .hosted_checkout import HostedReturn, ReturnParams, complete_return, open_session
@@ -109,7 +116,7 @@ def challenge_context(
             "parent": request.host_url.rstrip("/"),
             "provider": services.sandbox_public_url,
             "action": action,
-            "hidden": {token_field: session.get("checkout_token", "")},
+            "hidden": {token_field: session.get(TOKEN_KEY, "")},
         }
     }
 
