@@ -3,6 +3,8 @@ on the page but hidden, or covered by another element; never as a slow shop."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,3 +95,127 @@ def test_a_form_behind_a_click_is_reported_hidden_not_slow(
     for words in said:
         assert words in result.stdout
     assert "too slow" not in result.stdout
+
+
+def _smoke(*args: str) -> tuple[int, str]:
+    result = run_cli("run-smoke", "--retries", "0", *args)
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    return result.returncode, output
+
+
+@pytest.mark.browser
+def test_an_overlay_nobody_declared_is_named_as_what_took_the_click(
+    start_shop: StartShop, tmp_path: Path
+) -> None:
+    shop = start_shop(overlays=["cookie-banner"])
+    config = write_shop_config(
+        tmp_path / "c.yaml", shop, storefront={"overlays": []}, defaults={"step_timeout": "3s"}
+    )
+    code, output = _smoke("--config", str(config))
+    assert code == 1, output
+    assert (
+        "FAIL  add to cart" in output
+        and "overlay_blocking: the add-to-cart button (#add-to-cart) could not be clicked: the "
+        'element <div role="dialog" aria-modal="true" id="cookie-consent" '
+        'aria-labelledby="cookie-consent-title"> is on top of it and takes the click; if it is a banner or '
+        "pop-up shoppers close, declare it in storefronts.shop.overlays"
+        in output
+    ), output
+
+
+@pytest.mark.browser
+def test_a_declared_overlay_that_will_not_close_is_named(tmp_path: Path) -> None:
+    code, output = _smoke(
+        "--demo", "--fault", "overlay-stuck", "--journey", "product-to-checkout",
+        "--step-timeout", "3s",
+    )  # fmt: skip
+    assert code == 1, output
+    assert (
+        "overlay_blocking: the cookie banner (#cookie-consent) still covers the page after its "
+        "close button (#accept-cookies) was clicked, so the add-to-cart button (#add-to-cart) "
+        "could not be clicked: shoppers cannot close it either" in output
+    ), output
+
+
+@pytest.mark.browser
+def test_overlays_are_closed_whenever_they_show(tmp_path: Path) -> None:
+    """The newsletter pop-up comes a moment into each page, the consent wall with each new
+    shopper: both are closed as they come, and counted."""
+    report = tmp_path / "report.json"
+    code, output = _smoke(
+        "--demo", "--theme", "boutique", "--overlay", "cookie-banner", "--overlay",
+        "newsletter", "--journey", "discount-codes", "--json", str(report),
+    )  # fmt: skip
+    assert code == 0, output
+    (journey,) = json.loads(report.read_text())["journeys"]
+    assert journey["counts"]["overlays_dismissed"] >= 5  # a wall per fresh cart, at least
+
+
+@pytest.mark.browser
+def test_card_fields_that_never_load_name_their_frame_and_script() -> None:
+    code, output = _smoke(
+        "--demo", "--payment", "hosted-fields", "--fault", "hosted-fields-script-down",
+        "--journey", "product-to-checkout", "--step-timeout", "5s",
+    )  # fmt: skip
+    assert code == 1, output
+    said = re.search(r"FAIL  pay .*payment_fields_unavailable: (.*)", output)
+    assert said is not None, output
+    assert re.fullmatch(
+        r"the 'pay' page's field is inside the frame iframe#card-frame, which is not on the "
+        r"page; a script it needs did not load: http://pay\.localhost:\d+/v1/elements\.js "
+        r"\((HTTP 503|its answer was not JavaScript, an error page perhaps: "
+        r"net::ERR_BLOCKED_BY_ORB)\)",
+        said[1],
+    ), said[1]
+    assert "What to do: The payment provider's card fields did not load" in output
+
+
+@pytest.mark.browser
+def test_a_provider_that_never_sends_the_shopper_back() -> None:
+    code, output = _smoke(
+        "--demo", "--payment", "redirect", "--fault", "payment-no-return",
+        "--journey", "product-to-checkout", "--step-timeout", "5s",
+    )  # fmt: skip
+    assert code == 1, output
+    said = re.search(r"payment_redirect_failed: (.*)", output)
+    assert said is not None, output
+    assert re.fullmatch(
+        r"the shopper is still on http://pay\.localhost:\d+, which never sent them back to the "
+        r"shop \(expected the order confirmation\); the browser shows \".*\" at "
+        r"http://pay\.localhost:\d+/pay/\S+",
+        said[1],
+    ), said[1]
+
+
+@pytest.mark.browser
+def test_a_provider_page_the_profile_does_not_name_is_refused_at_once(
+    start_shop: StartShop, tmp_path: Path
+) -> None:
+    shop = start_shop(payment="redirect")
+    config = write_shop_config(
+        tmp_path / "c.yaml", shop, profile="demo-redirect", storefront={"allowed_hosts": []}
+    )
+    code, output = _smoke("--config", str(config))
+    assert code == 1, output
+    assert (
+        "host_not_allowed: the shop sent the browser to pay.localhost, which is not in " in output
+    )
+    assert "storefronts.shop.allowed_hosts: add it there if it is yours" in output
+
+
+@pytest.mark.browser
+def test_a_challenge_that_never_finishes() -> None:
+    code, output = _smoke(
+        "--demo", "--fault", "three-ds-stuck", "--journey", "payment-sandbox",
+        "--step-timeout", "8s",
+    )  # fmt: skip
+    assert code == 1, output
+    said = re.search(
+        r"FAIL  3-D Secure challenge passed: charged .*three_d_secure_failed: (.*)", output
+    )
+    assert said is not None, output
+    assert said[1].startswith(
+        "answered the 3-D Secure challenge (complete: button#complete-auth), but it never "
+        "finished: it still shows over "
+    ), said[1]

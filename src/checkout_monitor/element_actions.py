@@ -94,21 +94,32 @@ class ElementActions:
     async def overlay_still_showing(self) -> Overlay | None:
         """A declared overlay that is showing now, though its handler tried to close it."""
         for overlay in self.overlays:
-            if await _visible(self.locate(overlay.present).first):
+            if await self.visible(overlay.present):
                 return overlay
         return None
+
+    async def visible(self, selector: str) -> bool:
+        """Whether ``selector`` shows now, without waiting for anything (not even for the
+        frames on its way)."""
+        target = parse_target(selector)
+        if target.frames and await target.missing_frame(self.page) is not None:
+            return False
+        return await _visible(target.locate(self.page).first)
+
+    async def count(self, selector: str) -> int:
+        """How many ``selector`` matches now, without waiting (0 when a frame is missing)."""
+        target = parse_target(selector)
+        if target.frames and await target.missing_frame(self.page) is not None:
+            return 0
+        return await _count(target.locate(self.page))
 
     async def why_missing(self, selector: str, what: str) -> str | None:
         """When ``selector`` sits in an iframe that is not there: which, and why it may be
         missing; None when every frame on its way is there."""
-        target = parse_target(selector)
-        for depth, frame in enumerate(target.frames):
-            if not await target.frame_element(self.page, depth).count():
-                return (
-                    f"{what} is inside the frame {frame}, which is not on the page"
-                    f"{self._script_note()}"
-                )
-        return None
+        frame = await parse_target(selector).missing_frame(self.page)
+        if frame is None:
+            return None
+        return f"{what} is inside the frame {frame}, which is not on the page{self._script_note()}"
 
     async def _act(
         self,
@@ -121,9 +132,16 @@ class ElementActions:
     ) -> None:
         target = parse_target(selector)
         element = target.locate(self.page).first
+        before = self.page.url
         try:
             await action(element, self.wait_ms())
         except PlaywrightTimeoutError as exc:
+            if self.page.url != before:  # it was done; what it set off took the step's time
+                raise CheckFailed(
+                    FailureKind.TIMEOUT,
+                    f"{what} was {done} and the shop began to load {self.page.url}, but the "
+                    "step ran out before it finished",
+                ) from None
             kind, message = await self._diagnose(
                 target, element, what, done, disabled, missing, exc
             )
@@ -176,7 +194,10 @@ class ElementActions:
 
     def _script_failed(self, request: Request) -> None:
         if request.resource_type == "script":
-            self._note_script(f"{request.url} ({request.failure or 'failed'})")
+            reason = request.failure or "failed"
+            if "ERR_BLOCKED_BY_ORB" in reason:  # Chromium refuses an error page as a script
+                reason = f"its answer was not JavaScript, an error page perhaps: {reason}"
+            self._note_script(f"{request.url} ({reason})")
 
     def _note_script(self, text: str) -> None:
         if len(self.failed_scripts) < MAX_FAILED_SCRIPTS:

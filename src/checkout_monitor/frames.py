@@ -49,6 +49,17 @@ class Target:
         """The ``<iframe>`` element of frame ``depth`` (0: the outermost)."""
         return Target(self.frames[:depth], self.frames[depth]).locate(page).first
 
+    async def missing_frame(self, page: Page) -> str | None:
+        """The first frame on the way that is not in the page now (None: all there).
+
+        Ask before any query that does not wait (count, is_visible, inner texts): through
+        a frame that is not there, Playwright waits for it to appear, up to its default
+        timeout."""
+        for depth, frame in enumerate(self.frames):
+            if not await self.frame_element(page, depth).count():
+                return frame
+        return None
+
 
 def parse_target(text: str) -> Target:
     """``text`` split at ``>>>``; ``ValueError`` says what is wrong with it."""

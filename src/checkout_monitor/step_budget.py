@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-MARGIN_SECONDS = 0.25
+# What a wait that ran out leaves the step for saying why: reading the page, its failure
+# signals, its frames and overlays (a few browser round trips, slower on a busy machine).
+MARGIN_SECONDS = 0.75
 
 
 def wait_ms(time_left: Callable[[], float]) -> float:

@@ -113,7 +113,7 @@ class Storefront:
 
     async def add_to_cart(self, quantity: int = 1) -> None:
         product = self.profile.product
-        if product.sold_out and await self._loc(product.sold_out).first.is_visible():
+        if product.sold_out and await self._visible(product.sold_out):
             shown = await self._loc(product.sold_out).first.inner_text()
             raise CheckFailed(FailureKind.OUT_OF_STOCK, f"the product page says {quote(shown)}")
         if quantity != 1:
@@ -289,10 +289,7 @@ class Storefront:
             await self.actions.click(selector, what)
 
     async def _visible(self, selector: str) -> bool:
-        try:
-            return await self._loc(selector).first.is_visible()
-        except PlaywrightError:  # a frame on the way is gone
-            return False
+        return await self.actions.visible(selector)
 
     async def checkout_with_card(
         self,
@@ -486,8 +483,11 @@ class Storefront:
         moment, and at no cost to shops that declare none."""
         self._overlays_installed = True
         for overlay in self.profile.overlays:
+            # no_wait_after: an overlay that will not close must not hold up every wait
+            # (Playwright runs handlers before waits too); the action it covers fails
+            # instead, and says which overlay stayed
             await self.page.add_locator_handler(
-                self._loc(overlay.present).first, self._dismisser(overlay)
+                self._loc(overlay.present).first, self._dismisser(overlay), no_wait_after=True
             )
 
     def _dismisser(self, overlay: Overlay) -> Callable[[Locator], Awaitable[None]]:
@@ -606,6 +606,13 @@ class Storefront:
         status = self._document_status()
         if status >= 400:
             raise CheckFailed(FailureKind.HTTP_ERROR, f"the shop answered HTTP {status}: {shown}")
+        overlay = await self.actions.overlay_still_showing()
+        if overlay is not None:
+            raise CheckFailed(
+                FailureKind.OVERLAY_BLOCKING,
+                f"the {overlay.name} ({overlay.present}) still covers the page after its close "
+                f"button ({overlay.dismiss}) was clicked, and {what} did not come: {shown}",
+            )
         raise CheckFailed(
             FailureKind.ELEMENT_MISSING, f"expected {what} ({' or '.join(expected)}), got {shown}"
         )
@@ -649,10 +656,7 @@ class Storefront:
             await asyncio.gather(*waits, return_exceptions=True)
 
     async def _count(self, selector: str) -> int:
-        try:
-            return await self._loc(selector).count()
-        except PlaywrightError:
-            return 0
+        return await self.actions.count(selector)
 
     def _signal_locator(self, selector: str) -> Locator:
         return _visible_only(selector).locate(self.page)
@@ -660,6 +664,9 @@ class Storefront:
     async def _failure_signal(self) -> tuple[FailureKind, str] | None:
         """The first configured signal the page shows, with everything it says."""
         for signal in self.profile.failure_signals:
+            target = parse_target(signal.selector)
+            if target.frames and await target.missing_frame(self.page) is not None:
+                continue  # its frame is not on this page: nothing to read, nothing to wait for
             texts = await self._signal_locator(signal.selector).all_inner_texts()
             said = [
                 t
