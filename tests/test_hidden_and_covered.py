@@ -118,8 +118,8 @@ def test_an_overlay_nobody_declared_is_named_as_what_took_the_click(
         "FAIL  add to cart" in output
         and "overlay_blocking: the add-to-cart button (#add-to-cart) could not be clicked: the "
         'element <div role="dialog" aria-modal="true" id="cookie-consent" '
-        'aria-labelledby="cookie-consent-title"> is on top of it and takes the click; if it is a banner or '
-        "pop-up shoppers close, declare it in storefronts.shop.overlays"
+        'aria-labelledby="cookie-consent-title"> is on top of it and takes the click; if it '
+        "is a banner or pop-up shoppers close, declare it in storefronts.shop.overlays"
         in output
     ), output
 
@@ -219,3 +219,10 @@ def test_a_challenge_that_never_finishes() -> None:
         "answered the 3-D Secure challenge (complete: button#complete-auth), but it never "
         "finished: it still shows over "
     ), said[1]
+    # the evidence names the frames the challenge was in, nested, with their URLs
+    screenshot = re.search(r"Screenshot: (\S+)", output)
+    assert screenshot is not None, output
+    frames = (Path(screenshot[1]).parent / "frames.txt").read_text().splitlines()
+    challenge = [n for n, line in enumerate(frames) if "/3ds/" in line]
+    assert challenge, frames
+    assert any(frames[n].startswith("  http://pay.localhost:") for n in challenge), frames
