@@ -63,7 +63,7 @@ CASES = [
     ),
     (
         "unknown-extends",
-        "{file}:3: storefronts.shop.extends: no built-in profile named 'shopify'; built in: demo, demo-boutique",
+        "{file}:3: storefronts.shop.extends: no built-in profile named 'shopify'; built in: demo, demo-boutique, demo-hosted-fields, demo-redirect, demo-boutique-hosted-fields, demo-boutique-redirect",
     ),
     (
         "unknown-failure-kind",
@@ -193,6 +193,55 @@ CASES = [
         "alert-unknown-key",
         "{file}:12: alerting.rules[0].fro: unknown key (did you mean 'for'? valid keys: channels, classes, consecutive_failures, failure_rate_above, failures, for, journeys, labels, min_runs, name, of_last, p95_above, resolve_below, severity, step, window)",
     ),
+    # audit finding 9: validate said OK, then the run refused the header or the URL
+    (
+        "header-line-break",
+        "{file}:9: storefronts.shop.order_api.cancel.headers.Authorization: the value holds a line break (CR/LF), which HTTP forbids in a header; remove it (a token read from a file often ends in one)",
+    ),
+    (
+        "header-control-character",
+        "{file}:2: synthetic.header_value: the value holds a control character (U+0001), which HTTP forbids in a header; use visible ASCII characters, spaces and tabs only",
+    ),
+    (
+        "header-not-ascii",
+        "{file}:14: alerting.channels.hook.webhook.headers.X-Team: the value holds a character that is not ASCII, which HTTP headers cannot carry; use visible ASCII characters, spaces and tabs only (percent-encode other text)",
+    ),
+    (
+        "header-bad-name",
+        "{file}:9: storefronts.shop.order_api.cancel.headers.X Api Key: the name 'X Api Key' is not allowed: it is not an HTTP header name; use letters, digits and '-' (no spaces or ':'), e.g. X-Api-Key",
+    ),
+    (
+        "url-ipv6-unclosed",
+        "{file}:4: storefronts.shop.base_url: 'http://[::1/' is not a valid URL: the IPv6 address has no closing ']'; write it as in http://[::1]:8080",
+    ),
+    (
+        "url-ipv6-zone",
+        "{file}:4: storefronts.shop.base_url: 'http://[fe80::1%eth0]:8080' is not a valid URL: browsers refuse an IPv6 zone index (the part from '%'); use an address without one, or a host name",
+    ),
+    (
+        "url-no-host",
+        "{file}:4: storefronts.shop.base_url: 'http://:8080/' is not a valid URL: it has no host; write one, as in https://shop.example.com",
+    ),
+    (
+        "url-bad-ipv4",
+        "{file}:4: storefronts.shop.base_url: 'http://256.1.1.1:8080' is not a valid URL: '256.1.1.1' is not an IPv4 address; write four numbers from 0 to 255, as in http://192.0.2.10:8080",
+    ),
+    (
+        "url-space-in-host",
+        "{file}:4: storefronts.shop.base_url: 'https://shop example.com' is not a valid URL: a host name cannot hold a space; write one as in https://shop.example.com",
+    ),
+    (
+        "url-port-out-of-range",
+        "{file}:6: storefronts.shop.payment.health_url: 'https://status.example.com:99999/health' is not a valid URL: the port must be a number from 1 to 65535",
+    ),
+    (
+        "url-bad-absolute-order-api",
+        "{file}:7: storefronts.shop.order_api.cancel.url: 'https://admin.example.com:0/orders/{order_number}/cancel' is not a valid URL: the port must be a number from 1 to 65535",
+    ),
+    (
+        "url-control-character",
+        "{file}:6: storefronts.shop.cart.path: '/cart\\n' holds a line break (CR/LF), which browsers drop from a URL; remove it, or percent-encode it",
+    ),
 ]
 
 
@@ -290,3 +339,55 @@ def test_odd_yaml_is_a_config_error(tmp_path: Path, text: str, message: str) -> 
     with pytest.raises(ConfigError) as caught:
         load_config(path, environ={})
     assert message in caught.value.render()
+
+
+def test_a_header_value_from_the_environment_is_never_shown(tmp_path: Path) -> None:
+    """A token read from a file often ends in a newline: the error says so, not the token."""
+    path = tmp_path / "token.yaml"
+    path.write_text(
+        "storefronts:\n  shop:\n    extends: demo\n    base_url: http://127.0.0.1:8080\n"
+        "    order_api:\n      cancel:\n        headers:\n"
+        "          Authorization: Bearer ${TOKEN}\n"
+        "journeys:\n  - journey: product-to-checkout\n    storefront: shop\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={"TOKEN": "S3CRET-t0ken\n"})
+    assert caught.value.render() == (
+        f"{path}:8: storefronts.shop.order_api.cancel.headers.Authorization: the value holds a "
+        "line break (CR/LF), which HTTP forbids in a header; remove it (a token read from a "
+        "file often ends in one)"
+    )
+
+
+def test_a_url_from_the_environment_is_never_shown_even_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "url.yaml"
+    path.write_text(
+        "storefronts:\n  shop:\n    extends: demo\n    base_url: ${SHOP_URL}\n"
+        "journeys:\n  - journey: product-to-checkout\n    storefront: shop\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={"SHOP_URL": "http://user:S3CRET@shop.example.com/\n"})
+    assert "S3CRET" not in caught.value.render()
+    assert "'<value from the environment>' holds a line break" in caught.value.render()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080",
+        "https://shop.example.com:443/",
+        "http://[::1]:8080",
+        "http://[2001:db8::1]",
+        "https://user:pass@shop.example.com",
+        "https://xn--exmple-cua.com",
+        "https://exämple.com/path with space?q=a b#frag",
+        "http://shop_1.example.com:",
+    ],
+)
+def test_urls_the_browser_opens_are_accepted(tmp_path: Path, url: str) -> None:
+    path = tmp_path / "ok.yaml"
+    path.write_text(
+        f"storefronts:\n  shop:\n    extends: demo\n    base_url: '{url}'\n"
+        "journeys:\n  - journey: product-to-checkout\n    storefront: shop\n"
+    )
+    assert load_config(path, environ={}).config.storefronts["shop"].base_url == url.rstrip("/")

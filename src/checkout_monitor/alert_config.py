@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from checkout_monitor.config_types import SECONDS, HttpUrl, Name, StrictModel, between
+from checkout_monitor.config_types import SECONDS, Headers, HttpUrl, Name, StrictModel, between
 from checkout_monitor.durations import format_duration, parse_duration
 from checkout_monitor.failure_kinds import FailureClass
 
@@ -151,7 +151,7 @@ class AlertmanagerChannel(StrictModel):
 
 class WebhookChannel(StrictModel):
     url: HttpUrl
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: Headers = Field(default_factory=dict)
 
 
 class SlackChannel(StrictModel):

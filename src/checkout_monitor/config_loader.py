@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from checkout_monitor.alert_config import MONITOR_HEALTH_RULE
 from checkout_monitor.config_model import Config, LoadedConfig
+from checkout_monitor.config_types import HEADER_VALUE_ERROR
 from checkout_monitor.errors import ConfigError, ConfigProblem
 from checkout_monitor.quoting import first_line
 from checkout_monitor.redaction import redact
@@ -87,8 +88,10 @@ def parse_config(
 def _redacted(problems: list[ConfigProblem], secrets: set[str]) -> list[ConfigProblem]:
     """Values that came from ${ENV} never appear in an error message, and no message
     quotes a screenful of the file (shortened after redaction: no half secret is left)."""
+    # a value is quoted back with repr(): a secret holding "\n" shows as "\\n"
+    hidden = secrets | {repr(secret)[1:-1] for secret in secrets}
     return [
-        ConfigProblem(p.field, _shorten(redact(p.message, secrets), MAX_MESSAGE), p.line)
+        ConfigProblem(p.field, _shorten(redact(p.message, hidden), MAX_MESSAGE), p.line)
         for p in problems
     ]
 
@@ -374,6 +377,7 @@ def _problem(err: Mapping[str, Any], lines: Mapping[Loc, int]) -> ConfigProblem:
         if (
             isinstance(given, (str, int, float, bool))
             and not bad_key  # the message below names the key already
+            and kind != HEADER_VALUE_ERROR  # often a token from ${ENV}: never quoted back
             and not _mentions(message, given)
         ):
             message += f" (got {_shorten(repr(given))})"

@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from checkout_monitor.alert_config import AlertingConfig
-from checkout_monitor.config_types import SECONDS, Name, StrictModel, between
+from checkout_monitor.config_types import SECONDS, HeaderValue, Name, StrictModel, between
 from checkout_monitor.storefront_profile import StorefrontProfile
 
 STATE_DIR_ENV = "CHECKOUT_MONITOR_STATE_DIR"  # the container image points it at a volume
@@ -40,9 +40,9 @@ class BrowserConfig(StrictModel):
 class SyntheticMarking(StrictModel):
     """How every request says it is synthetic, so the shop's analytics can drop it."""
 
-    user_agent_suffix: str = Field("(synthetic)", min_length=1)
+    user_agent_suffix: HeaderValue = Field("(synthetic)", min_length=1)  # in User-Agent
     header_name: str = Field("X-Synthetic-Monitor", pattern=r"^[A-Za-z0-9-]+$")
-    header_value: str = Field("checkout-monitor", min_length=1)
+    header_value: HeaderValue = Field("checkout-monitor", min_length=1)
 
 
 class Defaults(StrictModel):

@@ -11,7 +11,15 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from checkout_monitor.config_types import SECONDS, HttpUrl, Regex, StrictModel, between
+from checkout_monitor.config_types import (
+    SECONDS,
+    Headers,
+    HttpUrl,
+    Regex,
+    StrictModel,
+    UrlOrPath,
+    between,
+)
 from checkout_monitor.failure_kinds import FailureClass, FailureKind
 from checkout_monitor.frames import check_selector, within
 from checkout_monitor.host_allowlist import normalize_host
@@ -53,7 +61,7 @@ PLACEHOLDER_FIELDS = {"customer": tuple(Customer.model_fields), "card": tuple(Ca
 
 
 class ProductPage(StrictModel):
-    path: str = Field(description="path of the monitored product page, e.g. /products/mug")
+    path: UrlOrPath = Field(description="path of the monitored product page, e.g. /products/mug")
     title: Selector = Field(description="selector that must be visible on a product page")
     add_to_cart: Selector = Field(description="selector of the add-to-cart button")
     quantity: Selector | None = Field(None, description="the quantity input or select")
@@ -63,7 +71,7 @@ class ProductPage(StrictModel):
 
 
 class CartPage(StrictModel):
-    path: str
+    path: UrlOrPath
     line: Selector = Field(description="selector of one cart line")
     checkout: Selector = Field(description="the button or link that starts checkout")
 
@@ -143,8 +151,8 @@ class FailureSignal(StrictModel):
 
 class HttpCall(StrictModel):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
-    url: str = Field(description="URL or path; {order_number} is replaced")
-    headers: dict[str, str] = Field(default_factory=dict)
+    url: UrlOrPath = Field(description="URL or path; {order_number} is replaced")
+    headers: Headers = Field(default_factory=dict)
 
 
 class OrderList(HttpCall):
@@ -196,8 +204,8 @@ class Overlay(StrictModel):
 class ImageCheck(StrictModel):
     """Which product pages the product-images journey checks, and what counts as broken."""
 
-    pages: list[str] = Field(default_factory=list, description="default: [product.path]")
-    listing: str | None = Field(None, description="a page that links to product pages")
+    pages: list[UrlOrPath] = Field(default_factory=list, description="default: [product.path]")
+    listing: UrlOrPath | None = Field(None, description="a page that links to product pages")
     product_links: Selector = Field("a[href]", description="product links on the listing")
     max_pages: int = Field(10, ge=1, le=200)
     min_width: int = Field(100, ge=1, le=10000)
