@@ -138,6 +138,48 @@ def test_validate_ok_for_the_example_config() -> None:
     assert "config.example.yaml: OK: 4 journeys, 1 storefronts, location eu-west-1" in result.stdout
 
 
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_validate_refuses_a_device_without_reading_it(device: str) -> None:
+    """Audit finding 10: ``validate /dev/zero`` read until memory ran out (3.8 GB in 10 s)."""
+    result = run_cli("checkout-monitor", "validate", device, timeout=30)
+    _assert_usage_error(
+        result,
+        f"{device}: not a regular file but a character device: give the path of a YAML config file",
+    )
+
+
+def test_validate_refuses_a_fifo_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "config.yaml"
+    os.mkfifo(fifo)
+    result = run_cli("checkout-monitor", "validate", str(fifo), timeout=30)  # never hangs
+    _assert_usage_error(
+        result,
+        f"{fifo}: not a regular file but a FIFO (named pipe): give the path of a YAML config file",
+    )
+
+
+def test_validate_refuses_a_folder(tmp_path: Path) -> None:
+    result = run_cli("checkout-monitor", "validate", str(tmp_path), timeout=30)
+    _assert_usage_error(
+        result, f"{tmp_path}: not a regular file but a folder: give the path of a YAML config file"
+    )
+
+
+def test_validate_refuses_a_file_over_1_mib_before_parsing_it(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"# " + b"x" * (1024 * 1024 - 2) + b"\n")  # one byte over, all comment
+    result = run_cli("checkout-monitor", "validate", str(big), timeout=30)
+    _assert_usage_error(
+        result,
+        f"{big}: too large for a config file: 1,048,577 bytes, and the limit is 1 MiB "
+        "(1,048,576 bytes); is it the right file?",
+    )
+    big.write_bytes(b"# " + b"x" * (1024 * 1024 - 3) + b"\n")  # at the limit: read, parsed
+    _assert_usage_error(
+        run_cli("checkout-monitor", "validate", str(big), timeout=30), f"{big}: the file is empty"
+    )
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -242,6 +242,27 @@ CASES = [
         "url-control-character",
         "{file}:6: storefronts.shop.cart.path: '/cart\\n' holds a line break (CR/LF), which browsers drop from a URL; remove it, or percent-encode it",
     ),
+    # audit finding 10: YAML scalars that were an internal error, or accepted as infinity
+    (
+        "yaml-huge-hex-number",
+        "{file}:1: location: a number 20000 digits long is not a value any setting takes",
+    ),
+    (
+        "yaml-date-that-does-not-exist",
+        "{file}:1: location: '2001-02-30' cannot be read as !!timestamp: day is out of range for month",
+    ),
+    (
+        "yaml-bad-tagged-value",
+        "{file}:2: browser.headless: 'maybe' cannot be read as !!bool",
+    ),
+    (
+        "yaml-not-a-number",
+        "{file}:2: agent.jitter: '.nan' is not a finite number, and no setting takes one: write a number, or quote it if it is text",
+    ),
+    (
+        "yaml-huge-float",
+        "{file}:7: storefronts.shop.discounts.valid[0].amount_off: '1.0e+400' is not a finite number, and no setting takes one: write a number, or quote it if it is text",
+    ),
 ]
 
 
@@ -391,3 +412,43 @@ def test_urls_the_browser_opens_are_accepted(tmp_path: Path, url: str) -> None:
         "journeys:\n  - journey: product-to-checkout\n    storefront: shop\n"
     )
     assert load_config(path, environ={}).config.storefronts["shop"].base_url == url.rstrip("/")
+
+
+def test_a_date_stays_the_text_it_was_written_as(tmp_path: Path) -> None:
+    """YAML 1.1 reads 2001-02-30 as a date (and fails); no setting takes a date, so an
+    unquoted date is text, whether the day exists or not."""
+    path = tmp_path / "dates.yaml"
+    path.write_text(
+        "location: 2001-02-30\n"
+        + (FIXTURES / "bad-url.yaml").read_text().replace("shop.example.com", "http://h")
+        + "    owner: 2024-01-31 10:00:00\n"
+    )
+    config = load_config(path, environ={}).config
+    assert config.location == "2001-02-30"
+    assert config.journeys[0].owner == "2024-01-31 10:00:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("location: 0" + "7" * 5000, "location: a number 5001 digits long"),
+        ("location: 0b" + "1" * 5000, "location: a number 5000 digits long"),
+        ("location: -1_000_" + "0" * 5000, "location: a number 5004 digits long"),
+        ("location: 1:" + "59:" * 3000 + "1", "location: a number 6002 digits long"),
+        ("? 0x" + "f" * 5000 + "\n: x", "... (5002 characters): a number 5000 digits long"),
+        ("location: !!float .INF", "'.INF' is not a finite number"),
+        ("location: !!int twelve", "'twelve' cannot be read as !!int"),
+        ("location: !!timestamp yesterday", "'yesterday' cannot be read as !!timestamp"),
+        ("location: !!float 1.5.5", "'1.5.5' cannot be read as !!float"),
+        ("x: [1, 2]\ny: !!timestamp 2001-13-01", "y: '2001-13-01' cannot be read as !!timestamp"),
+    ],
+)
+def test_yaml_scalars_that_cannot_be_built_are_config_errors(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "scalar.yaml"
+    path.write_text(text + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert f"{path}:" in caught.value.render()
+    assert message in caught.value.render()

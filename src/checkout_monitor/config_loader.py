@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import math
 import os
 import re
+import stat
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,25 +38,59 @@ BUILTIN_PROFILES = "builtin_profiles.yaml"
 def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedConfig:
     """Read, substitute ${ENV_VAR}s, validate and cross-check one config file."""
     path = Path(path)
+    return parse_config(read_config_text(path), str(path), path.resolve().parent, environ)
+
+
+MAX_FILE_BYTES = 1 << 20  # the example config, every option explained, is 26 KiB
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def read_config_text(path: Path) -> str:
+    """The text of a config file, refusing anything that is not a regular file of at most
+    ``MAX_FILE_BYTES`` before reading it: /dev/zero or a FIFO would be read without end."""
+
+    def refuse(message: str, line: int | None = None) -> ConfigError:
+        return ConfigError(path, [ConfigProblem("", message, line)])
+
     try:
-        text = path.read_text(encoding="utf-8")
+        _check_regular(path.stat().st_mode, refuse)  # before opening: a FIFO blocks open()
+        # O_NONBLOCK: should the path become a FIFO in between, open() still returns
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as file:
+            status = os.fstat(file.fileno())
+            _check_regular(status.st_mode, refuse)
+            data = b"" if status.st_size > MAX_FILE_BYTES else file.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise ConfigError(path, [ConfigProblem("", "file not found")]) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            path,
-            [
-                ConfigProblem(
-                    "",
-                    f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at position {exc.start} "
-                    "cannot be read; save the file as UTF-8",
-                    exc.object.count(b"\n", 0, exc.start) + 1,
-                )
-            ],
-        ) from None
+        raise refuse("file not found") from None
     except OSError as exc:
-        raise ConfigError(path, [ConfigProblem("", f"cannot read the file: {exc}")]) from None
-    return parse_config(text, str(path), path.resolve().parent, environ)
+        raise refuse(f"cannot read the file: {exc}") from None
+    size = max(status.st_size, len(data))  # a file that grew since fstat() is read no further
+    if size > MAX_FILE_BYTES:
+        raise refuse(
+            f"too large for a config file: {size:,} bytes, and the limit is 1 MiB "
+            f"({MAX_FILE_BYTES:,} bytes); is it the right file?"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise refuse(
+            f"not UTF-8 text: byte 0x{data[exc.start]:02x} at position {exc.start} "
+            "cannot be read; save the file as UTF-8",
+            data.count(b"\n", 0, exc.start) + 1,
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # as open() in text mode reads it
+
+
+def _check_regular(mode: int, refuse: Callable[[str], ConfigError]) -> None:
+    for test, kind in _NOT_REGULAR:
+        if test(mode):
+            raise refuse(f"not a regular file but {kind}: give the path of a YAML config file")
 
 
 def parse_config(
@@ -132,6 +168,12 @@ def read_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
     loader = _Loader("")
     try:
         data = loader.construct_document(node)  # the nodes already parsed: no second parse
+    except _BadScalar as exc:
+        loc = index.nodes.get(id(exc.node))
+        field = "" if loc is None else format_loc(loc)
+        raise ConfigError(
+            source, [ConfigProblem(field, exc.message, exc.node.start_mark.line + 1)]
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(source, [_yaml_problem(exc, text)]) from None
     finally:
@@ -144,23 +186,65 @@ MAX_VALUES = 100_000  # aliases of aliases can make a small file expand to billi
 MAX_NUMBER_DIGITS = 30  # no setting takes a longer number; Python refuses past 4300 digits
 
 
+class _BadScalar(yaml.YAMLError):
+    """A value PyYAML cannot build, or no setting could take; ``node`` locates it."""
+
+    def __init__(self, node: yaml.Node, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+        self.message = message
+
+
 class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing numbers too long to be any setting's value."""
+    """PyYAML's safe loader, where every value it cannot build is a config problem (never
+    an exception from deep inside PyYAML), numbers are no longer than a setting needs and
+    finite, and a date is the text it was written as."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except Exception as exc:  # any scalar PyYAML cannot build: 2001-02-30, !!bool maybe
+            raise _BadScalar(node, _unbuildable(node, exc)) from None
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
-        digits = sum(ch.isdigit() for ch in str(node.value))
+        # counted before int() parses it: Python refuses past 4300 digits with a ValueError
+        body = str(node.value).lstrip("+-")
+        body = body[2:] if body[:2] in ("0x", "0b") else body
+        digits = len(body) - body.count("_") - body.count(":")
         if digits > MAX_NUMBER_DIGITS:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"a number {digits} digits long is not a value any setting takes",
-                node.start_mark,
+            raise _BadScalar(
+                node, f"a number {digits} digits long is not a value any setting takes"
             )
         value: int = super().construct_yaml_int(node)
         return value
 
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
+        value: float = super().construct_yaml_float(node)
+        if not math.isfinite(value):  # .inf, .nan, or 1.0e+400: a limit of "gt=0" lets it in
+            raise _BadScalar(
+                node,
+                f"{_shorten(repr(node.value))} is not a finite number, and no setting takes "
+                "one: write a number, or quote it if it is text",
+            )
+        return value
+
+
+def _unbuildable(node: yaml.Node, exc: Exception) -> str:
+    tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+    why = f": {first_line(str(exc))}" if isinstance(exc, ValueError) and str(exc) else ""
+    return f"{_shorten(repr(node.value))} cannot be read as {tag}{why}"
+
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
+# No setting takes a date: "2001-02-30" or "2024-01-31" stays text (YAML 1.2 reads it so)
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _yaml_problem(exc: yaml.YAMLError, text: str) -> ConfigProblem:
@@ -196,6 +280,7 @@ class _LineIndex:
 
     def __init__(self, lines: dict[Loc, int]) -> None:
         self.lines = lines
+        self.nodes: dict[int, Loc] = {}  # the key path of each node, for errors in its value
         self.values = 0
         self._path: set[int] = set()  # nodes on the way down: one seen again is a loop
 
@@ -218,6 +303,7 @@ class _LineIndex:
                 ConfigProblem("", "not valid config: an alias refers to itself", line)
             )
         self.lines.setdefault(loc, line)
+        self.nodes.setdefault(id(node), loc)
         if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
             return
         self._path.add(id(node))
@@ -233,6 +319,7 @@ class _LineIndex:
                     )
                 seen.add(key)
                 self.lines[(*loc, key)] = key_node.start_mark.line + 1
+                self.nodes.setdefault(id(key_node), (*loc, key))
                 yield from self.walk(value_node, (*loc, key))
         else:
             for i, item in enumerate(node.value):
