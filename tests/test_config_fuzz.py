@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, example, given, settings
@@ -95,7 +98,38 @@ def check_loads_or_says_why(path: Path, journeys: dict[str, Any]) -> LoadedConfi
     loaded.monitors_dir()
     loaded.artifacts_dir()
     loaded.state_dir()
+    assert_the_run_accepts(loaded.config.model_dump(by_alias=True))
     return loaded
+
+
+# what Chromium, Playwright's request API and httpx accept in a header (RFC 9110 token)
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+URL_KEYS = {"base_url", "health_url", "url", "webhook_url", "external_url", "path", "listing"}
+
+
+def assert_the_run_accepts(value: Any, key: str = "") -> None:
+    """What validate accepts, the run sends: every header, and every URL the browser or
+    httpx opens (audit finding 9: validate said OK, then the run refused them)."""
+    if isinstance(value, dict):
+        if key == "headers":
+            for name, text in value.items():
+                assert HEADER_NAME.fullmatch(name), name
+                assert HEADER_VALUE.fullmatch(text), "a header value the run would refuse"
+        for child_key, child in value.items():
+            assert_the_run_accepts(child, str(child_key))
+    elif isinstance(value, list):
+        for item in value:
+            assert_the_run_accepts(item, key)
+    elif key in ("header_value", "user_agent_suffix"):
+        assert HEADER_VALUE.fullmatch(value), "a header value the run would refuse"
+    elif key in URL_KEYS | {"pages"} and isinstance(value, str):
+        if value.startswith(("http://", "https://")):
+            parts = urlsplit(value)
+            assert parts.hostname, value
+            assert parts.port != 0, value  # .port raises ValueError when out of range
+            httpx.URL(value)
+        assert not any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value), repr(value)
 
 
 def write(path: Path, content: str | bytes) -> Path:
@@ -169,6 +203,21 @@ ODD_STRINGS = st.sampled_from(
         "\\",
         "..",
         "/",
+        # headers and URLs the run refused after validate said OK (audit finding 9)
+        "Bearer t0ken\r\n",
+        "a\nb",
+        "tab\there",
+        "caf\u00e9",
+        "X Api Key",
+        "http://[::1/",
+        "http://[fe80::1%eth0]:8080",
+        "http://:8080/",
+        "https://shop.example.com:99999",
+        "https://shop example.com",
+        "http://256.1.1.1",
+        "/cart\n",
+        # scalars that looked like dates or numbers (audit finding 10)
+        "2001-02-30",
     ]
 )
 SCALARS = (
@@ -327,10 +376,14 @@ def mutated_texts(draw: st.DrawFn) -> str | bytes:
         tag = draw(
             st.sampled_from(
                 ["!!binary aGVsbG8=", "!!set {a, b}", "!!omap [a: 1]", "!!python/object:os.system",
-                 "!custom x", "!!timestamp 2001-12-14", "!!float .inf", "!!int 0x1F"]
+                 "!custom x", "!!timestamp 2001-12-14", "!!float .inf", "!!int 0x1F",
+                 "!!timestamp 2001-02-30", "!!bool maybe", "!!int twelve", ".nan", "1.0e+400",
+                 "2001-02-30", "0x" + "f" * 5000, "0" + "7" * 5000]
             )
         )  # fmt: skip
-        return text + f"tagged: {tag}\n" + f"location: {tag}\n"
+        # in place of the file's own location: a second one would be refused before it is read
+        located = re.sub(r"(?m)^location: .*$", lambda _: f"location: {tag}", text)
+        return located + f"tagged: {tag}\n"
     if edit == "huge-int":
         return text.replace("retries: 0", "retries: " + "9" * 5000)
     return "".join(lines[:at]) + draw(st.text(max_size=40)) + "\n" + "".join(lines[at:])
@@ -383,6 +436,9 @@ def test_the_good_documents_load(scratch: Path, journeys: dict[str, Any]) -> Non
 @example(content="- &a [*a]")
 @example(content="? [a, b]\n: c")
 @example(content="defaults: {step_timeout: " + "9" * 400 + "h}")
+@example(content="location: 0x" + "f" * 20_000)
+@example(content="location: !!timestamp 2001-02-30")
+@example(content="agent: {jitter: .nan}")
 def test_any_text_or_bytes(scratch: Path, journeys: dict[str, Any], content: str | bytes) -> None:
     check_loads_or_says_why(write(scratch / "text.yaml", content), journeys)
 
