@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -66,6 +67,8 @@ def write_shop_config(
                     "list": {"headers": {"Authorization": f"Bearer {shop.admin_token}"}},
                 },
                 "payment": {"health_url": f"{shop.sandbox_url}/health"},
+                # the provider's frames and pages, as the demo profiles reach them
+                "allowed_hosts": [urlsplit(shop.sandbox_public_url).netloc],
                 **(storefront or {}),
             }
         },

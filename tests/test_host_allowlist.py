@@ -10,6 +10,7 @@ control run (localhost allowed) that the same pages do reach it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import threading
@@ -42,15 +43,21 @@ from checkout_monitor.reports.console import ConsoleReporter, Verbosity
 from checkout_monitor.reports.json_report import run_to_dict
 from checkout_monitor.reports.run_info import RunInfo
 from checkout_monitor.results import BlockedRequest, JourneyResult, StepResult, StepStatus
+from checkout_monitor.shop_api import ShopApi
 from checkout_monitor.smoke import run_smoke
+from checkout_monitor.step_failures import CheckFailed
 from checkout_monitor.storefront_profile import StorefrontProfile
 from cli_support import write_shop_config
 
 StartShop = Callable[..., DemoShop]
-REFUSAL = (
-    "the shop sent the browser to localhost, which is not in storefronts.shop.allowed_hosts: "
-    "add it there if it is yours"
-)
+
+
+def refusal(url: str, host: str) -> str:
+    return (
+        f"the shop sent the browser to {url}: host {host} is not in "
+        "storefronts.shop.allowed_hosts: add it there if it is yours"
+    )
+
 
 # --- the allowlist itself ------------------------------------------------------------------
 
@@ -65,6 +72,12 @@ REFUSAL = (
         ("127.0.0.1", "127.0.0.1"),
         ("::1", "[::1]"),
         ("localhost", "localhost"),
+        ("127.0.0.1:8080", "127.0.0.1:8080"),
+        ("127.1:8080", "127.0.0.1:8080"),  # as browsers read IPv4 shorthand
+        ("2130706433", "127.0.0.1"),
+        ("[::1]:8443", "[::1]:8443"),
+        ("*.Example.com:8443", "*.example.com:8443"),
+        ("*.example.co.uk", "*.example.co.uk"),
     ],
 )
 def test_entries_are_written_as_browsers_write_hosts(entry: str, normalized: str) -> None:
@@ -78,6 +91,12 @@ def test_entries_are_written_as_browsers_write_hosts(entry: str, normalized: str
         ("cdn*.example.com", "'*' may only start an entry"),
         ("*.127.0.0.1", "an IP address has no subdomains"),
         ("a..b", "is not a host name"),
+        ("shop.example.com:0", "the port must be a number from 1 to 65535"),
+        ("shop.example.com:http", "the port must be a number from 1 to 65535"),
+        (":8080", "a port without a host"),
+        ("*.co.uk", r"every site under co\.uk, a public suffix"),
+        ("*.github.io", r"every site under github\.io, a public suffix"),
+        ("*.myshopify.com", r"every site under myshopify\.com, a public suffix"),
     ],
 )
 def test_entries_that_are_no_host(entry: str, problem: str) -> None:
@@ -110,17 +129,19 @@ def test_the_profile_names_its_own_hosts() -> None:
         }
     )
     allowlist = HostAllowlist.for_profile("shop", profile)
-    assert allowlist.hosts == {
-        "shop.example.com",
-        "status.payments.example",
-        "admin.example.com",
-        "www.example.com",
-        "cdn.example.net",
+    web = {80, 443}
+    assert allowlist.origins == {
+        *((host, port) for host in ("shop.example.com", "admin.example.com") for port in web),
+        *((host, port) for host in ("www.example.com", "cdn.example.net") for port in web),
+        ("status.payments.example", 8443),  # a URL's own port, and only that
     }
-    assert allowlist.suffixes == (".payments.example.org",)
+    assert allowlist.suffixes == ((".payments.example.org", 80), (".payments.example.org", 443))
     for url, allowed in [
         ("https://shop.example.com/cart", True),
-        ("http://shop.example.com:8080/", True),  # ports are not compared
+        ("http://shop.example.com/cart", True),  # http to https on the shop's own host
+        ("http://shop.example.com:8080/", False),  # another service on the shop's host
+        ("https://status.payments.example:8443/", True),
+        ("https://status.payments.example/", False),
         ("wss://shop.example.com/live", True),
         ("https://cdn.example.net/a.jpg", True),
         ("https://eu.js.payments.example.org/v3", True),
@@ -135,8 +156,12 @@ def test_the_profile_names_its_own_hosts() -> None:
     ]:
         assert allowlist.allows(url) is allowed, url
     assert allowlist.proxy_bypass() == (
-        "<-loopback>,admin.example.com,cdn.example.net,shop.example.com,"
-        "status.payments.example,www.example.com,*.payments.example.org"
+        "<-loopback>,admin.example.com:80,admin.example.com:443,cdn.example.net:80,"
+        "cdn.example.net:443,shop.example.com:80,shop.example.com:443,"
+        "status.payments.example:8443,www.example.com:80,www.example.com:443,"
+        "*.payments.example.org:80,*.payments.example.org:443,"
+        ".admin.example.com,.cdn.example.net,.shop.example.com,.status.payments.example,"
+        ".www.example.com"
     )
 
 
@@ -325,6 +350,7 @@ def test_foreign_hosts_are_blocked_and_reported(
     shop = _foreign_shop(start_shop, foreign_server)
     results, console = _run(tmp_path, shop, ["product-to-checkout", "discount-codes"])
     checkout, discounts = results
+    foreign = f"localhost:{foreign_server.server_address[1]}"
 
     # The checkout's redirect to localhost fails its step at once, with a plain message.
     failed = checkout.failed_step
@@ -332,18 +358,18 @@ def test_foreign_hosts_are_blocked_and_reported(
     assert (failed.name, failed.failure_kind, failed.message) == (
         "go to checkout",
         FailureKind.HOST_NOT_ALLOWED,
-        REFUSAL,
+        refusal(f"http://{foreign}/checkout", foreign),
     )
     assert failed.duration_seconds < 10  # it did not wait out its step timeout
     (blocked,) = checkout.blocked_requests
-    assert (blocked.host, blocked.navigation) == ("localhost", True)
+    assert (blocked.host, blocked.navigation) == (foreign, True)
 
     # Pages that only pull in a foreign script and stylesheet pass, with a warning.
     assert discounts.ok
     (pulled,) = discounts.blocked_requests
-    assert (pulled.host, pulled.navigation) == ("localhost", False)
+    assert (pulled.host, pulled.navigation) == (foreign, False)
     assert pulled.count >= 4  # a script and a redirected stylesheet on product and cart
-    assert "Blocked" in console and "storefronts.shop.allowed_hosts: localhost" in console
+    assert "Blocked" in console and f"storefronts.shop.allowed_hosts: {foreign}" in console
 
     # Nothing reached the foreign host: not the script, not the redirect hops.
     assert foreign_server.hits == []
@@ -359,7 +385,7 @@ def test_the_same_pages_reach_a_host_once_it_is_allowed(
         tmp_path,
         shop,
         ["product-to-checkout", "discount-codes"],
-        allowed_hosts=["localhost"],
+        allowed_hosts=[f"localhost:{foreign_server.server_address[1]}"],
         step_timeout="3s",  # the counting server is no checkout: that step fails anyway
     )
     checkout, discounts = results
@@ -375,7 +401,7 @@ def test_fetches_outside_the_browser_ask_first(foreign_server: _Counter) -> None
     """The image checker's httpx client, given the allowlist's request hook, never sends a
     request to a foreign host, not even as a redirect hop."""
     port = foreign_server.server_address[1]
-    allowlist = HostAllowlist.from_entries("shop", ["127.0.0.1"])
+    allowlist = HostAllowlist.from_entries("shop", [f"127.0.0.1:{port}"])
 
     async def fetch(url: str) -> str:
         hooks = {"request": [allowlist.check_request]}
@@ -386,7 +412,8 @@ def test_fetches_outside_the_browser_ask_first(foreign_server: _Counter) -> None
                 return str(exc)
 
     said = (
-        "its host localhost is not in storefronts.shop.allowed_hosts: add it there if it is yours"
+        f"its host localhost:{port} is not in storefronts.shop.allowed_hosts: add it there if "
+        "it is yours"
     )
     assert asyncio.run(fetch(f"http://127.0.0.1:{port}/own")) == "200"
     assert asyncio.run(fetch(f"http://localhost:{port}/image.jpg")) == said
@@ -404,7 +431,7 @@ def test_requests_outside_the_page_are_fenced_too(foreign_server: _Counter) -> N
     foreign = f"http://localhost:{port}"
 
     async def scenario() -> tuple[HostGuard, str, int, str | None, str | None]:
-        guard = HostGuard(HostAllowlist.from_entries("shop", ["127.0.0.1"]))
+        guard = HostGuard(HostAllowlist.from_entries("shop", [f"127.0.0.1:{port}"]))
         async with async_playwright() as playwright:
             browser = await launch_browser(playwright, BrowserConfig())
             try:
@@ -435,6 +462,101 @@ def test_requests_outside_the_page_are_fenced_too(foreign_server: _Counter) -> N
     assert outcome != "reached"
     assert [path for _host, path in foreign_server.hits] == ["/own-api"]
     assert frame_refused is None  # a frame is not the page
-    assert script_refused == REFUSAL
+    assert script_refused == refusal(f"{foreign}/by-script", f"localhost:{port}")
     (blocked,) = guard.blocked
-    assert (blocked.host, blocked.navigation, blocked.count) == ("localhost", True, 3)
+    assert (blocked.host, blocked.navigation, blocked.count) == (f"localhost:{port}", True, 3)
+
+
+@pytest.mark.browser
+def test_another_port_of_the_shops_own_host_is_another_host(foreign_server: _Counter) -> None:
+    """A shop on 127.0.0.1:PORT cannot send the browser to another service on 127.0.0.1
+    (on shared hosting: a neighbour), however the address is spelled; nor the image
+    checker, nor the journey's own API calls."""
+    neighbour = foreign_server.server_address[1]
+
+    async def scenario() -> tuple[list[str | None], str]:
+        with _served_page() as shop_port:
+            allowlist = HostAllowlist.from_entries("shop", [f"127.0.0.1:{shop_port}"])
+            guard = HostGuard(allowlist)
+            refused: list[str | None] = []
+            async with async_playwright() as playwright:
+                browser = await launch_browser(playwright, BrowserConfig())
+                try:
+                    factory = ContextFactory(browser, BrowserConfig(), SyntheticMarking())
+                    context = await factory.new_context(5, guard)
+                    page = await context.new_page()
+                    await page.goto(f"http://127.0.0.1:{shop_port}/")
+                    for spelling in ("127.0.0.1", "127.1", "2130706433"):
+                        with contextlib.suppress(PlaywrightError):
+                            await page.goto(f"http://{spelling}:{neighbour}/x", timeout=5000)
+                        refused.append(guard.take_refused_navigation())
+                    api = ShopApi(
+                        context.request,
+                        StorefrontProfile.model_validate(
+                            {
+                                **builtin_profiles()["demo"],
+                                "base_url": f"http://127.0.0.1:{shop_port}",
+                            }
+                        ),
+                        time_left=lambda: 5.0,
+                        allowlist=allowlist,
+                    )
+                    form = {
+                        "action": f"http://127.0.0.1:{neighbour}/replay",
+                        "method": "post",
+                        "fields": [],
+                    }
+                    try:
+                        await api.replay_stale_token(form)
+                        api_said = "reached"
+                    except CheckFailed as failure:
+                        api_said = f"{failure.kind.value}: {failure.message}"
+                    await context.close()
+                finally:
+                    await browser.close()
+        return refused, api_said
+
+    refused, api_said = asyncio.run(scenario())
+    neighbour_host = f"127.0.0.1:{neighbour}"
+    assert refused == [refusal(f"http://{neighbour_host}/x", neighbour_host)] * 3
+    assert api_said == (
+        f"host_not_allowed: the replayed checkout form would go to http://{neighbour_host}/replay, "
+        f"but its host {neighbour_host} is not in storefronts.shop.allowed_hosts: add it there "
+        "if it is yours"
+    )
+    assert foreign_server.hits == []
+
+
+def test_image_fetches_keep_to_the_shops_port(foreign_server: _Counter) -> None:
+    neighbour = foreign_server.server_address[1]
+    allowlist = HostAllowlist.from_entries("shop", ["127.0.0.1:1"])
+
+    async def fetch(url: str) -> str:
+        hooks = {"request": [allowlist.check_request]}
+        async with httpx.AsyncClient(event_hooks=hooks) as client:
+            try:
+                return str((await client.get(url)).status_code)
+            except httpx.HTTPError as exc:
+                return str(exc)
+
+    for spelling in ("127.0.0.1", "127.1", "2130706433"):
+        assert asyncio.run(fetch(f"http://{spelling}:{neighbour}/photo.jpg")) == (
+            f"its host 127.0.0.1:{neighbour} is not in storefronts.shop.allowed_hosts: add it "
+            "there if it is yours"
+        )
+    assert foreign_server.hits == []
+
+
+@contextlib.contextmanager
+def _served_page() -> Iterator[int]:
+    """A one-page "shop" on a free port of 127.0.0.1."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _CountingHandler)
+    server.hits = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

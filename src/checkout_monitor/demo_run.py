@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from checkout_monitor.config_loader import parse_config
 from checkout_monitor.config_model import LoadedConfig
@@ -30,6 +31,7 @@ def demo_config(
         "DEMO_PROFILE": demo_profile(theme, shop.payment),
         "DEMO_SHOP_URL": shop.shop_url,
         "DEMO_SANDBOX_URL": shop.sandbox_url,
+        "DEMO_SANDBOX_PUBLIC_HOST": urlsplit(shop.sandbox_public_url).netloc,
         "DEMO_SHOP_ADMIN_TOKEN": shop.admin_token,
     }
     loaded = parse_config(text, DEMO_SOURCE, Path.cwd(), environ)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from playwright.async_api import BrowserContext, Page, ProxySettings, Request, WebSocket
 
-from checkout_monitor.host_allowlist import HostAllowlist, url_host
+from checkout_monitor.host_allowlist import HostAllowlist, blocked_host
 from checkout_monitor.results import BlockedRequest
 
 # A loopback port nothing serves (binding it needs root): connections to it are refused at
@@ -83,7 +83,7 @@ class HostGuard:
                 self.on_navigation_blocked()
 
     def _note(self, url: str, *, navigation: bool) -> None:
-        host = url_host(url) or url.split(":", 1)[0]
+        host = blocked_host(url) if "://" in url else url.split(":", 1)[0]
         if host not in self._hosts and len(self._hosts) >= MAX_HOSTS:
             host = MORE_HOSTS
         tally = self._hosts.setdefault(host, _Tally(0, url[:300], navigation))

@@ -1,6 +1,8 @@
 """The shop's HTTP side, without the page: order API, payment provider health, and replaying
 a checkout form. Calls go through the journey's own browser context (its cookies and its
-synthetic marking)."""
+synthetic marking), and each request and redirect hop only to the storefront's allowed hosts
+and ports: Playwright's API requests match the browser's proxy bypass by host name alone,
+so the port is checked here."""
 
 from __future__ import annotations
 
@@ -8,17 +10,20 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from playwright.async_api import APIRequestContext
+from playwright.async_api import APIRequestContext, APIResponse
 from playwright.async_api import Error as PlaywrightError
 
 from checkout_monitor.durations import format_duration
 from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.host_allowlist import HostAllowlist
 from checkout_monitor.quoting import first_line
 from checkout_monitor.step_budget import wait_ms
 from checkout_monitor.step_failures import CheckFailed
 from checkout_monitor.storefront_profile import StorefrontProfile
+
+MAX_REDIRECTS = 5
 
 
 class ShopApi:
@@ -28,10 +33,12 @@ class ShopApi:
         profile: StorefrontProfile,
         *,
         time_left: Callable[[], float],
+        allowlist: HostAllowlist | None = None,
     ) -> None:
         self._request = request
         self.profile = profile
         self._time_left = time_left
+        self._allowlist = allowlist  # None: not fenced (no browser context is fenced either)
 
     @property
     def can_cancel_orders(self) -> bool:
@@ -40,6 +47,30 @@ class ShopApi:
     def _wait_ms(self) -> float:
         return wait_ms(self._time_left)
 
+    async def _fetch(
+        self, url: str, what: str, *, follow: bool = True, **options: Any
+    ) -> APIResponse:
+        """``fetch``, hop by hop, each hop to an allowed host and port only."""
+        method = options.pop("method", "GET")
+        for _ in range(MAX_REDIRECTS + 1):
+            if self._allowlist is not None and not self._allowlist.allows(url):
+                raise CheckFailed(
+                    FailureKind.HOST_NOT_ALLOWED,
+                    f"{what} would go to {url[:300]}, but its {self._allowlist.outside(url)}",
+                )
+            response = await self._request.fetch(
+                url, method=method, max_redirects=0, timeout=self._wait_ms(), **options
+            )
+            location = response.headers.get("location")
+            if not follow or not 300 <= response.status < 400 or not location:
+                return response
+            url = urljoin(url, location)
+            if response.status in (301, 302, 303) and method != "HEAD":
+                method, options = "GET", {k: v for k, v in options.items() if k == "headers"}
+        raise CheckFailed(
+            FailureKind.HTTP_ERROR, f"{what} redirects more than {MAX_REDIRECTS} times"
+        )
+
     async def count_orders(self, email: str | None = None) -> int | None:
         """How many orders the shop's API lists for ``email`` (default: the synthetic
         shopper's); None without an order API."""
@@ -47,11 +78,11 @@ class ShopApi:
         if api is None or api.list is None:
             return None
         listing = api.list
-        response = await self._request.fetch(
+        response = await self._fetch(
             self.profile.url(listing.url),
+            "the order API",
             method=listing.method,
             headers=listing.headers,
-            timeout=self._wait_ms(),
         )
         if response.status >= 400:
             raise CheckFailed(
@@ -80,7 +111,9 @@ class ShopApi:
             raise CheckFailed(FailureKind.JOURNEY_ERROR, "the profile has no payment.health_url")
         start = time.perf_counter()
         try:
-            response = await self._request.get(payment.health_url, timeout=self._wait_ms())
+            response = await self._fetch(
+                payment.health_url, "the payment provider's health endpoint"
+            )
         except PlaywrightError as exc:
             raise CheckFailed(
                 FailureKind.PAYMENT_PROVIDER_DOWN,
@@ -106,12 +139,12 @@ class ShopApi:
             raise CheckFailed(
                 FailureKind.JOURNEY_ERROR, "no checkout form with a token was recorded to replay"
             )
-        response = await self._request.fetch(
+        response = await self._fetch(
             form["action"],
+            "the replayed checkout form",
+            follow=False,
             method=form["method"].upper() or "POST",
             form=dict(form["fields"]),
-            max_redirects=0,
-            timeout=self._wait_ms(),
         )
         body = await response.text()
         token_signals = [
@@ -134,9 +167,7 @@ class ShopApi:
             raise CheckFailed(FailureKind.ASSERTION, "the storefront profile has no order API")
         call = api.cancel
         url = self.profile.url(call.url.replace("{order_number}", order_number))
-        response = await self._request.fetch(
-            url, method=call.method, headers=call.headers, timeout=self._wait_ms()
-        )
+        response = await self._fetch(url, "the order API", method=call.method, headers=call.headers)
         if response.status >= 400:
             raise CheckFailed(
                 FailureKind.HTTP_ERROR,

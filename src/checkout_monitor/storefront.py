@@ -83,7 +83,7 @@ class Storefront:
         self.page_errors: list[str] = []
         self.tally: Counter[str] = Counter()  # e.g. images_checked, for the metrics
         self.broken_images: list[str] = []  # URLs that failed the image checks, for evidence
-        self.api = ShopApi(page.context.request, profile, time_left=time_left)
+        self.api = ShopApi(page.context.request, profile, time_left=time_left, allowlist=allowlist)
         page.on("response", self._remember_document)
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
         self.actions = ElementActions(

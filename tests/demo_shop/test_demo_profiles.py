@@ -22,7 +22,7 @@ def test_every_theme_and_payment_mode_has_a_profile(theme: str, payment: str) ->
     assert len(profile.overlays) == 2
     three_ds = profile.payment.three_d_secure
     assert three_ds is not None and three_ds.card == "4000002500003155"
-    assert profile.allowed_hosts == ["pay.localhost"]
+    assert profile.allowed_hosts == ["pay.localhost:8081"]
     assert profile.takes_card
 
 
