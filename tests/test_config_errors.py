@@ -178,8 +178,12 @@ CASES = [
         "{file}:7: storefronts.shop.allowed_hosts[1]: '*.com' would allow a whole top-level domain; name the shop's own domain, e.g. '*.example.com'",
     ),
     (
-        "allowed-host-with-port",
-        "{file}:5: storefronts.shop.allowed_hosts[0]: 'pay.example.com:8443' names a port, but hosts are allowed on any port: write 'pay.example.com'",
+        "allowed-host-bad-port",
+        "{file}:5: storefronts.shop.allowed_hosts[0]: 'pay.example.com:99999': the port must be a number from 1 to 65535",
+    ),
+    (
+        "allowed-host-public-suffix",
+        "{file}:7: storefronts.shop.allowed_hosts[1]: '*.co.uk' would allow every site under co.uk, a public suffix (on the Public Suffix List, like co.uk or github.io); name the shop's own domain, e.g. '*.example.co.uk'",
     ),
     (
         "allowed-host-not-a-host",

@@ -247,8 +247,13 @@ def test_declined_cards_create_no_order(start_shop: StartShop, tmp_path: Path) -
     steps = {s["name"]: s["message"] for s in document["journeys"][0]["steps"]}
     assert steps["decline card is declined"].endswith("; no order created")
     assert "insufficient funds" in steps["insufficient-funds card is declined"]
-    (order,) = shop.orders.list()  # only the approve card's, then cancelled
-    assert order.status == "cancelled"
+    assert steps["3-D Secure challenge failed: declined"].endswith("; no order created")
+    # only the approve card's and the 3-D Secure card's once its challenge passed: both
+    # cancelled
+    orders = shop.orders.list()
+    assert [order.charge_id != "" for order in orders] == [True, True]
+    assert [order.status for order in orders] == ["cancelled", "cancelled"]
+    assert steps["cancel test order"] == (f"order {orders[0].number}, {orders[1].number} cancelled")
 
 
 def test_shop_without_health_endpoint_or_card_is_a_visible_skip(
