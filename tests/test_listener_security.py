@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import os
 import shutil
 import signal
 import ssl
@@ -440,6 +441,21 @@ def test_a_missing_web_config_file_is_named_where_it_was_given(tmp_path: Path) -
     )
     assert result.returncode == 2
     assert result.stderr == "checkout-monitor: --web-config: file not found: no/such/web.yml\n"
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_a_web_config_that_is_no_file_is_never_read(kind: str, tmp_path: Path) -> None:
+    """/dev/zero or a named pipe given as the web config: refused at once, never read."""
+    path = Path("/dev/zero")
+    if kind == "fifo":
+        path = tmp_path / "web.yml"
+        os.mkfifo(path)
+    result = run_cli("checkout-monitor", "serve", "--demo", "--web-config", str(path), timeout=30)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"checkout-monitor: --web-config: not a regular file (a device or a pipe?): give the "
+        f"path of a web config file: {path}\n"
+    )
 
 
 def test_a_valid_web_config_is_reported_by_validate(pki: Pki, tmp_path: Path) -> None:

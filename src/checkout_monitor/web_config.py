@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checkout_monitor.config_loader import format_loc, line_of, read_yaml
+from checkout_monitor.config_loader import format_loc, line_of, read_config_text, read_yaml
 from checkout_monitor.config_model import LoadedConfig
 from checkout_monitor.errors import ConfigError, ConfigProblem, UsageError
 
@@ -84,12 +84,7 @@ class WebConfig:
 
 def load_web_config(path: Path) -> WebConfig:
     """Read and check a web config file; every problem names the file, field and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(path, [ConfigProblem("", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, [ConfigProblem("", f"cannot read the file: {exc}")]) from None
+    text = read_config_text(path)  # a regular file of at most 1 MiB: never /dev/zero
     data, lines = read_yaml(text, str(path))
     if not isinstance(data, dict):
         raise ConfigError(
@@ -281,8 +276,10 @@ def file_problem(path: Path) -> str | None:
     try:
         if path.is_dir():
             return "a folder, not a file"
-        if not path.is_file():
+        if not path.exists():
             return "file not found"
+        if not path.is_file():  # a device or a FIFO: reading it would never end
+            return "not a regular file (a device or a pipe?): give the path of a web config file"
     except OSError as exc:  # e.g. a name too long for the file system
         return f"cannot use this path ({_reason(exc)})"
     return None
