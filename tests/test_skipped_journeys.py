@@ -22,6 +22,7 @@ from checkout_monitor.alerting.alerting import Alerting
 from checkout_monitor.config_loader import builtin_profiles, parse_config
 from checkout_monitor.demo_shop import DemoShop
 from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.last_passed import LastPassed
 from checkout_monitor.metrics import Metrics
 from checkout_monitor.reports.console import ConsoleReporter, Verbosity
 from checkout_monitor.reports.html_report import render_html
@@ -93,6 +94,13 @@ def test_status_of_a_journey() -> None:
     assert PASSED.status is JourneyStatus.PASSED
     assert FAILED.status is JourneyStatus.FAILED
     assert not replace(SKIPPED, earlier_attempts=(FAILED,)).flaky  # flaky means it passed
+
+
+def test_a_skipped_run_is_never_remembered_as_the_last_pass(tmp_path: Path) -> None:
+    """"Last passed here" under a failure must mean a run that checked something."""
+    store = LastPassed(tmp_path)
+    store.record([PASSED, SKIPPED])
+    assert set(store.load()) == {"product-to-checkout"}
 
 
 # --- console -----------------------------------------------------------------------------------
