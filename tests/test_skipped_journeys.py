@@ -97,7 +97,7 @@ def test_status_of_a_journey() -> None:
 
 
 def test_a_skipped_run_is_never_remembered_as_the_last_pass(tmp_path: Path) -> None:
-    """"Last passed here" under a failure must mean a run that checked something."""
+    """A "last passed here" under a failure must mean a run that checked something."""
     store = LastPassed(tmp_path)
     store.record([PASSED, SKIPPED])
     assert set(store.load()) == {"product-to-checkout"}
