@@ -1,5 +1,8 @@
 """Results with every secret and card number taken out of the shop's text, before any
-report renders them: a secret escaped by HTML, XML or JSON could no longer be found after."""
+report renders them: a secret escaped by HTML, XML or JSON could no longer be found after.
+
+``scrub`` is an :class:`~checkout_monitor.evidence_redaction.EvidenceRedactor`'s ``text``,
+so results, evidence and traces are scrubbed by the one redaction module."""
 
 from __future__ import annotations
 
@@ -18,12 +21,16 @@ Scrub = Callable[[str], str]
 
 
 def scrub_results(results: Sequence[JourneyResult], scrub: Scrub) -> list[JourneyResult]:
+    """Every text a report, a log line, a metric label or an alert takes from a result."""
     return [_journey(result, scrub) for result in results]
 
 
 def _journey(result: JourneyResult, scrub: Scrub) -> JourneyResult:
     return replace(
         result,
+        # from the config, where a ${ENV} value may have gone into them
+        owner=None if result.owner is None else scrub(result.owner),
+        runbook=None if result.runbook is None else scrub(result.runbook),
         steps=tuple(_step(step, scrub) for step in result.steps),
         evidence=_evidence(result.evidence, scrub),
         earlier_attempts=tuple(_journey(a, scrub) for a in result.earlier_attempts),
