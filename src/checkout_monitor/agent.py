@@ -176,7 +176,9 @@ class Agent:
         run_folder = self.artifacts.start_run()  # one per journey run, pruned after it
         runner = JourneyRunner(contexts, self.loaded.config.location, artifacts=run_folder)
         try:
-            result = await run_with_retries(runner, journey, self.loaded.config.artifacts.traces)
+            result = await run_with_retries(
+                runner, journey, self.loaded.config.artifacts.traces, secrets=self.loaded.secrets
+            )
         finally:
             run_folder.finish()
         # a step named after a secret ("refuse ${CODE}") must not become a label or a log line

@@ -7,10 +7,11 @@ retry is reported as flaky, never as a plain pass.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from checkout_monitor.config_model import TraceCapture
+from checkout_monitor.evidence_redaction import EvidenceRedactor
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.journey_plan import PlannedJourney
 from checkout_monitor.results import JourneyResult
@@ -29,9 +30,14 @@ async def run_with_retries(
     planned: PlannedJourney,
     traces: TraceCapture = TraceCapture.RETRY,
     on_retry: Callable[[JourneyResult], None] | None = None,
+    *,
+    secrets: Iterable[str] = (),
 ) -> JourneyResult:
     """Run until an attempt passes or ``planned.retries`` retries are used up; ``on_retry``
-    hears of each failed attempt that is about to be retried."""
+    hears of each failed attempt that is about to be retried. ``secrets`` (the config's
+    ``${ENV}`` values) are redacted from the log line of a retry: a step can be named after
+    a discount code, and the shop's card numbers are scrubbed with them."""
+    scrub = EvidenceRedactor.for_profile(planned.profile, secrets).text
     earlier: list[JourneyResult] = []
     attempt = 1
     while True:
@@ -41,8 +47,8 @@ async def run_with_retries(
             break
         log.info(
             "%s failed at %r on attempt %d; trying again",
-            planned.name,
-            result.failed_step.name if result.failed_step else "?",
+            scrub(planned.name),
+            scrub(result.failed_step.name) if result.failed_step else "?",
             attempt,
         )
         if on_retry is not None:

@@ -37,7 +37,11 @@ async def run_smoke(
             for journey in planned:
                 reporter.journey_started(journey.name, journey.storefront)
                 result = await run_with_retries(
-                    runner, journey, config.artifacts.traces, reporter.attempt_failed
+                    runner,
+                    journey,
+                    config.artifacts.traces,
+                    reporter.attempt_failed,
+                    secrets=artifacts.secrets if artifacts is not None else (),
                 )
                 reporter.journey_finished(result)
                 results.append(result)
