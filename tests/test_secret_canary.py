@@ -1,14 +1,21 @@
 """The canary test across every output: secrets planted through ``${ENV}`` in a config are
-used for real (typed into forms, sent as the order API's token, posted as a discount code,
-put in an alert webhook's URL and headers), and appear in no output of the agent.
+used for real (typed into forms, sent as the order API's token and in every request's
+synthetic marking, posted as discount codes the shop upper-cases, put in alert channels'
+URLs, headers and keys), and appear in no output of the agent: console, log, reports,
+triage, evidence, traces (every entry unpacked), alert state, run history, /metrics,
+/alerts, the Pushgateway and the notifications' bodies.
 
-Every canary carries the same marker, searched for case-blind, so each of them is caught in
-any form it may take on its way: URL-encoded, HTML- or JSON-escaped, upper-cased by the
-shop, or inside the plus-address the payment journey makes of the shopper's email.
+Every byte is searched in any case and spelling (HTML, URL and JSON escapes, nested, base64,
+zlib in base64 as a session cookie holds it), for each canary and for the marker all long
+ones share (so the plus-address a journey makes of the email is caught too); the short
+canary counts as a whole token. A new output must be added to a test here, or it is not
+covered: see README "Security".
 """
 
 from __future__ import annotations
 
+import json
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,19 +27,33 @@ import yaml
 from agent_process import AgentProcess
 from alert_receivers import AlertReceiver
 from checkout_monitor.demo_shop import DemoShop
+from checkout_monitor.evidence_redaction import PLACEHOLDER
 from cli_support import run_cli, write_shop_config
 from prometheus_servers import start_pushgateway
-from secret_search import files_under, found
+from secret_search import contents, files_under, found_spelled
 
 StartShop = Callable[..., DemoShop]
-MARKER = "zq8cnry"  # in every canary; nowhere else
+MARKER = "zq8cnry"  # in every long canary; nowhere else
+SHORT = "CANARY_SHORT_CODE"
 CANARIES = {
     "CANARY_ADMIN_TOKEN": "tok-Zq8Cnry-admin-41f",  # the shop's admin token: the order API's
     "CANARY_EMAIL": "zq8cnry.shopper@example.com",  # typed into checkout, plus-addressed too
     "CANARY_NAME": "Zq8cnry Shopper",
-    "CANARY_CODE": "ZQ8CNRYCODE",  # a discount code posted to the shop
+    # the shop escapes "'" as &#39; and "&" as &amp; (audit issue 13, finding 3)
+    "CANARY_CARD_NAME": "Zq8cnry O'Hara & Sons",
+    # lower case: the shop upper-cases it to check it (finding 1), a step is named after it
+    # and a retry logs that name (finding 2)
+    "CANARY_CODE": "zq8cnry-code",
+    SHORT: "zq8k",  # under 6 characters: redacted as a whole token (finding 5)
+    # a real code, so the shop accepts it and echoes it upper-cased ("Code TENOFF applied")
+    # in the page and in the failed step's message (finding 1)
+    "CANARY_ACCEPTED_CODE": "tenoff",
+    "CANARY_SYNTHETIC": "zq8cnry-synthetic-marker",  # sent with every request
+    "CANARY_USER_AGENT": "(zq8cnry-agent)",
     "CANARY_HOOK": "zq8cnry-hook-path-token",  # in the alert webhook's URL
     "CANARY_HOOK_HEADER": "Bearer zq8cnry-hook-header",
+    "CANARY_SLACK": "zq8cnry-slack-path",
+    "CANARY_PAGERDUTY": "zq8cnry-routing-key",
 }
 
 
@@ -44,10 +65,23 @@ def _config(tmp_path: Path, shop: DemoShop, journeys: list[str], **extra: Any) -
         storefront={
             "order_api": {"cancel": auth, "list": auth},
             "customer": {"full_name": "${CANARY_NAME}", "email": "${CANARY_EMAIL}"},
-            "discounts": {"valid": [], "must_reject": ["${CANARY_CODE}"]},
+            "card": {"name": "${CANARY_CARD_NAME}"},
+            "discounts": {
+                "valid": [],
+                "must_reject": [
+                    "${CANARY_CODE}",
+                    f"${{{SHORT}}}",
+                    "${CANARY_ACCEPTED_CODE}",  # last: the step fails, the journey stops
+                ],
+            },
         },
+        defaults={"retries": 1},  # a failed attempt is retried, and the retry logged
     )
     document = yaml.safe_load(path.read_text())
+    document["synthetic"] = {
+        "header_value": "${CANARY_SYNTHETIC}",
+        "user_agent_suffix": "${CANARY_USER_AGENT}",
+    }
     document["journeys"] = [
         {"journey": name, "storefront": "shop", "owner": "Test team"} for name in journeys
     ]
@@ -58,16 +92,40 @@ def _config(tmp_path: Path, shop: DemoShop, journeys: list[str], **extra: Any) -
 
 
 def _assert_nowhere(files: list[Path], texts: list[tuple[str, str | bytes]]) -> None:
-    leaks = found([MARKER], files, texts, ignore_case=True)
+    long = [MARKER, *(v for k, v in CANARIES.items() if k != SHORT)]
+    leaks = found_spelled(long, [CANARIES[SHORT]], files, texts)
+    entries = sum(1 for path in files for _ in contents(path))
+    print(f"canary scan: {len(files)} files, {entries} files and zip entries, {len(texts)} texts")
     assert not leaks, "canary found in:\n" + "\n".join(leaks)
+    _assert_no_cookies(files)
+
+
+def _assert_no_cookies(files: list[Path]) -> None:
+    """Traces keep no cookie and no credential header (finding 4): the shop's session cookie
+    holds the shopper's email compressed, out of any redaction's sight."""
+    traces = [p for p in files if p.name == "trace.zip"]
+    assert traces
+    for trace in traces:
+        with zipfile.ZipFile(trace) as archive:
+            network = archive.read("trace.network").decode()
+        records = [json.loads(line) for line in network.splitlines() if line.strip()]
+        assert records, trace
+        for record in records:
+            snapshot = record.get("snapshot", {})
+            for side in ("request", "response"):
+                message = snapshot.get(side, {})
+                assert message.get("cookies", []) == [], (trace, side)
+                credentials = [
+                    h["value"]
+                    for h in message.get("headers", [])
+                    if h["name"].lower() in ("cookie", "set-cookie", "authorization")
+                ]
+                assert set(credentials) <= {PLACEHOLDER}, (trace, side, credentials)
 
 
 @pytest.mark.browser
 def test_run_smoke_leaks_no_secret_into_any_output(start_shop: StartShop, tmp_path: Path) -> None:
-    shop = start_shop(
-        faults=["discount-engine-down", "payment-declines"],
-        admin_token=CANARIES["CANARY_ADMIN_TOKEN"],
-    )
+    shop = start_shop(faults=["payment-declines"], admin_token=CANARIES["CANARY_ADMIN_TOKEN"])
     config = _config(tmp_path, shop, ["product-to-checkout", "discount-codes", "payment-sandbox"])
     reports = [tmp_path / n for n in ("r.json", "r.html", "r.xml")]
     pushgateway = start_pushgateway(tmp_path)
@@ -81,8 +139,9 @@ def test_run_smoke_leaks_no_secret_into_any_output(start_shop: StartShop, tmp_pa
     finally:
         pushgateway.stop()
     assert result.returncode == 1, result.stdout + result.stderr
-    # the canaries were used: the code was posted and refused, the checkout reached payment
-    assert "[FAIL] Discount engine" in result.stdout
+    # the canaries were used: the codes were posted, one accepted, the checkout reached payment
+    assert "trying again" in result.stderr  # the retry's log line names the step
+    assert "but the shop accepted it" in result.stdout  # echoed upper-cased, redacted
     assert "payment_declined" in result.stdout
     assert 'step="refuse ' in pushed  # the step named after the code was pushed, scrubbed
 
@@ -98,7 +157,7 @@ def test_run_smoke_leaks_no_secret_into_any_output(start_shop: StartShop, tmp_pa
 
 @pytest.mark.browser
 def test_serve_leaks_no_secret_into_any_output(start_shop: StartShop, tmp_path: Path) -> None:
-    shop = start_shop(faults=["discount-engine-down"], admin_token=CANARIES["CANARY_ADMIN_TOKEN"])
+    shop = start_shop(admin_token=CANARIES["CANARY_ADMIN_TOKEN"])
     with AlertReceiver() as receiver:
         alerting = {
             "state_dir": str(tmp_path / "state"),
@@ -110,23 +169,35 @@ def test_serve_leaks_no_secret_into_any_output(start_shop: StartShop, tmp_path: 
                         "url": f"{receiver.url}/hook/${{CANARY_HOOK}}",
                         "headers": {"Authorization": "${CANARY_HOOK_HEADER}"},
                     }
-                }
+                },
+                "slack": {"slack": {"webhook_url": f"{receiver.url}/slack/${{CANARY_SLACK}}"}},
+                "pager": {
+                    "pagerduty": {
+                        "routing_key": "${CANARY_PAGERDUTY}",
+                        "url": f"{receiver.url}/pagerduty",
+                    }
+                },
             },
         }
         config = _config(tmp_path, shop, ["discount-codes"], alerting=alerting)
         args = ["--config", str(config), "--interval", "2s", "--verbose"]
         with AgentProcess(args, tmp_path, env=CANARIES) as agent:
-            (notification,) = receiver.wait_for(1, timeout=90)
+            notifications = receiver.wait_for(3, timeout=120)
             metrics, alerts = agent.metrics(), httpx.get(f"{agent.url}/alerts").text
             code, _ = agent.stop()
         assert code == 0
         output = agent.output()
 
-    # the webhook's secrets went where they belong, and only there
+    # the channels' secrets went where they belong, and only there
+    by_path = {n.path.split("/")[1]: n for n in notifications}
+    assert set(by_path) == {"hook", "slack", "pagerduty"}, [n.path for n in notifications]
+    notification = by_path["hook"]
     assert notification.path == f"/hook/{CANARIES['CANARY_HOOK']}"
+    assert by_path["pagerduty"].json["routing_key"] == CANARIES["CANARY_PAGERDUTY"]
     assert notification.header("authorization") == CANARIES["CANARY_HOOK_HEADER"]
     assert notification.json["rule"] == "discounts-broken"
     assert 'step="refuse ' in metrics  # the step named after the code is a label, scrubbed
+    assert "trying again" in output  # the retry's log line names the step
     assert '"discounts-broken"' in alerts
 
     written = files_under(tmp_path / "state", tmp_path / "artifacts")
@@ -139,5 +210,11 @@ def test_serve_leaks_no_secret_into_any_output(start_shop: StartShop, tmp_path: 
             ("/metrics", metrics),
             ("/alerts", alerts),
             ("the webhook's body", notification.body),
+            ("Slack's body", by_path["slack"].body),
+            # everything in PagerDuty's body but the key it must carry
+            (
+                "PagerDuty's body",
+                by_path["pagerduty"].body.replace(CANARIES["CANARY_PAGERDUTY"].encode(), b"<key>"),
+            ),
         ],
     )
