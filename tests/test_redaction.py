@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import json
 import logging
 import zipfile
@@ -23,7 +24,7 @@ from checkout_monitor.evidence_redaction import PLACEHOLDER, EvidenceRedactor, w
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.journey import JourneyDefinition, JourneyRun
 from checkout_monitor.journey_plan import PlannedJourney
-from checkout_monitor.redaction import REDACTED, Redactor, redact
+from checkout_monitor.redaction import REDACTED, LogRedaction, Redactor, redact
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 from checkout_monitor.storefront_profile import StorefrontProfile
 from secret_search import views
@@ -239,3 +240,31 @@ def test_trace_network_records_lose_cookies_and_credentials(tmp_path: Path) -> N
 def test_records_that_are_not_json_pass_through() -> None:
     data = b"Cookie: not json\n\x89PNG"
     assert without_credentials(data) == data
+
+
+def test_every_log_line_is_redacted_whoever_logs_it() -> None:
+    """A library's line (tenacity quoting a URL) and a traceback go through the filter."""
+    stream = io.StringIO()
+    logger = logging.getLogger("test_redaction.isolated")
+    logger.propagate = False
+    handler = logging.StreamHandler(stream)
+    logger.addHandler(handler)
+    redaction = LogRedaction()
+    redaction.install(logger)
+    redaction.install(logger)  # once is enough
+    assert handler.filters == [redaction]
+    redaction.add([CODE])
+    try:
+        logger.warning("Retrying in %s as it raised %s", "0.25s", f"net error at /x?c={CODE}")
+        try:
+            raise ValueError(f"code {CODE.upper()} refused")
+        except ValueError:
+            logger.exception("a bug")
+        redaction.add(["tok-9f2zz"])  # a reload adds; the earlier secrets stay
+        logger.warning("%s and %s", CODE, "tok-9f2zz")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert CODE not in text.lower() and "tok-9f2zz" not in text
+    assert "ValueError: code <value from the environment> refused" in text
+    assert text.count(REDACTED) == 4, text

@@ -46,6 +46,7 @@ from checkout_monitor.last_passed import LastPassed
 from checkout_monitor.metrics import Metrics
 from checkout_monitor.monitors_loader import default_monitors_dir, load_monitors
 from checkout_monitor.pushgateway import push_results
+from checkout_monitor.redaction import LogRedaction
 from checkout_monitor.reports.console import ConsoleReporter, Verbosity
 from checkout_monitor.reports.html_report import write_html
 from checkout_monitor.reports.json_report import write_json_report
@@ -60,6 +61,7 @@ from checkout_monitor.web_config import listener_web_config
 
 CONFIG_ENV = "CHECKOUT_MONITOR_CONFIG"
 log = logging.getLogger("checkout_monitor")
+_LOG_REDACTION = LogRedaction()  # no log line, from us or a library, carries a ${ENV} value
 
 
 # --- argument parsers ----------------------------------------------------------------------
@@ -325,6 +327,7 @@ def _guarded(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    _LOG_REDACTION.install(logging.getLogger())  # secrets are added once a config loads
     # The embedded demo shop's request log is noise next to the journey's own lines.
     logging.getLogger("werkzeug").setLevel(logging.INFO if args.verbose else logging.WARNING)
     try:
@@ -363,6 +366,7 @@ def _smoke(args: argparse.Namespace) -> ExitCode:
     started_at = datetime.now(UTC)
     wall_start = time.perf_counter()
     with _target(args) as (loaded, header):
+        _LOG_REDACTION.add(loaded.secrets)
         registry = load_monitors(_monitors_dir(args, loaded))
         loaded.step_timeout_override = args.step_timeout
         loaded.retries_override = args.retries
@@ -546,6 +550,7 @@ def _serve(args: argparse.Namespace) -> ExitCode:
 
         def load() -> tuple[LoadedConfig, list[PlannedJourney]]:
             loaded = first if args.demo else load_config(_config_path(args.config))
+            _LOG_REDACTION.add(loaded.secrets)
             loaded.interval_override = args.interval
             web = listener_web_config(loaded, args.web_config)
             registry = load_monitors(_monitors_dir(args, loaded))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import html.entities
+import logging
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
@@ -320,3 +321,36 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
+
+
+class LogRedaction(logging.Filter):
+    """On the log's handlers: every record is redacted of the secrets known so far, whoever
+    logged it (a library's retry line quoting a URL, a traceback with a --verbose run).
+    Secrets are only ever added: after a reload, a run still going may log the old ones."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._redactor = Redactor(())
+
+    def add(self, secrets: Iterable[str]) -> None:
+        # one assignment: a record being filtered on another thread sees the old or the new
+        self._redactor = Redactor(self._redactor.secrets | set(secrets))
+
+    def install(self, logger: logging.Logger) -> None:
+        """On every handler of ``logger`` (a handler's filters see records from any logger)."""
+        for handler in logger.handlers:
+            if self not in handler.filters:
+                handler.addFilter(self)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redactor = self._redactor
+        if not redactor.secrets:
+            return True
+        record.msg, record.args = redactor.text(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redactor.text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redactor.text(record.stack_info)
+        return True
