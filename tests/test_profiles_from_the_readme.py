@@ -7,11 +7,9 @@ cross-origin iframes (with the cookie banner and the newsletter pop-up on), one 
 redirect to the provider's hosted payment page and back. Each runs `product-to-checkout`
 and `payment-sandbox` (3-D Secure both ways included) in one run-smoke.
 
-Known gap, kept out of the hosted-fields profile: a failure signal inside the provider's
-frame (`iframe#number-frame >>> .hosted-field-error`, as the README's hosted-fields
-example suggests) together with a declared overlay makes every journey fail at its first
-page with overlay_blocking ("the newsletter pop-up ... still covers the page after its
-close button ... was clicked"), although that close button was never clicked.
+The hosted-fields profile has a failure signal inside the provider's frame together with
+declared overlays: that pair once made every journey fail at its first page (waits for
+the page and for the frame side by side ran the overlay handlers side by side).
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ class ElementActions:
     overlays: list[Overlay] = field(default_factory=list)
     setting: str = "the storefront profile"  # where overlays are declared, for messages
     failed_scripts: list[str] = field(default_factory=list)  # "URL (HTTP 503)", bounded
+    tried: set[str] = field(default_factory=set)  # overlays whose close button was clicked
 
     def watch(self) -> None:
         """Note scripts that fail to load: the usual reason hosted card fields never show."""
@@ -97,6 +98,15 @@ class ElementActions:
             if await self.visible(overlay.present):
                 return overlay
         return None
+
+    def covering(self, overlay: Overlay) -> str:
+        """What a declared overlay still showing is doing, in words."""
+        if overlay.name in self.tried:
+            return (
+                f"the {overlay.name} ({overlay.present}) still covers the page after its close "
+                f"button ({overlay.dismiss}) was clicked"
+            )
+        return f"the {overlay.name} ({overlay.present}) covers the page"
 
     async def visible(self, selector: str) -> bool:
         """Whether ``selector`` shows now, without waiting for anything (not even for the
@@ -168,9 +178,8 @@ class ElementActions:
         overlay = await self.overlay_still_showing()
         if overlay is not None:
             return FailureKind.OVERLAY_BLOCKING, (
-                f"the {overlay.name} ({overlay.present}) still covers the page after its close "
-                f"button ({overlay.dismiss}) was clicked, so {named} could not be {done}: "
-                "shoppers cannot close it either"
+                f"{self.covering(overlay)}, so {named} could not be {done}"
+                + (": shoppers cannot close it either" if overlay.name in self.tried else "")
             )
         if not await _visible(element):
             return FailureKind.ELEMENT_HIDDEN, (

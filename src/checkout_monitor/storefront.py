@@ -79,6 +79,7 @@ class Storefront:
         self._email: str | None = None  # a tagged address to type instead of the profile's
         self._challenge: Challenge | None = None  # how to answer a 3-D Secure challenge
         self._overlays_installed = False
+        self._dismissing = asyncio.Lock()
         self.last_decline = ""
         self.page_errors: list[str] = []
         self.tally: Counter[str] = Counter()  # e.g. images_checked, for the metrics
@@ -492,11 +493,15 @@ class Storefront:
 
     def _dismisser(self, overlay: Overlay) -> Callable[[Locator], Awaitable[None]]:
         async def dismiss(_: Locator) -> None:
-            try:
-                await self._loc(overlay.dismiss).first.click(timeout=min(2000, self._wait_ms()))
-            except PlaywrightError:
-                return  # still showing: the action it held up says so when it gives up
-            self.tally["overlays_dismissed"] += 1
+            async with self._dismissing:  # one at a time, whatever called for it
+                if not await self._visible(overlay.present):
+                    return  # closed meanwhile
+                self.actions.tried.add(overlay.name)
+                try:
+                    await self._loc(overlay.dismiss).first.click(timeout=min(2000, self._wait_ms()))
+                except PlaywrightError:
+                    return  # still showing: the action it held up says so when it gives up
+                self.tally["overlays_dismissed"] += 1
 
         return dismiss
 
@@ -610,8 +615,7 @@ class Storefront:
         if overlay is not None:
             raise CheckFailed(
                 FailureKind.OVERLAY_BLOCKING,
-                f"the {overlay.name} ({overlay.present}) still covers the page after its close "
-                f"button ({overlay.dismiss}) was clicked, and {what} did not come: {shown}",
+                f"{self.actions.covering(overlay)}, and {what} did not come: {shown}",
             )
         raise CheckFailed(
             FailureKind.ELEMENT_MISSING, f"expected {what} ({' or '.join(expected)}), got {shown}"
@@ -629,31 +633,40 @@ class Storefront:
         return None
 
     async def _any_attached(self, targets: list[Target]) -> bool:
-        """Wait until any of ``targets`` is in its document. Targets in the same document
-        wait as one locator; those in other frames wait side by side, as Playwright cannot
-        join locators across frames."""
-        by_frame: dict[tuple[str, ...], Locator] = {}
+        """Wait until any of ``targets`` is in its document. Those on the page itself wait
+        as one locator. Playwright cannot join locators across frames, so those inside
+        frames are looked for between short waits, one wait at a time: waits side by side
+        would run the overlay handlers side by side, and those trip over each other."""
+        on_page: Locator | None = None
         for target in targets:
-            found = target.locate(self.page)
-            joined = by_frame.get(target.frames)
-            by_frame[target.frames] = found if joined is None else joined.or_(found)
-        waits = [
-            asyncio.ensure_future(locator.first.wait_for(state="attached", timeout=self._wait_ms()))
-            for locator in by_frame.values()
-        ]
-        try:
-            for finished in asyncio.as_completed(waits):
-                try:
-                    await finished
-                except PlaywrightError:  # timed out, or its frame went away: the others may come
-                    continue
+            if not target.frames:
+                found = target.locate(self.page)
+                on_page = found if on_page is None else on_page.or_(found)
+        framed = [target.text for target in targets if target.frames]
+        if not framed:
+            assert on_page is not None
+            return await self._attached(on_page, self._wait_ms())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._wait_ms() / 1000
+        while True:
+            for selector in framed:
+                if await self.actions.count(selector):
+                    return True
+            left_ms = (deadline - loop.time()) * 1000
+            if left_ms <= 0:
+                return False
+            if on_page is None:
+                await asyncio.sleep(min(left_ms, _FRAME_POLL_MS) / 1000)
+            elif await self._attached(on_page, min(left_ms, _FRAME_POLL_MS)):
                 return True
+
+    @staticmethod
+    async def _attached(locator: Locator, timeout_ms: float) -> bool:
+        try:
+            await locator.first.wait_for(state="attached", timeout=timeout_ms)
+        except PlaywrightError:  # timed out, or the page went away meanwhile
             return False
-        finally:
-            for wait in waits:
-                if not wait.done():
-                    wait.cancel()
-            await asyncio.gather(*waits, return_exceptions=True)
+        return True
 
     async def _count(self, selector: str) -> int:
         return await self.actions.count(selector)
@@ -719,6 +732,8 @@ def _describe_next(index: int, shop: Storefront) -> str:
         return f"the {pages[index + 1].step!r} page"
     return "the order confirmation"
 
+
+_FRAME_POLL_MS = 200  # how often targets inside frames are looked for while waiting
 
 # A step that waited in vain: nothing it expected came (rather than an error it recognised).
 _NOTHING_CAME = frozenset({FailureKind.ELEMENT_MISSING, FailureKind.TIMEOUT})
