@@ -86,3 +86,10 @@ def test_a_profile_written_from_the_readme_passes(
     assert "cancel test order" in checkout_steps, checkout_steps
     if payment == "redirect":
         assert "pay on Demo Pay" in checkout_steps, checkout_steps
+        # a decline shown on the provider's page is said to come from there, not the shop
+        declined = {s["name"]: s["message"] for s in journeys["payment-sandbox"]["steps"]}
+        # (the port came from ${ENV} here, so it is redacted as a secret would be)
+        assert (
+            declined["decline card is declined"].startswith("the page at http://pay.localhost:")
+            and ' said "Your card was declined.' in declined["decline card is declined"]
+        ), declined

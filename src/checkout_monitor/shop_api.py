@@ -10,7 +10,7 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from playwright.async_api import APIRequestContext, APIResponse
 from playwright.async_api import Error as PlaywrightError
@@ -166,12 +166,14 @@ class ShopApi:
         if api is None:
             raise CheckFailed(FailureKind.ASSERTION, "the storefront profile has no order API")
         call = api.cancel
-        url = self.profile.url(call.url.replace("{order_number}", order_number))
+        # the number as the shop showed it may hold '#', '/' or spaces: never a path of its own
+        url = self.profile.url(call.url.replace("{order_number}", quote(order_number, safe="")))
         response = await self._fetch(url, "the order API", method=call.method, headers=call.headers)
         if response.status >= 400:
             raise CheckFailed(
                 FailureKind.HTTP_ERROR,
                 f"could not cancel test order {order_number}: the order API answered "
-                f"HTTP {response.status}",
+                f"HTTP {response.status} to {call.method} {urlsplit(url).path}; cancel it by "
+                "hand, and check order_number_pattern if the number looks wrong",
             )
         return response.status

@@ -687,8 +687,16 @@ class Storefront:
                 if t.strip() and (signal.text is None or re.search(signal.text, t, re.I))
             ]
             if said:
-                return signal.kind, f"the shop said {quote(' / '.join(said), limit=240)}"
+                return signal.kind, f"{self._speaker()} said {quote(' / '.join(said), limit=240)}"
         return None
+
+    def _speaker(self) -> str:
+        """Who shows the page now: the shop, or another site the checkout went to (the
+        payment provider's hosted page)."""
+        away = _origin(self.page.url)
+        if away and away != _origin(self.profile.base_url):
+            return f"the page at {away}"
+        return "the shop"
 
     async def _appears(self, locator: Locator) -> bool:
         try:
