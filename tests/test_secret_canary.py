@@ -15,6 +15,7 @@ covered: see README "Security".
 from __future__ import annotations
 
 import json
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -93,9 +94,14 @@ def _config(tmp_path: Path, shop: DemoShop, journeys: list[str], **extra: Any) -
 
 def _assert_nowhere(files: list[Path], texts: list[tuple[str, str | bytes]]) -> None:
     long = [MARKER, *(v for k, v in CANARIES.items() if k != SHORT)]
+    started = time.perf_counter()
     leaks = found_spelled(long, [CANARIES[SHORT]], files, texts)
+    took = time.perf_counter() - started
     entries = sum(1 for path in files for _ in contents(path))
-    print(f"canary scan: {len(files)} files, {entries} files and zip entries, {len(texts)} texts")
+    print(
+        f"canary scan: {len(files)} files, {entries} with zip entries, "
+        f"{len(texts)} texts, {took:.1f}s"
+    )
     assert not leaks, "canary found in:\n" + "\n".join(leaks)
     _assert_no_cookies(files)
 
