@@ -116,7 +116,7 @@ class Redactor:
         return _merged(found)
 
     def _views(self, text: str) -> list[tuple[str, _Back]]:
-        """The text folded, then folded again while a pass still decoded something."""
+        """The text folded; folded again if that decoded the start of another escape."""
         assert self._escape is not None
         views: list[tuple[str, _Back]] = []
         current: str = text
