@@ -71,8 +71,8 @@ class Redactor:
         words: bool = False,
         base64_of: Iterable[str] | None = None,
     ) -> None:
-        """``words``: a short secret takes the word it sits in; ``base64_of``: the secrets
-        looked for in base64 too (default: all)."""
+        """``words``: a short secret takes the whole word it sits in (up to whitespace);
+        ``base64_of``: the secrets looked for in base64 too (default: all)."""
         self.placeholder = placeholder
         self._words = words
         kept = {s for s in secrets if s.strip()}
@@ -111,8 +111,6 @@ class Redactor:
             found += [back(s, e) for s, e in self._find(folded)]
         for form in self._base64:
             found += [(s, s + len(form)) for s in _occurrences(text, form)]
-        if self._words:
-            found = [_widen(text, s, e) for s, e in found]
         return _merged(found)
 
     def _views(self, text: str) -> list[tuple[str, _Back]]:
@@ -135,7 +133,9 @@ class Redactor:
         for secret in self._short:
             for start in _occurrences(folded, secret):
                 end = start + len(secret)
-                if self._words or _is_token(folded, start, end):
+                if self._words:
+                    found.append(_widen(folded, start, end))
+                elif _is_token(folded, start, end):
                     found.append((start, end))
         return found
 
