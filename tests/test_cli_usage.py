@@ -229,6 +229,7 @@ def test_demo_shop_command_serves_until_sigterm(tmp_path: Path) -> None:
         class Stub:  # the running shop, as write_shop_config needs it
             shop_url = url
             sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+            sandbox_public_url = f"http://pay.localhost:{sandbox_port}"
             admin_token = "t0ken"
 
         config = write_shop_config(tmp_path / "c.yaml", Stub())  # type: ignore[arg-type]
@@ -267,4 +268,5 @@ class _NoShop:
 
     shop_url = "http://127.0.0.1:9"
     sandbox_url = "http://127.0.0.1:9"
+    sandbox_public_url = "http://pay.localhost:9"
     admin_token = "t0ken"

@@ -240,6 +240,7 @@ def _good_documents() -> list[dict[str, Any]]:
     shop = SimpleNamespace(
         shop_url="http://127.0.0.1:8081",
         sandbox_url="http://127.0.0.1:8082",
+        sandbox_public_url="http://pay.localhost:8082",
         admin_token="admin-token-for-fuzzing",
     )
     with tempfile.TemporaryDirectory() as folder:

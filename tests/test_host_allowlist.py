@@ -386,7 +386,7 @@ def test_the_same_pages_reach_a_host_once_it_is_allowed(
         shop,
         ["product-to-checkout", "discount-codes"],
         allowed_hosts=[f"localhost:{foreign_server.server_address[1]}"],
-        step_timeout="3s",  # the counting server is no checkout: that step fails anyway
+        step_timeout="5s",  # the counting server is no checkout: that step fails anyway
     )
     checkout, discounts = results
     assert checkout.failure_kind is not FailureKind.HOST_NOT_ALLOWED

@@ -151,7 +151,7 @@ def test_profile_mismatch_is_named(
     if "base_url" in storefront:
         storefront = {"base_url": storefront["base_url"].format(closed_port=closed_port)}
     config = write_shop_config(
-        tmp_path / "c.yaml", shop, storefront=storefront, defaults={"step_timeout": "2s"}
+        tmp_path / "c.yaml", shop, storefront=storefront, defaults={"step_timeout": "4s"}
     )
     code, output, document = _smoke(config, tmp_path)
     assert code == 1, output

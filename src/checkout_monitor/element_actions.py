@@ -146,11 +146,12 @@ class ElementActions:
         try:
             await action(element, self.wait_ms())
         except PlaywrightTimeoutError as exc:
-            if self.page.url != before:  # it was done; what it set off took the step's time
+            # it was done; what it set off (a form post, a new page) took the step's time
+            if self.page.url != before or "click action done" in exc.message:
                 raise CheckFailed(
                     FailureKind.TIMEOUT,
-                    f"{what} was {done} and the shop began to load {self.page.url}, but the "
-                    "step ran out before it finished",
+                    f"{what} was {done}, and the shop's answer ({self.page.url}) did not come "
+                    "before the step ran out",
                 ) from None
             kind, message = await self._diagnose(
                 target, element, what, done, disabled, missing, exc
