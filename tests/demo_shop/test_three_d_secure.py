@@ -10,7 +10,7 @@ from playwright.sync_api import FrameLocator, Page
 
 from checkout_monitor.demo_shop import DemoShop
 
-from .browser_support import browser, buy_until_payment, page
+from .browser_support import boutique_until_payment, browser, buy_until_payment, page
 
 __all__ = ["browser", "page"]
 pytestmark = pytest.mark.browser
@@ -88,17 +88,7 @@ def test_hosted_fields_challenge_on_the_shop_page(page: Page) -> None:
 
 def test_redirect_challenge_on_the_hosted_page(page: Page) -> None:
     with DemoShop(theme="boutique", payment="redirect") as shop:
-        page.goto(f"{shop.shop_url}/shop/speckled-mug")
-        page.click("button.add-to-basket")
-        page.goto(f"{shop.shop_url}/checkout/details")
-        page.click("#guest-checkout")
-        page.fill('input[name="contact[email]"]', "ana@example.com")
-        page.fill('input[name="shipping[name]"]', "Ana Lima")
-        page.fill('input[name="shipping[street]"]', "Hauptstrasse 5")
-        page.fill('input[name="shipping[town]"]', "Berlin")
-        page.fill('input[name="shipping[zip]"]', "10115")
-        page.click("#to-delivery")
-        page.click("#to-payment")
+        boutique_until_payment(page, shop)
         page.click("#to-review")
         page.check("input[name=terms]")
         page.click("#place-order")
