@@ -27,7 +27,7 @@ from checkout_monitor.config_model import Config, LoadedConfig
 from checkout_monitor.config_types import HEADER_VALUE_ERROR
 from checkout_monitor.errors import ConfigError, ConfigProblem
 from checkout_monitor.quoting import first_line
-from checkout_monitor.redaction import redact
+from checkout_monitor.redaction import redact_words
 from checkout_monitor.test_cards import looks_real, mask_card
 
 Loc = tuple[str | int, ...]
@@ -122,12 +122,13 @@ def parse_config(
 
 
 def _redacted(problems: list[ConfigProblem], secrets: set[str]) -> list[ConfigProblem]:
-    """Values that came from ${ENV} never appear in an error message, and no message
-    quotes a screenful of the file (shortened after redaction: no half secret is left)."""
+    """Values that came from ${ENV} never appear in an error message (a short one hides the
+    whole word it sits in), and no message quotes a screenful of the file (shortened after
+    redaction: no half secret is left)."""
     # a value is quoted back with repr(): a secret holding "\n" shows as "\\n"
     hidden = secrets | {repr(secret)[1:-1] for secret in secrets}
     return [
-        ConfigProblem(p.field, _shorten(redact(p.message, hidden), MAX_MESSAGE), p.line)
+        ConfigProblem(p.field, _shorten(redact_words(p.message, hidden), MAX_MESSAGE), p.line)
         for p in problems
     ]
 
