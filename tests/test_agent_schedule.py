@@ -47,7 +47,7 @@ def test_concurrency_bound_and_no_overlap(
         agent = Agent(load, metrics, readiness)
         running = asyncio.create_task(agent.run())
         most = 0
-        for _ in range(200):  # 10 s, sampled every 50 ms
+        for _ in range(300):  # 15 s, sampled every 50 ms: each run walks a whole checkout
             await asyncio.sleep(0.05)
             in_flight = [
                 name
