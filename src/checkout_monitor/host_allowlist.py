@@ -62,7 +62,8 @@ def normalize_host(raw: str) -> str:
         if name == "*":
             raise ValueError("'*' would allow every host; list the hosts the shop uses instead")
         raise ValueError(f"{shown}: '*' may only start an entry, as in '*.example.com'")
-    address = _ip_address(base)
+    # an international spelling may turn into digits ("²" is "2"): judge the IDNA form
+    address = _ip_address(base) or _ip_address(_idna(base.rstrip("."), shown))
     if address is not None:
         if wildcard:
             raise ValueError(f"{shown}: an IP address has no subdomains; write {base!r}")
@@ -159,12 +160,6 @@ def _idna(name: str, shown: str) -> str:
         return name.encode("idna").decode("ascii").lower()
     except UnicodeError:
         raise ValueError(f"{shown} is not a host name: {_HINT}") from None
-
-
-def url_host(url: str) -> str | None:
-    """The host of an absolute network URL as browsers write it; None for anything else."""
-    origin = url_origin(url)
-    return origin[0] if origin else None
 
 
 def url_origin(url: str) -> tuple[str, int] | None:

@@ -253,7 +253,6 @@ class Storefront:
                 f"(payment.three_d_secure.card): {await self._shown()}",
             )
         await self.actions.click(button, f"the 3-D Secure challenge's {self._challenge} button")
-        self._challenge_answered = True
         try:
             await self._arrive([following], what)
         except CheckFailed as failure:
@@ -308,7 +307,6 @@ class Storefront:
         await self.open_cart()
         await self.start_checkout()
         self._card_number, self._email, self._challenge = card_number, email, challenge
-        self._challenge_answered = False
         try:
             for index in range(len(self.checkout_pages)):
                 await self.complete_checkout_page(index)
