@@ -5,9 +5,7 @@ amount_off, optional min_order) and `must_reject` (expired or unknown codes).
 Each code is tried in a fresh cart, as a new shopper would.
 """
 
-from checkout_monitor.discount_rules import judge_refused_code, judge_valid_code
-from checkout_monitor.journey import JourneyRun, journey
-from checkout_monitor.money import to_minor
+from checkout_monitor import JourneyRun, journey, judge_refused_code, judge_valid_code, to_minor
 
 
 @journey("discount-codes", tags=("discounts",))

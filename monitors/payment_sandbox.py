@@ -9,10 +9,7 @@ reported as skipped, never passed.
 
 import secrets
 
-from checkout_monitor.failure_kinds import FailureKind
-from checkout_monitor.journey import JourneyRun, journey
-from checkout_monitor.step_failures import CheckFailed
-from checkout_monitor.storefront import Challenge, Storefront
+from checkout_monitor import Challenge, CheckFailed, FailureKind, JourneyRun, Storefront, journey
 
 DECLINED_CHALLENGE = "3-D Secure challenge failed: declined"
 CHARGED_AFTER_CHALLENGE = "3-D Secure challenge passed: charged"

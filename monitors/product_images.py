@@ -5,7 +5,7 @@ browser chose from srcset / <picture>, and lazy ones after scrolling. Every page
 checked even after a broken one. Settings live under `images:` in the storefront profile.
 """
 
-from checkout_monitor.journey import JourneyRun, journey
+from checkout_monitor import JourneyRun, journey
 
 
 @journey("product-images", tags=("images",))

@@ -5,7 +5,7 @@ wording, checkout pages) comes from the storefront profile in your config, so mo
 need no change here at all.
 """
 
-from checkout_monitor.journey import JourneyRun, journey
+from checkout_monitor import JourneyRun, journey
 
 
 @journey("product-to-checkout", tags=("checkout",))

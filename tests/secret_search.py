@@ -50,7 +50,7 @@ def found(
 
 
 # --- every spelling -----------------------------------------------------------------------
-# Written apart from checkout_monitor.redaction on purpose: a spelling the redactor misses
+# Written apart from checkout_monitor.evidence.redaction on purpose: a spelling the redactor misses
 # must not be missed by the search that checks it too.
 _JS_ESCAPE = re.compile(r"\\u\{?([0-9a-fA-F]{4})\}?|\\x([0-9a-fA-F]{2})|%u([0-9a-fA-F]{4})")
 _BACKSLASHED = re.compile(r"\\([\"'\\/])")

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from checkout_monitor.agent import Agent
-from checkout_monitor.config_loader import load_config
-from checkout_monitor.config_model import LoadedConfig
+from checkout_monitor.agent.scheduler import Agent
+from checkout_monitor.agent.status_server import Readiness
+from checkout_monitor.config.loader import load_config
+from checkout_monitor.config.model import LoadedConfig
 from checkout_monitor.demo_shop import DemoShop
-from checkout_monitor.journey_plan import PlannedJourney, plan_journeys
-from checkout_monitor.metrics import Metrics
-from checkout_monitor.monitors_loader import load_monitors
-from checkout_monitor.status_server import Readiness
+from checkout_monitor.metrics.families import Metrics
+from checkout_monitor.run.monitors_loader import load_monitors
+from checkout_monitor.run.plan import PlannedJourney, plan_journeys
 from cli_support import REPO, write_shop_config
 
 pytestmark = pytest.mark.browser

@@ -26,7 +26,6 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from alert_receivers import AlertReceiver
-from checkout_monitor.alert_config import CHANNEL_KINDS, ChannelConfig
 from checkout_monitor.alerting.channels import (
     CHANNEL_BUILDERS,
     Channel,
@@ -39,6 +38,7 @@ from checkout_monitor.alerting.channels.pagerduty import PagerDutySender
 from checkout_monitor.alerting.channels.slack import SlackSender
 from checkout_monitor.alerting.channels.webhook import WebhookSender
 from checkout_monitor.alerting.notification import Notification, NotificationStatus
+from checkout_monitor.config.alerting import CHANNEL_KINDS, ChannelConfig
 from prometheus_servers import Server, free_port
 
 NOW = datetime(2024, 5, 1, 10, 12, 30, tzinfo=UTC)

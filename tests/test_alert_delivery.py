@@ -18,15 +18,15 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from alert_receivers import AlertReceiver
-from checkout_monitor.alert_config import DeliveryConfig
-from checkout_monitor.alerting.alerting import Alerting
 from checkout_monitor.alerting.dispatcher import Dispatcher
 from checkout_monitor.alerting.notification import Notification
 from checkout_monitor.alerting.run_history import RunRecord
-from checkout_monitor.config_loader import parse_config
-from checkout_monitor.config_model import LoadedConfig
+from checkout_monitor.alerting.service import Alerting
+from checkout_monitor.config.alerting import DeliveryConfig
+from checkout_monitor.config.loader import parse_config
+from checkout_monitor.config.model import LoadedConfig
 from checkout_monitor.failure_kinds import FailureKind
-from checkout_monitor.metrics import Metrics
+from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 
 SECRET_TOKEN = "canary-hook-token-5f3a9"

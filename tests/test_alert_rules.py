@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from checkout_monitor.alert_config import AlertRule
 from checkout_monitor.alerting.conditions import measure, percentile
 from checkout_monitor.alerting.run_history import RunRecord
 from checkout_monitor.alerting.state_machine import AlertState, AlertStatus, Timing, Transition
+from checkout_monitor.config.alerting import AlertRule
 
 NOW = 1_000_000.0
 

@@ -18,10 +18,10 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent_process import AgentProcess
-from checkout_monitor.config_loader import load_config
+from checkout_monitor.browser.process_stats import chromium_roots, descendants, read_processes
+from checkout_monitor.config.loader import load_config
 from checkout_monitor.demo_shop import DemoShop
 from checkout_monitor.errors import ConfigError
-from checkout_monitor.process_stats import chromium_roots, descendants, read_processes
 from cli_support import run_cli, write_shop_config
 from prometheus_servers import wait_until
 

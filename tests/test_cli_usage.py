@@ -79,7 +79,9 @@ def test_missing_browser_executable(tmp_path: Path) -> None:
 def test_broken_journey_file_names_file_and_line(tmp_path: Path) -> None:
     monitors = tmp_path / "monitors"
     monitors.mkdir()
-    (monitors / "broken.py").write_text("from checkout_monitor.journey import journey\n\nx = (\n")
+    (monitors / "broken.py").write_text(
+        "from checkout_monitor import journey\n\nx = (\n"
+    )
     result = run_cli("run-smoke", "--demo", "--monitors", str(monitors))
     _assert_usage_error(result, f"{monitors / 'broken.py'}:3: failed to load: SyntaxError")
 
@@ -90,7 +92,7 @@ def test_journey_script_error_is_the_monitors_fault(tmp_path: Path) -> None:
     for other in ("product_images.py", "discount_codes.py", "payment_sandbox.py"):
         shutil.copy(REPO / "monitors" / other, monitors)  # the demo config's other journeys
     (monitors / "typo.py").write_text(
-        "from checkout_monitor.journey import JourneyRun, journey\n\n"
+        "from checkout_monitor import JourneyRun, journey\n\n"
         '@journey("product-to-checkout")\n'
         "async def run(run: JourneyRun) -> None:\n"
         '    async with run.step("open product page"):\n'

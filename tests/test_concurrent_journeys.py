@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright
 
-from checkout_monitor.browser import ContextFactory, launch_browser
-from checkout_monitor.demo_run import demo_config
+from checkout_monitor.browser.launch import ContextFactory, launch_browser
+from checkout_monitor.config.demo import demo_config
 from checkout_monitor.demo_shop import DemoShop
-from checkout_monitor.journey_plan import plan_journeys
-from checkout_monitor.monitors_loader import default_monitors_dir, load_monitors
-from checkout_monitor.runner import JourneyRunner
+from checkout_monitor.run.monitors_loader import default_monitors_dir, load_monitors
+from checkout_monitor.run.plan import plan_journeys
+from checkout_monitor.run.runner import JourneyRunner
 
 pytestmark = pytest.mark.browser
 

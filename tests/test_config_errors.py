@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from checkout_monitor.config_loader import load_config
+from checkout_monitor.config.loader import load_config
 from checkout_monitor.errors import ConfigError
-from checkout_monitor.journey_plan import check_journeys_exist
-from checkout_monitor.monitors_loader import load_monitors
+from checkout_monitor.run.monitors_loader import load_monitors
+from checkout_monitor.run.plan import check_journeys_exist
 from cli_support import REPO, run_cli
 
 FIXTURES = REPO / "tests" / "fixtures" / "invalid-configs"

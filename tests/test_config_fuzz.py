@@ -29,11 +29,11 @@ import yaml
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from checkout_monitor.config_loader import load_config
-from checkout_monitor.config_model import Config, LoadedConfig
+from checkout_monitor.config.loader import load_config
+from checkout_monitor.config.model import Config, LoadedConfig
 from checkout_monitor.errors import ConfigError
-from checkout_monitor.journey_plan import check_journeys_exist
-from checkout_monitor.monitors_loader import load_monitors
+from checkout_monitor.run.monitors_loader import load_monitors
+from checkout_monitor.run.plan import check_journeys_exist
 from cli_support import REPO, run_cli, write_shop_config
 
 ALL_PHASES = list(Phase)

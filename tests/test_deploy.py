@@ -15,7 +15,7 @@ import bcrypt
 import pytest
 import yaml
 
-from checkout_monitor.web_config import load_web_config
+from checkout_monitor.config.web_config import load_web_config
 from cli_support import REPO, run_cli
 
 DEPLOY = REPO / "deploy"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from checkout_monitor.durations import format_duration, parse_duration
+from checkout_monitor.text.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

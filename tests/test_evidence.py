@@ -17,18 +17,18 @@ import pytest
 import yaml
 from PIL import Image
 
-from checkout_monitor.artifacts import ArtifactStore
-from checkout_monitor.config_loader import builtin_profiles, load_config
-from checkout_monitor.config_model import LoadedConfig
+from checkout_monitor.config.loader import builtin_profiles, load_config
+from checkout_monitor.config.model import LoadedConfig
+from checkout_monitor.config.storefront_profile import StorefrontProfile
 from checkout_monitor.demo_shop import DemoShop
-from checkout_monitor.evidence import MASK_COLOR
-from checkout_monitor.evidence_redaction import PLACEHOLDER, EvidenceRedactor
-from checkout_monitor.journey_plan import plan_journeys
-from checkout_monitor.monitors_loader import default_monitors_dir, load_monitors
+from checkout_monitor.evidence.artifacts import ArtifactStore
+from checkout_monitor.evidence.evidence_redaction import PLACEHOLDER, EvidenceRedactor
+from checkout_monitor.evidence.recorder import MASK_COLOR
 from checkout_monitor.reports.console import ConsoleReporter
 from checkout_monitor.results import JourneyResult
-from checkout_monitor.smoke import run_smoke
-from checkout_monitor.storefront_profile import StorefrontProfile
+from checkout_monitor.run.monitors_loader import default_monitors_dir, load_monitors
+from checkout_monitor.run.plan import plan_journeys
+from checkout_monitor.run.smoke import run_smoke
 from cli_support import write_shop_config
 from secret_search import contents, found
 

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from checkout_monitor.browser.frames import Target, parse_target
 from checkout_monitor.demo_shop import DemoShop
-from checkout_monitor.element_actions import covering_element
-from checkout_monitor.frames import Target, parse_target
+from checkout_monitor.shop.element_actions import covering_element
 from cli_support import run_cli, write_shop_config
 
 StartShop = Callable[..., DemoShop]

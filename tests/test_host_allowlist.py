@@ -28,25 +28,25 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
 from prometheus_client import CollectorRegistry
 
-from checkout_monitor.browser import ContextFactory, launch_browser
-from checkout_monitor.config_loader import builtin_profiles, load_config
-from checkout_monitor.config_model import BrowserConfig, LoadedConfig, SyntheticMarking
+from checkout_monitor.browser.allowlist import HostAllowlist, normalize_host
+from checkout_monitor.browser.host_fence import MAX_HOSTS, MORE_HOSTS, HostGuard
+from checkout_monitor.browser.launch import ContextFactory, launch_browser
+from checkout_monitor.config.loader import builtin_profiles, load_config
+from checkout_monitor.config.model import BrowserConfig, LoadedConfig, SyntheticMarking
+from checkout_monitor.config.storefront_profile import StorefrontProfile
 from checkout_monitor.demo_shop import DemoShop
 from checkout_monitor.failure_kinds import FailureKind
-from checkout_monitor.host_allowlist import HostAllowlist, normalize_host
-from checkout_monitor.host_guard import MAX_HOSTS, MORE_HOSTS, HostGuard
-from checkout_monitor.journey import JourneyRun, JourneyStopped
-from checkout_monitor.journey_plan import plan_journeys
-from checkout_monitor.metrics import Metrics
-from checkout_monitor.monitors_loader import default_monitors_dir, load_monitors
+from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.reports.console import ConsoleReporter, Verbosity
 from checkout_monitor.reports.json_report import run_to_dict
 from checkout_monitor.reports.run_info import RunInfo
 from checkout_monitor.results import BlockedRequest, JourneyResult, StepResult, StepStatus
-from checkout_monitor.shop_api import ShopApi
-from checkout_monitor.smoke import run_smoke
+from checkout_monitor.run.journey import JourneyRun, JourneyStopped
+from checkout_monitor.run.monitors_loader import default_monitors_dir, load_monitors
+from checkout_monitor.run.plan import plan_journeys
+from checkout_monitor.run.smoke import run_smoke
+from checkout_monitor.shop.order_api import ShopApi
 from checkout_monitor.step_failures import CheckFailed
-from checkout_monitor.storefront_profile import StorefrontProfile
 from cli_support import write_shop_config
 
 StartShop = Callable[..., DemoShop]

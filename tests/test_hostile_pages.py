@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from checkout_monitor.browser import ContextFactory, launch_browser
-from checkout_monitor.config_model import BrowserConfig, SyntheticMarking
-from checkout_monitor.demo_run import demo_config
+from checkout_monitor.browser.launch import ContextFactory, launch_browser
+from checkout_monitor.config.demo import demo_config
+from checkout_monitor.config.model import BrowserConfig, SyntheticMarking
 from checkout_monitor.demo_shop import DemoShop
-from checkout_monitor.journey_plan import PlannedJourney, plan_journeys
-from checkout_monitor.monitors_loader import default_monitors_dir, load_monitors
 from checkout_monitor.results import JourneyResult, StepResult
-from checkout_monitor.runner import JourneyRunner
+from checkout_monitor.run.monitors_loader import default_monitors_dir, load_monitors
+from checkout_monitor.run.plan import PlannedJourney, plan_journeys
+from checkout_monitor.run.runner import JourneyRunner
 from memory_peak import with_peak_memory
 
 pytestmark = pytest.mark.browser

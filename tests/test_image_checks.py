@@ -17,7 +17,7 @@ from checkout_monitor.demo_shop.images import (
     placeholder_bytes,
     truncated,
 )
-from checkout_monitor.image_checks import (
+from checkout_monitor.images.checks import (
     FetchedImage,
     ImageRules,
     SeenImage,

@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from alert_receivers import AlertReceiver
-from checkout_monitor.host_allowlist import HostAllowlist
-from checkout_monitor.image_checks import FetchedImage
-from checkout_monitor.image_download import (
+from checkout_monitor.browser.allowlist import HostAllowlist
+from checkout_monitor.images.checks import FetchedImage
+from checkout_monitor.images.download import (
     DownloadRefused,
     download_image,
     image_client,

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from checkout_monitor.config_loader import builtin_profiles
+from checkout_monitor.config.loader import builtin_profiles
 from checkout_monitor.demo_shop import DemoShop
 from cli_support import run_cli, write_shop_config
 

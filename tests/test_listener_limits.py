@@ -25,9 +25,9 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
-from checkout_monitor.basic_auth import BCRYPT_SLOTS, BasicAuth, Verdict
-from checkout_monitor.status_server import Readiness, StatusServer
-from checkout_monitor.web_config import load_web_config
+from checkout_monitor.agent.basic_auth import BCRYPT_SLOTS, BasicAuth, Verdict
+from checkout_monitor.agent.status_server import Readiness, StatusServer
+from checkout_monitor.config.web_config import load_web_config
 from test_listener_security import USER, Pki, _basic, _trusting, _web_config, pki
 
 __all__ = ["pki"]  # the module's certificates, shared with test_listener_security

@@ -25,11 +25,11 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from agent_process import AgentProcess
-from checkout_monitor.basic_auth import BasicAuth
-from checkout_monitor.config_model import AgentConfig
+from checkout_monitor.agent.basic_auth import BasicAuth
+from checkout_monitor.agent.status_server import Readiness, StatusServer
+from checkout_monitor.config.model import AgentConfig
+from checkout_monitor.config.web_config import load_web_config
 from checkout_monitor.errors import ConfigError
-from checkout_monitor.status_server import Readiness, StatusServer
-from checkout_monitor.web_config import load_web_config
 from cli_support import REPO, run_cli
 from prometheus_servers import query, start_prometheus, wait_until
 

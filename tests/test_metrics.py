@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry, generate_latest
 
 from checkout_monitor.failure_kinds import FailureKind
-from checkout_monitor.metrics import Metrics
+from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 
 STARTED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

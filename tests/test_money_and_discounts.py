@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from checkout_monitor.discount_rules import (
+from checkout_monitor.config.sandbox_cards import looks_real, luhn_valid
+from checkout_monitor.config.storefront_profile import DiscountCode
+from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.shop.discount_rules import (
     DiscountOutcome,
     expected_discount,
     judge_refused_code,
     judge_valid_code,
 )
-from checkout_monitor.failure_kinds import FailureKind
-from checkout_monitor.money import format_money, parse_money, percent_of
+from checkout_monitor.shop.money import format_money, parse_money, percent_of
 from checkout_monitor.step_failures import CheckFailed
-from checkout_monitor.storefront_profile import DiscountCode
-from checkout_monitor.test_cards import looks_real, luhn_valid
 
 
 @pytest.mark.parametrize(

@@ -18,9 +18,9 @@ import yaml
 from agent_process import AgentProcess
 from checkout_monitor import __version__
 from checkout_monitor.alerting.prometheus_rules import render_rules
-from checkout_monitor.config_loader import load_config
+from checkout_monitor.config.loader import load_config
 from checkout_monitor.demo_shop import DemoShop
-from checkout_monitor.redaction import REDACTED
+from checkout_monitor.evidence.redaction import REDACTED
 from cli_support import run_cli, write_shop_config
 from prometheus_servers import alerts, query, start_prometheus, wait_until
 

@@ -16,17 +16,21 @@ from typing import Any
 
 import pytest
 
-from checkout_monitor.attempts import run_with_retries
-from checkout_monitor.config_loader import builtin_profiles, parse_config
-from checkout_monitor.config_model import JourneyConfig
+from checkout_monitor.config.loader import builtin_profiles, parse_config
+from checkout_monitor.config.model import JourneyConfig
+from checkout_monitor.config.storefront_profile import StorefrontProfile
 from checkout_monitor.errors import ConfigError
-from checkout_monitor.evidence_redaction import PLACEHOLDER, EvidenceRedactor, without_credentials
+from checkout_monitor.evidence.evidence_redaction import (
+    PLACEHOLDER,
+    EvidenceRedactor,
+    without_credentials,
+)
+from checkout_monitor.evidence.redaction import REDACTED, LogRedaction, Redactor, redact
 from checkout_monitor.failure_kinds import FailureKind
-from checkout_monitor.journey import JourneyDefinition, JourneyRun
-from checkout_monitor.journey_plan import PlannedJourney
-from checkout_monitor.redaction import REDACTED, LogRedaction, Redactor, redact
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
-from checkout_monitor.storefront_profile import StorefrontProfile
+from checkout_monitor.run.attempts import run_with_retries
+from checkout_monitor.run.journey import JourneyDefinition, JourneyRun
+from checkout_monitor.run.plan import PlannedJourney
 from secret_search import views
 
 CODE = "abc123xy"

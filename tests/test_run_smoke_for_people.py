@@ -101,9 +101,7 @@ def test_a_pass_on_retry_is_reported_flaky(
     marker = tmp_path / "failed-once"
     (monitors / "wobbly.py").write_text(
         "from pathlib import Path\n"
-        "from checkout_monitor.journey import JourneyRun, journey\n"
-        "from checkout_monitor.step_failures import CheckFailed\n"
-        "from checkout_monitor.failure_kinds import FailureKind\n\n"
+        "from checkout_monitor import CheckFailed, FailureKind, JourneyRun, journey\n\n"
         '@journey("wobbly")\n'
         "async def run(run: JourneyRun) -> None:\n"
         '    async with run.step("open product page"):\n'

@@ -18,19 +18,19 @@ from junitparser import JUnitXml, Skipped, SystemOut
 from prometheus_client import CollectorRegistry
 
 from alert_receivers import AlertReceiver
-from checkout_monitor.alerting.alerting import Alerting
-from checkout_monitor.config_loader import builtin_profiles, parse_config
+from checkout_monitor.alerting.service import Alerting
+from checkout_monitor.config.loader import builtin_profiles, parse_config
 from checkout_monitor.demo_shop import DemoShop
+from checkout_monitor.evidence.last_passed import LastPassed
 from checkout_monitor.failure_kinds import FailureKind
-from checkout_monitor.last_passed import LastPassed
-from checkout_monitor.metrics import Metrics
+from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.reports.console import ConsoleReporter, Verbosity
 from checkout_monitor.reports.html_report import render_html
 from checkout_monitor.reports.json_report import run_to_dict
 from checkout_monitor.reports.junit_report import render_junit
 from checkout_monitor.reports.run_info import RunInfo
+from checkout_monitor.reports.triage import Verdict, checklist, render_text
 from checkout_monitor.results import JourneyResult, JourneyStatus, StepResult, StepStatus
-from checkout_monitor.triage import Verdict, checklist, render_text
 from cli_support import run_cli, write_shop_config
 
 STARTED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from checkout_monitor.demo_shop import DemoShop
 from checkout_monitor.failure_kinds import FailureKind
-from checkout_monitor.metrics import Metrics
+from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.reports.console import ConsoleReporter, Verbosity
 from checkout_monitor.reports.html_report import render_html
 from checkout_monitor.reports.junit_report import render_junit
@@ -192,7 +192,7 @@ PROBES = '''
 import asyncio
 
 from checkout_monitor.failure_kinds import FailureKind
-from checkout_monitor.journey import JourneyRun, journey
+from checkout_monitor.run.journey import JourneyRun, journey
 from checkout_monitor.step_failures import CheckFailed
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.reports.console import ConsoleReporter
+from checkout_monitor.reports.triage import Verdict, checklist
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
-from checkout_monitor.triage import Verdict, checklist
 
 
 def journey(name: str, *steps: StepResult) -> JourneyResult:

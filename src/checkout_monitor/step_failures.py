@@ -12,7 +12,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from checkout_monitor.errors import BrowserUnavailableError
 from checkout_monitor.failure_kinds import FailureKind
-from checkout_monitor.quoting import first_line
+from checkout_monitor.text.quoting import first_line
 
 
 class CheckFailed(Exception):

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
+from checkout_monitor.browser.process_stats import AgentProcessWatch
 from checkout_monitor.failure_kinds import FailureKind
-from checkout_monitor.metrics import Metrics
-from checkout_monitor.process_stats import AgentProcessWatch
+from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 
 

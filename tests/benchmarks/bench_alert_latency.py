@@ -22,10 +22,10 @@ from prometheus_client import CollectorRegistry
 
 from alert_receivers import AlertReceiver
 from alertmanager_server import Alertmanager
-from checkout_monitor.alerting.alerting import Alerting
-from checkout_monitor.config_loader import parse_config
+from checkout_monitor.alerting.service import Alerting
+from checkout_monitor.config.loader import parse_config
 from checkout_monitor.failure_kinds import FailureKind
-from checkout_monitor.metrics import Metrics
+from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 
 EPISODES = 10

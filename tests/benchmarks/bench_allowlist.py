@@ -20,11 +20,11 @@ from collections.abc import Awaitable, Callable
 from alternating import time_rotating
 from playwright.async_api import Browser, BrowserContext, Route, async_playwright
 
-from checkout_monitor.browser import launch_browser
-from checkout_monitor.config_model import BrowserConfig
+from checkout_monitor.browser.allowlist import HostAllowlist
+from checkout_monitor.browser.host_fence import HostGuard
+from checkout_monitor.browser.launch import launch_browser
+from checkout_monitor.config.model import BrowserConfig
 from checkout_monitor.demo_shop import DemoShop
-from checkout_monitor.host_allowlist import HostAllowlist
-from checkout_monitor.host_guard import HostGuard
 
 NewContext = Callable[[Browser], Awaitable[BrowserContext]]
 

@@ -14,13 +14,13 @@ import time
 
 from playwright.async_api import async_playwright
 
-from checkout_monitor.browser import launch_browser
-from checkout_monitor.config_model import BrowserConfig
+from checkout_monitor.browser.launch import launch_browser
+from checkout_monitor.config.model import BrowserConfig
 from checkout_monitor.demo_shop import DemoShop
 from checkout_monitor.demo_shop.catalogue import PRODUCTS
 from checkout_monitor.demo_shop.images import IMAGE_FORMATS, WIDTHS, image_url
-from checkout_monitor.image_checks import ImageRules, SeenImage
-from checkout_monitor.page_images import Baseline, judge_images
+from checkout_monitor.images.checks import ImageRules, SeenImage
+from checkout_monitor.images.page_images import Baseline, judge_images
 
 COUNT = 100
 _IN_PAGE = """async (urls) => {

@@ -17,13 +17,13 @@ import statistics
 from alternating import time_rotating
 from playwright.async_api import Browser, async_playwright
 
-from checkout_monitor.browser import ContextFactory, launch_browser
-from checkout_monitor.config_model import BrowserConfig
-from checkout_monitor.demo_run import demo_config
+from checkout_monitor.browser.launch import ContextFactory, launch_browser
+from checkout_monitor.config.demo import demo_config
+from checkout_monitor.config.model import BrowserConfig
 from checkout_monitor.demo_shop import DemoShop
-from checkout_monitor.journey_plan import plan_journeys
-from checkout_monitor.monitors_loader import default_monitors_dir, load_monitors
-from checkout_monitor.runner import JourneyRunner
+from checkout_monitor.run.monitors_loader import default_monitors_dir, load_monitors
+from checkout_monitor.run.plan import plan_journeys
+from checkout_monitor.run.runner import JourneyRunner
 
 
 async def bare_script(browser: Browser, shop: DemoShop) -> None:

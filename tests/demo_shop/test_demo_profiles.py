@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from checkout_monitor.config_loader import builtin_profiles
-from checkout_monitor.demo_run import demo_config, demo_profile
+from checkout_monitor.config.demo import demo_config, demo_profile
+from checkout_monitor.config.loader import builtin_profiles
+from checkout_monitor.config.storefront_profile import StorefrontProfile
 from checkout_monitor.demo_shop import PAYMENT_MODES, THEMES, DemoShop
-from checkout_monitor.storefront_profile import StorefrontProfile
 
 PAIRS = [(theme, payment) for theme in THEMES for payment in PAYMENT_MODES]
 

@@ -20,7 +20,7 @@ from typing import Any
 from checkout_monitor.alerting.notification import Notification
 from checkout_monitor.alerting.run_history import RunHistory
 from checkout_monitor.alerting.state_machine import AlertState
-from checkout_monitor.atomic_files import write_json
+from checkout_monitor.reports.atomic_files import write_json
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1

@@ -10,9 +10,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from checkout_monitor.alert_config import AlertRule, ConditionKind
 from checkout_monitor.alerting.run_history import RunRecord
-from checkout_monitor.durations import format_duration
+from checkout_monitor.config.alerting import AlertRule, ConditionKind
+from checkout_monitor.text.durations import format_duration
 
 
 @dataclass(frozen=True)

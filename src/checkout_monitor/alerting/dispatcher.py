@@ -21,13 +21,13 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from checkout_monitor.alert_config import DeliveryConfig
 from checkout_monitor.alerting.alert_store import AlertStore, OutboxEntry
 from checkout_monitor.alerting.channels.base import Channel, DeliveryError
 from checkout_monitor.alerting.channels.message_text import from_timestamp
-from checkout_monitor.durations import format_duration
-from checkout_monitor.metrics import Metrics
-from checkout_monitor.redaction import redact
+from checkout_monitor.config.alerting import DeliveryConfig
+from checkout_monitor.evidence.redaction import redact
+from checkout_monitor.metrics.families import Metrics
+from checkout_monitor.text.durations import format_duration
 
 log = logging.getLogger(__name__)
 _IDLE_SECONDS = 1.0

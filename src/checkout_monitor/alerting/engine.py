@@ -16,12 +16,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from checkout_monitor.alert_config import (
-    MONITOR_HEALTH_RULE,
-    AlertingConfig,
-    AlertRule,
-    ChannelConfig,
-)
 from checkout_monitor.alerting.alert_store import AlertStore
 from checkout_monitor.alerting.channels.message_text import from_timestamp as _utc
 from checkout_monitor.alerting.channels.message_text import human_time
@@ -29,11 +23,17 @@ from checkout_monitor.alerting.conditions import measure
 from checkout_monitor.alerting.notification import Notification, NotificationStatus
 from checkout_monitor.alerting.run_history import RunRecord
 from checkout_monitor.alerting.state_machine import AlertState, AlertStatus, Timing, Transition
-from checkout_monitor.config_model import JourneyConfig, LoadedConfig
-from checkout_monitor.durations import format_duration
+from checkout_monitor.config.alerting import (
+    MONITOR_HEALTH_RULE,
+    AlertingConfig,
+    AlertRule,
+    ChannelConfig,
+)
+from checkout_monitor.config.model import JourneyConfig, LoadedConfig
 from checkout_monitor.failure_kinds import FailureClass, FailureKind
-from checkout_monitor.metrics import Metrics
+from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.results import JourneyResult
+from checkout_monitor.text.durations import format_duration
 
 log = logging.getLogger(__name__)
 _TICK_EVERY = 1.0

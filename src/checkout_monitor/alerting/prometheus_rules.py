@@ -47,17 +47,17 @@ from typing import Any
 import yaml
 
 from checkout_monitor import __version__
-from checkout_monitor.alert_config import (
+from checkout_monitor.config.alerting import (
     MONITOR_HEALTH_RULE,
     AlertRule,
     ConditionKind,
     MonitorHealthRule,
     PrometheusRulesConfig,
 )
-from checkout_monitor.config_model import JourneyConfig, LoadedConfig
-from checkout_monitor.durations import format_duration
+from checkout_monitor.config.model import JourneyConfig, LoadedConfig
+from checkout_monitor.evidence.redaction import redact
 from checkout_monitor.failure_kinds import FailureClass
-from checkout_monitor.redaction import redact
+from checkout_monitor.text.durations import format_duration
 
 BY = "journey, location"
 # How long the dead man's switch still sees a journey's last run after its series went

@@ -7,9 +7,9 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from checkout_monitor.quoting import first_line
-from checkout_monitor.redaction import redact
+from checkout_monitor.evidence.redaction import redact
 from checkout_monitor.results import JourneyResult, StepStatus
+from checkout_monitor.text.quoting import first_line
 
 MIN_KEPT_RUNS = 100  # F-of-T and consecutive rules look back at most 100 runs
 MAX_KEPT_RUNS = 20_000  # a cap on memory and file size: a 7-day window at a 1m interval fits

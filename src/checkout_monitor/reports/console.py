@@ -17,9 +17,9 @@ from typing import TextIO
 from rich.console import Console
 from rich.status import Status
 
-from checkout_monitor.durations import format_duration
 from checkout_monitor.reports.blocked_requests import blocked_note
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
+from checkout_monitor.text.durations import format_duration
 
 _MARK = {
     StepStatus.PASSED: "[green]PASS[/]",

@@ -15,8 +15,8 @@ from html import escape
 from pathlib import Path
 
 from checkout_monitor import __version__
-from checkout_monitor.atomic_files import write_text
 from checkout_monitor.failure_kinds import FailureClass
+from checkout_monitor.reports.atomic_files import write_text
 from checkout_monitor.reports.blocked_requests import blocked_note
 from checkout_monitor.reports.run_info import RunInfo
 from checkout_monitor.results import Evidence, JourneyResult, StepResult, StepStatus

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from checkout_monitor import __version__
-from checkout_monitor.atomic_files import write_text
+from checkout_monitor.reports.atomic_files import write_text
 from checkout_monitor.reports.run_info import RunInfo
 from checkout_monitor.results import (
     BlockedRequest,

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from checkout_monitor.atomic_files import write_text
+from checkout_monitor.reports.atomic_files import write_text
 from checkout_monitor.reports.blocked_requests import blocked_note
 from checkout_monitor.reports.run_info import RunInfo
 from checkout_monitor.results import Evidence, JourneyResult, StepResult, StepStatus

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from checkout_monitor.redaction import MARKUP_SAFE, redact
+from checkout_monitor.evidence.redaction import MARKUP_SAFE, redact
 
 
 @dataclass(frozen=True)

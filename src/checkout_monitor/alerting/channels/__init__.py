@@ -12,13 +12,13 @@ from typing import Any
 
 import httpx
 
-from checkout_monitor.alert_config import ChannelConfig
 from checkout_monitor.alerting.channels.alertmanager import AlertmanagerSender
 from checkout_monitor.alerting.channels.base import Channel, DeliveryError
 from checkout_monitor.alerting.channels.email import EmailSender
 from checkout_monitor.alerting.channels.pagerduty import PagerDutySender
 from checkout_monitor.alerting.channels.slack import SlackSender
 from checkout_monitor.alerting.channels.webhook import WebhookSender
+from checkout_monitor.config.alerting import ChannelConfig
 
 # (channel name, that kind's config model, shared HTTP client, timeout in seconds) -> sender
 ChannelBuilder = Callable[[str, Any, httpx.AsyncClient, float], Channel]

@@ -10,7 +10,6 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from checkout_monitor.alert_config import AlertmanagerChannel
 from checkout_monitor.alerting.channels.http_post import (
     JsonPost,
     JsonPostSender,
@@ -18,6 +17,7 @@ from checkout_monitor.alerting.channels.http_post import (
 )
 from checkout_monitor.alerting.channels.message_text import rfc3339
 from checkout_monitor.alerting.notification import Notification, NotificationStatus
+from checkout_monitor.config.alerting import AlertmanagerChannel
 
 _RESENDS_BEFORE_EXPIRY = 4  # Prometheus's own factor for endsAt on firing alerts
 _NOT_LABEL_CHAR = re.compile(r"[^a-zA-Z0-9_]")

@@ -15,12 +15,12 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from checkout_monitor.alert_config import EmailChannel
 from checkout_monitor.alerting.channels.base import DeliveryError
 from checkout_monitor.alerting.channels.http_post import snippet
 from checkout_monitor.alerting.channels.message_text import as_utc, state_word, when_sentence
 from checkout_monitor.alerting.notification import Notification, NotificationStatus
-from checkout_monitor.durations import format_duration
+from checkout_monitor.config.alerting import EmailChannel
+from checkout_monitor.text.durations import format_duration
 
 MESSAGE_ID_DOMAIN = "checkout-monitor"
 

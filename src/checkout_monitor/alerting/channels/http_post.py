@@ -20,8 +20,8 @@ import httpx
 
 from checkout_monitor.alerting.channels.base import DeliveryError
 from checkout_monitor.alerting.notification import Notification
-from checkout_monitor.durations import format_duration
-from checkout_monitor.redaction import redact
+from checkout_monitor.evidence.redaction import redact
+from checkout_monitor.text.durations import format_duration
 
 SNIPPET_CHARS = 200
 _SNIPPET_READ_BYTES = 2048  # enough for a 200-character snippet, never a whole error page

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from checkout_monitor.alerting.notification import Notification, NotificationStatus
-from checkout_monitor.durations import format_duration
+from checkout_monitor.text.durations import format_duration
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from checkout_monitor.alert_config import PagerDutyChannel, Severity
 from checkout_monitor.alerting.channels.http_post import (
     JsonPost,
     JsonPostSender,
@@ -17,6 +16,7 @@ from checkout_monitor.alerting.channels.http_post import (
 )
 from checkout_monitor.alerting.channels.message_text import rfc3339
 from checkout_monitor.alerting.notification import Notification, NotificationStatus
+from checkout_monitor.config.alerting import PagerDutyChannel, Severity
 
 CLIENT = "checkout-monitor"
 _SUMMARY_CHARS = 1024  # PagerDuty refuses a longer payload.summary

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from checkout_monitor.alert_config import SlackChannel
 from checkout_monitor.alerting.channels.http_post import (
     JsonPost,
     JsonPostSender,
@@ -18,6 +17,7 @@ from checkout_monitor.alerting.channels.http_post import (
 )
 from checkout_monitor.alerting.channels.message_text import state_word, when_sentence
 from checkout_monitor.alerting.notification import Notification, NotificationStatus
+from checkout_monitor.config.alerting import SlackChannel
 
 _SECTION_CHARS = 3000  # Slack rejects a section whose text is longer
 _EMOJI = {

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from checkout_monitor.alert_config import WebhookChannel
 from checkout_monitor.alerting.channels.http_post import (
     JsonPost,
     JsonPostSender,
@@ -17,6 +16,7 @@ from checkout_monitor.alerting.channels.http_post import (
 )
 from checkout_monitor.alerting.channels.message_text import rfc3339
 from checkout_monitor.alerting.notification import Notification
+from checkout_monitor.config.alerting import WebhookChannel
 
 PAYLOAD_VERSION = "1"  # bumped only when a field changes meaning or goes away
 

@@ -1,0 +1,1 @@
+"""`checkout-monitor serve`: the scheduler and the status/metrics listener with its basic auth."""

@@ -1,0 +1,132 @@
+"""One Chromium at a time, a fresh context per journey, every request marked synthetic."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Protocol
+
+from playwright.async_api import Browser, BrowserContext, Playwright
+from playwright.async_api import Error as PlaywrightError
+
+from checkout_monitor import __version__
+from checkout_monitor.browser.host_fence import HostGuard
+from checkout_monitor.config.model import BrowserConfig, SyntheticMarking
+from checkout_monitor.errors import BrowserUnavailableError
+from checkout_monitor.text.quoting import first_line
+
+# Flags for closed networks: without them Chromium keeps trying to reach Google's hosts.
+LAUNCH_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+EXECUTABLE_ENV = "CHECKOUT_MONITOR_CHROMIUM"
+_KNOWN_NAMES = ("chromium", "chromium-browser", "google-chrome-stable", "google-chrome")
+
+
+def find_chromium(configured: str | None, environ: Mapping[str, str] = os.environ) -> str | None:
+    """Config, then $CHECKOUT_MONITOR_CHROMIUM, then a system Chromium; None means
+    Playwright's own download."""
+    for candidate in (configured, environ.get(EXECUTABLE_ENV)):
+        if candidate:
+            if not Path(candidate).is_file():
+                raise BrowserUnavailableError(
+                    f"the browser executable {candidate!r} does not exist; fix browser.executable "
+                    f"or ${EXECUTABLE_ENV}, or remove it to use a system Chromium"
+                )
+            return candidate
+    for name in _KNOWN_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+async def launch_browser(playwright: Playwright, config: BrowserConfig) -> Browser:
+    executable = find_chromium(config.executable)
+    try:
+        return await playwright.chromium.launch(
+            executable_path=executable,
+            headless=config.headless,
+            args=[*LAUNCH_FLAGS, *config.extra_args],
+        )
+    except PlaywrightError as exc:
+        where = executable or "Playwright's own Chromium"
+        raise BrowserUnavailableError(
+            f"could not start the browser ({where}): {first_line(exc.message)}\n"
+            "Install Debian's Chromium (apt-get install chromium), set browser.executable or "
+            f"${EXECUTABLE_ENV}, or run 'playwright install chromium'."
+        ) from None
+
+
+class BrowserSource(Protocol):
+    """Where a context's browser comes from: one fixed browser (run-smoke), or the agent's
+    ``BrowserKeeper``, which starts a new one after a crash."""
+
+    def lease(self) -> AbstractAsyncContextManager[Browser]:
+        """A live browser for the time it takes to make one context on it."""
+        ...
+
+
+class _OneBrowser:
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+
+    @asynccontextmanager
+    async def lease(self) -> AsyncIterator[Browser]:
+        yield self.browser
+
+
+class ContextFactory:
+    """Makes a fresh, synthetic-marked browser context per journey on a shared browser."""
+
+    def __init__(
+        self, browser: Browser | BrowserSource, config: BrowserConfig, marking: SyntheticMarking
+    ):
+        self._source: BrowserSource = (
+            _OneBrowser(browser) if isinstance(browser, Browser) else browser
+        )
+        self._config = config
+        self._marking = marking
+        self._user_agent: str | None = None
+
+    async def new_context(
+        self, step_timeout: float, guard: HostGuard | None = None
+    ) -> BrowserContext:
+        """``guard``: keep the context to its storefront's allowed hosts."""
+        async with self._source.lease() as browser:
+            if self._user_agent is None:
+                self._user_agent = await self._synthetic_user_agent(browser)
+            context = await browser.new_context(
+                user_agent=self._user_agent,
+                extra_http_headers={self._marking.header_name: self._marking.header_value},
+                viewport={
+                    "width": self._config.viewport_width,
+                    "height": self._config.viewport_height,
+                },
+                locale=self._config.locale,
+                proxy=guard.proxy if guard is not None else None,
+            )
+        if guard is not None:
+            guard.watch(context)
+        context.set_default_timeout(step_timeout * 1000)
+        context.set_default_navigation_timeout(step_timeout * 1000)
+        return context
+
+    async def _synthetic_user_agent(self, browser: Browser) -> str:
+        probe = await browser.new_page()
+        try:
+            base: str = await probe.evaluate("() => navigator.userAgent")
+        finally:
+            await probe.close()
+        base = base.replace("HeadlessChrome", "Chrome")
+        return f"{base} checkout-monitor/{__version__} {self._marking.user_agent_suffix}"

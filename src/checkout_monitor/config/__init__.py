@@ -1,0 +1,1 @@
+"""Configuration: the YAML reader, the models each file is checked against, cross-field checks."""

@@ -1,0 +1,1 @@
+"""Product image checks: finding, downloading, decoding and comparing against a baseline."""

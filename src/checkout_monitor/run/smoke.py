@@ -1,0 +1,52 @@
+"""One smoke run: launch one browser, run the planned journeys one after another, report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from playwright.async_api import async_playwright
+
+from checkout_monitor.browser.launch import ContextFactory, launch_browser
+from checkout_monitor.config.model import Config
+from checkout_monitor.evidence.artifacts import ArtifactStore
+from checkout_monitor.reports.console import ConsoleReporter
+from checkout_monitor.results import JourneyResult
+from checkout_monitor.run.attempts import run_with_retries
+from checkout_monitor.run.plan import PlannedJourney
+from checkout_monitor.run.runner import JourneyRunner
+
+
+async def run_smoke(
+    config: Config,
+    planned: Sequence[PlannedJourney],
+    reporter: ConsoleReporter,
+    artifacts: ArtifactStore | None = None,
+) -> list[JourneyResult]:
+    """``artifacts``: where failed attempts leave evidence, one run folder for this run."""
+    results: list[JourneyResult] = []
+    run_folder = artifacts.start_run() if artifacts is not None else None
+    async with async_playwright() as playwright:
+        browser = await launch_browser(playwright, config.browser)
+        try:
+            runner = JourneyRunner(
+                ContextFactory(browser, config.browser, config.synthetic),
+                config.location,
+                on_step=lambda _journey, step: reporter.step_finished(step),
+                artifacts=run_folder,
+            )
+            for journey in planned:
+                reporter.journey_started(journey.name, journey.storefront)
+                result = await run_with_retries(
+                    runner,
+                    journey,
+                    config.artifacts.traces,
+                    reporter.attempt_failed,
+                    secrets=artifacts.secrets if artifacts is not None else (),
+                )
+                reporter.journey_finished(result)
+                results.append(result)
+        finally:
+            await browser.close()
+            if run_folder is not None:
+                run_folder.finish()
+    return results
