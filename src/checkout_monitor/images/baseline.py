@@ -24,10 +24,30 @@ from checkout_monitor.images.page_images import (
     rules_from,
     seen_images,
 )
+from checkout_monitor.reports.atomic_files import write_json
 from checkout_monitor.shop.storefront import Storefront
 from checkout_monitor.step_failures import classify
 
 _PAGE_SECONDS = 30.0
+
+
+def which_storefront(loaded: LoadedConfig, named: str | None) -> str:
+    """The storefront to record: the one named, or the config's only one."""
+    storefronts = loaded.config.storefronts
+    name = named or (next(iter(storefronts)) if len(storefronts) == 1 else None)
+    if name not in storefronts:
+        raise UsageError(
+            f"name the storefront to record with --storefront; in {loaded.source}: "
+            f"{', '.join(storefronts)}"
+        )
+    return name
+
+
+def write_baseline(path: Path, document: dict[str, Any]) -> None:
+    try:
+        write_json(path, document)
+    except OSError as exc:
+        raise UsageError(f"could not write the baseline to {path}: {exc}") from None
 
 
 def baseline_path(loaded: LoadedConfig, storefront: str, output: Path | None) -> Path:

@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.reports.atomic_files import write_text
+from checkout_monitor.reports.reporter import Reporter
 from checkout_monitor.reports.run_info import RunInfo
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 from checkout_monitor.text.quoting import first_line
@@ -167,3 +170,19 @@ def _md(text: str) -> str:
     for char in "\\`*_[]<>|":
         text = text.replace(char, f"\\{char}")
     return text
+
+
+def write_checklist(
+    results: Sequence[JourneyResult], info: RunInfo, reporter: Reporter
+) -> list[str]:
+    """Print the checklist and keep it as Markdown beside the evidence; a problem, if any."""
+    lines = checklist(results)
+    reporter.note(render_text(lines))
+    stamp = f"{info.started_at:%Y%m%dT%H%M%S%fZ}"
+    path = (info.artifacts_dir or Path.cwd()) / f"triage-{stamp}.md"
+    try:
+        write_text(path, info.scrubbed(render_markdown(lines, info)))
+    except OSError as exc:
+        return [f"could not write the triage checklist to {path}: {exc}"]
+    reporter.note(f"\nChecklist as Markdown, to paste into the incident channel: {path}")
+    return []

@@ -9,7 +9,7 @@ from playwright.async_api import async_playwright
 from checkout_monitor.browser.launch import ContextFactory, launch_browser
 from checkout_monitor.config.model import Config
 from checkout_monitor.evidence.artifacts import ArtifactStore
-from checkout_monitor.reports.console import ConsoleReporter
+from checkout_monitor.reports.reporter import Reporter
 from checkout_monitor.results import JourneyResult
 from checkout_monitor.run.attempts import run_with_retries
 from checkout_monitor.run.plan import PlannedJourney
@@ -19,7 +19,7 @@ from checkout_monitor.run.runner import JourneyRunner
 async def run_smoke(
     config: Config,
     planned: Sequence[PlannedJourney],
-    reporter: ConsoleReporter,
+    reporter: Reporter,
     artifacts: ArtifactStore | None = None,
 ) -> list[JourneyResult]:
     """``artifacts``: where failed attempts leave evidence, one run folder for this run."""

@@ -1,0 +1,107 @@
+"""``checkout-monitor serve``: the agent, its listener and its alerting, wired and run.
+
+The config is loaded again on SIGHUP through ``load``; the listener takes the new web config
+with it. Bad config or journeys at start end the command with exit 2, before anything listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from prometheus_client import CollectorRegistry
+
+from checkout_monitor.agent.scheduler import Agent
+from checkout_monitor.agent.status_server import Readiness, StatusServer
+from checkout_monitor.alerting.service import Alerting
+from checkout_monitor.config.model import LoadedConfig, check_listen
+from checkout_monitor.config.web_config import listener_web_config
+from checkout_monitor.errors import UsageError
+from checkout_monitor.metrics.families import Metrics
+from checkout_monitor.run.monitors_loader import load_monitors
+from checkout_monitor.run.plan import PlannedJourney, plan_journeys
+from checkout_monitor.run.target import monitors_dir
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    listen: str | None = None  # HOST:PORT; default agent.listen in the config
+    web_config: Path | None = None
+    interval: float | None = None  # every journey this often, overriding the config
+    monitors: Path | None = None
+
+
+def serve(
+    load_config: Callable[[], LoadedConfig],
+    header: str,
+    options: ServeOptions,
+    out: TextIO = sys.stdout,
+) -> None:
+    """Run the agent until SIGTERM/SIGINT; ``load_config`` is called at start and on reload."""
+    listening: list[StatusServer] = []  # a reload brings its new web config to the listener
+
+    def load() -> tuple[LoadedConfig, list[PlannedJourney]]:
+        loaded = load_config()
+        loaded.interval_override = options.interval
+        web = listener_web_config(loaded, options.web_config)
+        planned = plan_journeys(loaded, load_monitors(monitors_dir(options.monitors, loaded)))
+        for server in listening:
+            server.secure(web)
+        return loaded, planned
+
+    loaded, _ = load()
+    web = listener_web_config(loaded, options.web_config)
+    listen = options.listen or loaded.config.agent.listen
+    try:
+        check_listen(listen)
+    except ValueError as exc:
+        raise UsageError(f"--listen: {exc}") from None
+    host, _, port = listen.rpartition(":")
+    registry = CollectorRegistry()
+    metrics = Metrics(registry, loaded.config.location)
+    readiness = Readiness()
+    scheme = "https" if web and web.tls else "http"
+    shown_host = socket.gethostname() if host in ("0.0.0.0", "::") else host
+    alerting = _start_alerting(loaded, metrics, f"{scheme}://{shown_host}:{port}")
+    pages = {"/alerts": alerting.page} if alerting else {}
+    try:
+        server = StatusServer(host, int(port), registry, readiness, pages, web).start()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {listen}: {exc.strerror}") from None
+    listening.append(server)
+    try:
+        print(header, file=out, flush=True)
+        secured = f" with {web.describe()} ({web.source})" if web else ""
+        print(
+            f"serving {', '.join(server.paths)} on {scheme}://{server.address}{secured}", file=out
+        )
+        if web and web.users and not web.tls:
+            print(
+                "warning: basic auth without TLS: the password crosses the network in clear "
+                f"text; add tls_server_config to {web.source}",
+                file=sys.stderr,
+            )
+        out.flush()
+        if alerting is not None:
+            print(alerting.describe(), file=out, flush=True)
+        asyncio.run(Agent(load, metrics, readiness, alerting=alerting).run())
+    finally:
+        server.stop()
+
+
+def _start_alerting(loaded: LoadedConfig, metrics: Metrics, status_url: str) -> Alerting | None:
+    if not loaded.config.alerting.enabled:
+        return None
+    try:
+        return Alerting(loaded, metrics, status_url)
+    except OSError as exc:
+        raise UsageError(
+            f"{loaded.source}: alerting.state_dir: cannot write the alert state in "
+            f"{loaded.state_dir()}: {exc.strerror or exc}; choose a writable folder, or set "
+            "alerting.enabled: false"
+        ) from None
