@@ -7,16 +7,15 @@ order number or a message.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
 
 from checkout_monitor import __version__
 from checkout_monitor.browser.process_stats import ProcessTotals
 from checkout_monitor.evidence.artifacts import WRITE_ERROR_REASONS
 from checkout_monitor.failure_kinds import FailureClass
+from checkout_monitor.metrics.process_collector import AgentProcessCollector
 from checkout_monitor.results import JourneyResult, StepStatus
 
 JOURNEY_BUCKETS = (0.25, 0.5, 1, 2, 4, 8, 15, 30, 60)
@@ -301,39 +300,7 @@ class Metrics:
             return
         self._watching_process = True
         ProcessCollector(registry=self.registry)
-        self.registry.register(_AgentProcessCollector(read, self.location))
-
-
-class _AgentProcessCollector(Collector):
-    """Chromium processes under the agent, their memory, and zombies, at scrape time."""
-
-    def __init__(self, read: Callable[[], ProcessTotals], location: str) -> None:
-        self._read = read
-        self._location = location
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        totals = self._read()
-        for name, text, value in (
-            (
-                "checkout_browser_processes",
-                "Chromium processes started by the agent (browser, renderers, helpers).",
-                totals.chromium_processes,
-            ),
-            (
-                "checkout_browser_resident_memory_bytes",
-                "Summed resident memory of the agent's Chromium processes (shared pages "
-                "count once per process, so more than the machine loses).",
-                totals.chromium_rss_bytes,
-            ),
-            (
-                "checkout_agent_zombie_processes",
-                "Exited processes under the agent left unreaped for over a second (should be 0).",
-                totals.zombies,
-            ),
-        ):
-            family = GaugeMetricFamily(name, text, labels=["location"])
-            family.add_metric([self._location], value)
-            yield family
+        self.registry.register(AgentProcessCollector(read, self.location))
 
 
 def _result_label(result: JourneyResult) -> str:
