@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checkout_monitor.config.loader import format_loc, line_of, read_config_text, read_yaml
+from checkout_monitor.config.file_reader import read_config_text
+from checkout_monitor.config.locations import Loc, format_loc, line_of
 from checkout_monitor.config.model import LoadedConfig
+from checkout_monitor.config.yaml_reader import read_yaml
 from checkout_monitor.errors import ConfigError, ConfigProblem, UsageError
-
-Loc = tuple[str | int, ...]
 
 TLS_VERSIONS = {"TLS12": ssl.TLSVersion.TLSv1_2, "TLS13": ssl.TLSVersion.TLSv1_3}
 CLIENT_AUTH_TYPES = ("NoClientCert", "RequireAndVerifyClientCert")

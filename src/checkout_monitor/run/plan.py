@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from checkout_monitor.config.loader import format_loc, line_of
+from checkout_monitor.config.locations import format_loc, line_of
 from checkout_monitor.config.model import JourneyConfig, LoadedConfig
 from checkout_monitor.config.storefront_profile import StorefrontProfile
 from checkout_monitor.errors import ConfigError, ConfigProblem, UsageError

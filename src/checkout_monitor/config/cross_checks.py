@@ -1,0 +1,129 @@
+"""Checks across fields, run once the config has validated: what one model cannot see alone.
+
+Cards that look real, proxy flags that would undo the host fence, and names that must refer
+to something defined elsewhere in the file (channels, journeys, storefronts).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator, Mapping
+
+from checkout_monitor.config.alerting import MONITOR_HEALTH_RULE
+from checkout_monitor.config.locations import Loc, format_loc, line_of
+from checkout_monitor.config.model import Config
+from checkout_monitor.config.sandbox_cards import looks_real, mask_card
+from checkout_monitor.errors import ConfigProblem
+
+
+def cross_field_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
+    yield from _card_problems(config, lines)
+    yield from _proxy_problems(config, lines)
+    yield from _alerting_problems(config, lines)
+    yield from _journey_problems(config, lines)
+
+
+def _card_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
+    """Only sandbox test cards may be typed, unless a storefront explicitly allows others."""
+    for name, profile in config.storefronts.items():
+        if profile.allow_real_cards:
+            continue
+        cards: list[tuple[Loc, str]] = [
+            (("storefronts", name, "card", "number"), profile.card.number)
+        ]
+        cards += [
+            (("storefronts", name, "payment", "declining_cards", label), number)
+            for label, number in profile.payment.declining_cards.items()
+        ]
+        if profile.payment.three_d_secure is not None:
+            three_ds: Loc = ("storefronts", name, "payment", "three_d_secure", "card")
+            cards.append((three_ds, profile.payment.three_d_secure.card))
+        for loc, number in cards:
+            if looks_real(number):
+                yield ConfigProblem(
+                    format_loc(loc),
+                    f"{mask_card(number)} is not a known sandbox test card; use your payment "
+                    "provider's test cards (e.g. 4242424242424242), or set "
+                    f"storefronts.{name}.allow_real_cards: true if you really mean it",
+                    line_of(loc, lines),
+                )
+
+
+def _alerting_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
+    """Rules name journeys and channels that exist, and each rule name once."""
+    alerting = config.alerting
+    journeys = [journey.display_name for journey in config.journeys]
+    channels = sorted(alerting.channels)
+    seen: set[str] = {MONITOR_HEALTH_RULE}
+    for i, rule in enumerate(alerting.rules):
+        base: Loc = ("alerting", "rules", i)
+        if rule.name in seen:
+            loc: Loc = (*base, "name")
+            why = (
+                "is the built-in monitor health rule"
+                if rule.name == MONITOR_HEALTH_RULE
+                else ("is used by another rule")
+            )
+            yield ConfigProblem(
+                format_loc(loc), f"{rule.name!r} {why}; give it another name", line_of(loc, lines)
+            )
+        seen.add(rule.name)
+        for j, pattern in enumerate(rule.journeys):
+            if not fnmatch.filter(journeys, pattern):
+                loc = (*base, "journeys", j)
+                yield ConfigProblem(
+                    format_loc(loc),
+                    f"{pattern!r} matches no journey; journeys: {', '.join(journeys)}",
+                    line_of(loc, lines),
+                )
+    routed: list[tuple[Loc, list[str] | None]] = [
+        (("alerting", "rules", i), rule.channels) for i, rule in enumerate(alerting.rules)
+    ]
+    routed.append((("alerting", "monitor_unhealthy"), alerting.monitor_unhealthy.channels))
+    for base, names in routed:
+        for j, name in enumerate(names or []):
+            if name not in alerting.channels:
+                loc = (*base, "channels", j)
+                defined = ", ".join(channels) or "none (add them under alerting.channels)"
+                yield ConfigProblem(
+                    format_loc(loc),
+                    f"no channel named {name!r}; defined: {defined}",
+                    line_of(loc, lines),
+                )
+
+
+def _proxy_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
+    """Each context's proxy setting is what keeps the browser to the allowed hosts; a
+    proxy flag would be silently overridden, so it is refused rather than ignored."""
+    for i, arg in enumerate(config.browser.extra_args):
+        flag = arg.split("=", 1)[0]
+        if flag.startswith("--proxy") or flag == "--no-proxy-server":
+            loc: Loc = ("browser", "extra_args", i)
+            yield ConfigProblem(
+                format_loc(loc),
+                f"{flag} cannot be used: the browser's proxy setting is what keeps it to each "
+                "storefront's allowed_hosts (an outbound proxy is not supported yet)",
+                line_of(loc, lines),
+            )
+
+
+def _journey_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
+    """Each journey runs on a storefront that is defined, under a name of its own."""
+    seen: set[str] = set()
+    for i, journey in enumerate(config.journeys):
+        if journey.storefront not in config.storefronts:
+            loc: Loc = ("journeys", i, "storefront")
+            defined = ", ".join(sorted(config.storefronts))
+            yield ConfigProblem(
+                format_loc(loc),
+                f"no storefront named {journey.storefront!r}; defined: {defined}",
+                line_of(loc, lines),
+            )
+        if journey.display_name in seen:
+            loc = ("journeys", i)
+            yield ConfigProblem(
+                format_loc(loc),
+                f"a second journey named {journey.display_name!r}; give it a distinct 'name'",
+                line_of(loc, lines),
+            )
+        seen.add(journey.display_name)
