@@ -22,8 +22,8 @@ from checkout_monitor.config.model import LoadedConfig
 from checkout_monitor.config.storefront_profile import StorefrontProfile
 from checkout_monitor.demo_shop import DemoShop
 from checkout_monitor.evidence.artifacts import ArtifactStore
-from checkout_monitor.evidence.evidence_redaction import PLACEHOLDER, EvidenceRedactor
 from checkout_monitor.evidence.recorder import MASK_COLOR
+from checkout_monitor.evidence.redaction import PLACEHOLDER, EvidenceRedactor
 from checkout_monitor.reports.console import ConsoleReporter
 from checkout_monitor.results import JourneyResult
 from checkout_monitor.run.monitors_loader import default_monitors_dir, load_monitors

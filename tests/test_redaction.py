@@ -20,12 +20,15 @@ from checkout_monitor.config.loader import builtin_profiles, parse_config
 from checkout_monitor.config.model import JourneyConfig
 from checkout_monitor.config.storefront_profile import StorefrontProfile
 from checkout_monitor.errors import ConfigError
-from checkout_monitor.evidence.evidence_redaction import (
+from checkout_monitor.evidence.redaction import (
     PLACEHOLDER,
+    REDACTED,
     EvidenceRedactor,
+    LogRedaction,
+    Redactor,
+    redact,
     without_credentials,
 )
-from checkout_monitor.evidence.redaction import REDACTED, LogRedaction, Redactor, redact
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 from checkout_monitor.run.attempts import run_with_retries

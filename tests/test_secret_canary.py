@@ -28,7 +28,7 @@ import yaml
 from agent_process import AgentProcess
 from alert_receivers import AlertReceiver
 from checkout_monitor.demo_shop import DemoShop
-from checkout_monitor.evidence.evidence_redaction import PLACEHOLDER
+from checkout_monitor.evidence.redaction import PLACEHOLDER
 from cli_support import run_cli, write_shop_config
 from prometheus_servers import start_pushgateway
 from secret_search import contents, files_under, found_spelled

@@ -28,8 +28,7 @@ from checkout_monitor.browser.process_stats import AgentProcessWatch
 from checkout_monitor.config.model import BrowserConfig, LoadedConfig
 from checkout_monitor.errors import CheckoutMonitorError
 from checkout_monitor.evidence.artifacts import ArtifactStore
-from checkout_monitor.evidence.evidence_redaction import EvidenceRedactor
-from checkout_monitor.evidence.results_scrub import scrub_results
+from checkout_monitor.evidence.redaction import EvidenceRedactor, scrub_results
 from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.results import JourneyResult
 from checkout_monitor.run.attempts import run_with_retries

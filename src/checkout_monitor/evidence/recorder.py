@@ -43,7 +43,7 @@ from playwright.async_api import Error as PlaywrightError
 from checkout_monitor.browser.frames import parse_target
 from checkout_monitor.config.storefront_profile import StorefrontProfile
 from checkout_monitor.evidence.artifacts import RunFolder, os_reason
-from checkout_monitor.evidence.evidence_redaction import EvidenceRedactor
+from checkout_monitor.evidence.redaction import EvidenceRedactor
 from checkout_monitor.results import Evidence, FailedRequest
 from checkout_monitor.text.quoting import first_line
 

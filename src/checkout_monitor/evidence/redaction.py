@@ -1,32 +1,56 @@
-"""Values that came from ``${ENV}`` in the config never leave the process in clear text.
+"""Secrets never leave the process in clear text: the config's ``${ENV}`` values, the card
+numbers a journey types and the card's security code.
 
-The one place that finds a secret in text, however a page or a server spells it: in any
-case (a shop upper-cases discount codes), with any of its characters escaped for HTML
-(``&#39;``, ``&#x27;``, ``&#0039``, ``&amp;``, ``&apos;``), URLs (``%27``, ``%2b``, ``+``
-for a space) or JSON and JavaScript (``\\u0027``, ``\\x27``, ``\\"``), in any mix of these
-and nested once (``&amp;#39;``), and in base64 (standard and URL-safe) where it is long
-enough. Every output uses it: the console, the log, reports, evidence, traces, the alert
-state and notifications.
-
-How: the text is *folded* (escapes of the secrets' characters decoded, lower-cased, ``+``
-read as a space) while remembering where each folded character came from; each folded secret
-is looked up with ``str.find`` and the span it covers in the original text is replaced.
-Only escapes that decode to a character some secret holds are decoded, so JSON's many
-``\\"`` and ``\\n`` cost nothing unless a secret holds a quote.
+One module for every output (the console, the log, reports, evidence, traces, the alert
+state and notifications), so there is one place to read how a secret is found, however a
+page or a server spells it, and what is left in its place.
 """
 
 from __future__ import annotations
 
 import base64
 import html.entities
+import json
 import logging
 import re
+import zipfile
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from checkout_monitor.config.sandbox_cards import digits_of
+from checkout_monitor.results import (
+    BlockedRequest,
+    Evidence,
+    FailedRequest,
+    JourneyResult,
+    StepResult,
+)
+
+if TYPE_CHECKING:
+    from checkout_monitor.config.storefront_profile import StorefrontProfile
+
+# What is left in a secret's place.
 REDACTED = "<value from the environment>"
 MARKUP_SAFE = "••••"  # in HTML, XML and JSON, where angle brackets would break the document
+PLACEHOLDER = MARKUP_SAFE  # in evidence and traces: pages and JSON
+
+
+# --- Finding a value --------------------------------------------------------------------------
+# In any case (a shop upper-cases discount codes), with any of its characters escaped for HTML
+# (&#39;, &#x27;, &#0039, &amp;, &apos;), URLs (%27, %2b, "+" for a space) or JSON and
+# JavaScript (\u0027, \x27, \"), in any mix of these and nested once (&amp;#39;), and in
+# base64 (standard and URL-safe) where it is long enough.
+#
+# How: the text is *folded* (escapes of the secrets' characters decoded, lower-cased, "+" read
+# as a space) while remembering where each folded character came from; each folded secret is
+# looked up with str.find and the span it covers in the original text is replaced. Only
+# escapes that decode to a character some secret holds are decoded, so JSON's many \" and \n
+# cost nothing unless a secret holds a quote.
+
 # Shorter values ("on", "443", "demo") are also words and numbers: found inside longer words
 # they would shred every message ("product-to-checkout"), so they go only as whole tokens.
 MIN_SECRET_LENGTH = 6
@@ -42,22 +66,6 @@ for _name, _value in html.entities.html5.items():
 _TOKEN_CHAR = re.compile(r"\w")
 # from a span of a folded text to the span of the text it was folded from
 _Back = Callable[[int, int], tuple[int, int]]
-
-
-def redact(text: str, secrets: Iterable[str], placeholder: str = REDACTED) -> str:
-    """``text`` with every secret replaced (see :class:`Redactor`)."""
-    return _cached(frozenset(secrets), placeholder).text(text)
-
-
-def redact_words(text: str, secrets: Iterable[str], placeholder: str = REDACTED) -> str:
-    """For config errors: a short secret takes the whole word it sits in, so a value quoted
-    back (``'https://x/ab1z'``) never shows even part of it."""
-    return _cached(frozenset(secrets), placeholder, words=True).text(text)
-
-
-@lru_cache(maxsize=64)
-def _cached(secrets: frozenset[str], placeholder: str, *, words: bool = False) -> Redactor:
-    return Redactor(secrets, placeholder, words=words)
 
 
 class Redactor:
@@ -321,6 +329,244 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
+
+
+# --- Text: the console, reports, the alert state, notifications, config errors ---------------
+
+
+def redact(text: str, secrets: Iterable[str], placeholder: str = REDACTED) -> str:
+    """``text`` with every secret replaced (see :class:`Redactor`)."""
+    return _cached(frozenset(secrets), placeholder).text(text)
+
+
+def redact_words(text: str, secrets: Iterable[str], placeholder: str = REDACTED) -> str:
+    """For config errors: a short secret takes the whole word it sits in, so a value quoted
+    back (``'https://x/ab1z'``) never shows even part of it."""
+    return _cached(frozenset(secrets), placeholder, words=True).text(text)
+
+
+@lru_cache(maxsize=64)
+def _cached(secrets: frozenset[str], placeholder: str, *, words: bool = False) -> Redactor:
+    return Redactor(secrets, placeholder, words=words)
+
+
+# --- Evidence files and traces ----------------------------------------------------------------
+# Besides the config's secrets: the card numbers a journey types, with or without spaces or
+# dashes; a secret email plus-addressed (name+tag@host); and traces' network records lose
+# their cookies and credentials. A CVC is too short to scrub everywhere ("123" is also a price
+# or a product id), so it is scrubbed only where it stands as a whole value: a quoted string
+# (an attribute, a JSON value) or a form field (cvc=123&).
+
+_MIN_CODE_LENGTH = 3  # a shorter security code cannot be told from any other digit
+# A code as a whole value: quoted (an attribute, a JSON string, also JSON in JSON)...
+_QUOTED = r"(?P<before>\\?[\"'])(?:{code})(?P<after>\\?[\"'])"
+# ...a JSON number...
+_JSON_NUMBER = r"(?P<before>\"\s*:\s*)(?:{code})(?P<after>\s*[,}}\]])"
+# ...the value of a multipart form part...
+_MULTIPART = (
+    r"(?P<before>name=\"[^\"\r\n]*\"\r?\n(?:[^\r\n]+\r?\n)*\r?\n)(?:{code})(?P<after>\r?\n)"
+)
+# ...or a field of a form post or query string (which may itself sit in a JSON string).
+_FORM_FIELD = r"(?P<before>=)(?:{code})(?P<after>[&#\s\"'\\]|$)"
+_CODE_FORMS = (_QUOTED, _JSON_NUMBER, _MULTIPART, _FORM_FIELD)
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+# trace entries that hold network records (HAR-like) or may: events, network, JSON resources
+_RECORDS = (".network", ".trace", ".json")
+_CREDENTIAL_HEADERS = frozenset({"cookie", "set-cookie", "authorization", "proxy-authorization"})
+# only lines that may hold one are parsed: the word alone is on every page with a cookie banner
+_CREDENTIAL_HINT = re.compile(rb'(?i)"(?:cookies?|set-cookie|(?:proxy-)?authorization)"')
+
+
+class EvidenceRedactor:
+    """Scrubs every text and file that goes into the artifacts folder."""
+
+    def __init__(
+        self, secrets: Iterable[str], codes: Iterable[str] = (), cards: Iterable[str] = ()
+    ) -> None:
+        secrets, cards = set(secrets), set(cards)
+        # card numbers are not looked for in base64: a page has no reason to encode them, and
+        # each form would be one more search through every trace
+        self._redactor = Redactor([*secrets, *cards], PLACEHOLDER, base64_of=secrets - cards)
+        kept = self._redactor.secrets  # the blank ones dropped
+        # as a shopper would see them on the page, for masking screenshots; a short one would
+        # mask every element that holds those letters
+        self.plain = frozenset(s for s in kept if len(s) >= MIN_SECRET_LENGTH)
+        self._codes = [
+            re.compile(form.format(code=re.escape(code)), re.MULTILINE)
+            for code in codes
+            if len(code) >= _MIN_CODE_LENGTH
+            for form in _CODE_FORMS
+        ]
+        self._tagged = [_plus_addressed(s) for s in kept if _EMAIL.fullmatch(s)]
+
+    @classmethod
+    def for_profiles(
+        cls, profiles: Iterable[StorefrontProfile], secrets: Iterable[str]
+    ) -> EvidenceRedactor:
+        """For a whole run's reports: every storefront's cards and codes."""
+        profiles = list(profiles)
+        numbers = [number for profile in profiles for number in profile.card_numbers]
+        cards = {form for number in numbers for form in _card_forms(number)}
+        return cls(secrets, [p.card.cvc.strip() for p in profiles], cards)
+
+    @classmethod
+    def for_profile(cls, profile: StorefrontProfile, secrets: Iterable[str]) -> EvidenceRedactor:
+        """The config's secrets plus every card the profile types and its security code."""
+        return cls.for_profiles([profile], secrets)
+
+    def text(self, text: str) -> str:
+        text = self._redactor.text(text)
+        for tagged in self._tagged:
+            text = tagged.sub(PLACEHOLDER, text)
+        for pattern in self._codes:
+            text = pattern.sub(_code_replacement, text)
+        return text
+
+    __call__ = text
+
+    def data(self, data: bytes) -> bytes:
+        """Bytes that may or may not be UTF-8 text; what is not text passes through as is."""
+        return self.text(data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+
+    def zip_file(self, source: Path, target: Path) -> None:
+        """Copy the zip ``source`` (a Playwright trace) to ``target``, every entry scrubbed,
+        and its network records without cookies or credentials."""
+        with (
+            zipfile.ZipFile(source) as original,
+            zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as scrubbed,
+        ):
+            for entry in original.infolist():
+                if entry.is_dir():
+                    continue
+                info = zipfile.ZipInfo(entry.filename, date_time=entry.date_time)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                data = original.read(entry)
+                if entry.filename.endswith(_RECORDS):
+                    data = without_credentials(data)
+                scrubbed.writestr(info, self.data(data))
+
+
+def without_credentials(data: bytes) -> bytes:
+    """A trace's JSON lines (or one JSON document) with every ``cookies`` list emptied and
+    the values of cookie and authorization headers replaced: a session cookie can carry the
+    shopper's email compressed (no redaction can see into it), a header a password in base64.
+    The header's name stays, so a reader sees that one was sent."""
+    if not _CREDENTIAL_HINT.search(data):
+        return data
+    try:  # a resource: one document, maybe over many lines
+        return json.dumps(_strip(json.loads(data)), ensure_ascii=False).encode()
+    except ValueError:  # JSON lines (the first record parsed, the rest is "extra data")
+        pass
+    lines = data.split(b"\n")
+    for i, line in enumerate(lines):
+        if not _CREDENTIAL_HINT.search(line):
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        lines[i] = json.dumps(_strip(record), ensure_ascii=False).encode()
+    return b"\n".join(lines)
+
+
+def _strip(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    stripped: dict[str, Any] = {}
+    for key, item in value.items():
+        if key.lower() == "cookies" and isinstance(item, list):
+            stripped[key] = []
+        elif key.lower() in _CREDENTIAL_HEADERS and isinstance(item, str):
+            stripped[key] = PLACEHOLDER  # headers as a mapping
+        else:
+            stripped[key] = _strip(item)
+    if _is_header(value) and value["name"].lower() in _CREDENTIAL_HEADERS:
+        stripped["value"] = PLACEHOLDER
+    return stripped
+
+
+def _is_header(value: dict[str, Any]) -> bool:
+    """``{"name": ..., "value": ...}``, as HAR and Playwright's events list headers."""
+    return isinstance(value.get("name"), str) and isinstance(value.get("value"), str)
+
+
+def _plus_addressed(email: str) -> re.Pattern[str]:
+    """A secret email with a tag (``name+tag@host``, as a journey makes it to tell its own
+    orders apart), plain or URL-encoded: the tag is new each run, the address is still secret."""
+    local, _, host = email.partition("@")
+    return re.compile(
+        rf"{re.escape(local)}(?:\+|%2B)[A-Za-z0-9._~-]*(?:@|%40){re.escape(host)}", re.IGNORECASE
+    )
+
+
+def _card_forms(number: str) -> set[str]:
+    """A card number as configured, digits only, and grouped in fours by spaces or dashes."""
+    digits = digits_of(number)
+    groups = [digits[i : i + 4] for i in range(0, len(digits), 4)]
+    forms = {number.strip(), digits, " ".join(groups), "-".join(groups)}
+    if len(digits) == 15:  # American Express: 4-6-5
+        amex = [digits[:4], digits[4:10], digits[10:]]
+        forms |= {" ".join(amex), "-".join(amex)}
+    return forms
+
+
+def _code_replacement(match: re.Match[str]) -> str:
+    """The code goes; what told it apart (quotes, the field name, the separator) stays."""
+    return f"{match['before']}{PLACEHOLDER}{match['after']}"
+
+
+# --- Results ----------------------------------------------------------------------------------
+# Scrubbed (by an EvidenceRedactor's text) before any report renders them: a secret escaped by
+# HTML, XML or JSON could no longer be found after.
+
+Scrub = Callable[[str], str]
+
+
+def scrub_results(results: Sequence[JourneyResult], scrub: Scrub) -> list[JourneyResult]:
+    """Every text a report, a log line, a metric label or an alert takes from a result."""
+    return [_journey(result, scrub) for result in results]
+
+
+def _journey(result: JourneyResult, scrub: Scrub) -> JourneyResult:
+    return replace(
+        result,
+        # from the config, where a ${ENV} value may have gone into them
+        owner=None if result.owner is None else scrub(result.owner),
+        runbook=None if result.runbook is None else scrub(result.runbook),
+        steps=tuple(_step(step, scrub) for step in result.steps),
+        evidence=_evidence(result.evidence, scrub),
+        earlier_attempts=tuple(_journey(a, scrub) for a in result.earlier_attempts),
+        blocked_requests=tuple(_blocked(b, scrub) for b in result.blocked_requests),
+    )
+
+
+def _step(step: StepResult, scrub: Scrub) -> StepResult:
+    return replace(step, name=scrub(step.name), message=scrub(step.message))
+
+
+def _evidence(evidence: Evidence | None, scrub: Scrub) -> Evidence | None:
+    if evidence is None:
+        return None
+    return replace(
+        evidence,
+        console_errors=tuple(scrub(line) for line in evidence.console_errors),
+        failed_requests=tuple(_request(r, scrub) for r in evidence.failed_requests),
+        broken_images=tuple(scrub(url) for url in evidence.broken_images),
+        problems=tuple(scrub(problem) for problem in evidence.problems),
+    )
+
+
+def _blocked(blocked: BlockedRequest, scrub: Scrub) -> BlockedRequest:
+    return replace(blocked, host=scrub(blocked.host), example_url=scrub(blocked.example_url))
+
+
+def _request(request: FailedRequest, scrub: Scrub) -> FailedRequest:
+    return replace(request, url=scrub(request.url), error=scrub(request.error))
+
+
+# --- Logs -------------------------------------------------------------------------------------
 
 
 class LogRedaction(logging.Filter):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from checkout_monitor.config.model import TraceCapture
-from checkout_monitor.evidence.evidence_redaction import EvidenceRedactor
+from checkout_monitor.evidence.redaction import EvidenceRedactor
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.results import JourneyResult
 from checkout_monitor.run.plan import PlannedJourney

@@ -14,8 +14,8 @@ from checkout_monitor.browser.allowlist import HostAllowlist
 from checkout_monitor.browser.host_fence import HostGuard
 from checkout_monitor.browser.launch import ContextFactory
 from checkout_monitor.evidence.artifacts import RunFolder
-from checkout_monitor.evidence.evidence_redaction import EvidenceRedactor
 from checkout_monitor.evidence.recorder import EvidenceRecorder, sensitive_inputs
+from checkout_monitor.evidence.redaction import EvidenceRedactor
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.results import Evidence, JourneyResult, StepResult, StepStatus
 from checkout_monitor.run.journey import JourneyRun, JourneyStopped

@@ -14,9 +14,8 @@ from typing import TextIO
 from checkout_monitor.config.model import LoadedConfig
 from checkout_monitor.errors import UsageError
 from checkout_monitor.evidence.artifacts import ArtifactStore
-from checkout_monitor.evidence.evidence_redaction import EvidenceRedactor
 from checkout_monitor.evidence.last_passed import LastPassed
-from checkout_monitor.evidence.results_scrub import scrub_results
+from checkout_monitor.evidence.redaction import EvidenceRedactor, scrub_results
 from checkout_monitor.metrics.pushgateway import push_results
 from checkout_monitor.reports.console import ConsoleReporter, Verbosity
 from checkout_monitor.reports.reporter import Reporter
