@@ -22,6 +22,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 if TYPE_CHECKING:
+    from checkout_monitor.errors import CheckoutMonitorError, ConfigError
     from checkout_monitor.failure_kinds import FailureKind
     from checkout_monitor.results import JourneyResult, JourneyStatus, StepResult, StepStatus
     from checkout_monitor.run.journey import JourneyRun, StepHandle, journey
@@ -42,6 +43,8 @@ _HOMES = {
     "Storefront": "checkout_monitor.shop.storefront",
     "Challenge": "checkout_monitor.shop.storefront",
     "CheckFailed": "checkout_monitor.step_failures",
+    "CheckoutMonitorError": "checkout_monitor.errors",
+    "ConfigError": "checkout_monitor.errors",
     "FailureKind": "checkout_monitor.failure_kinds",
     "JourneyResult": "checkout_monitor.results",
     "JourneyStatus": "checkout_monitor.results",
@@ -58,6 +61,8 @@ _HOMES = {
 __all__ = [
     "Challenge",
     "CheckFailed",
+    "CheckoutMonitorError",
+    "ConfigError",
     "DiscountOutcome",
     "FailureKind",
     "JourneyResult",

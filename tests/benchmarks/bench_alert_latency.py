@@ -20,13 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from prometheus_client import CollectorRegistry
 
-from alert_receivers import AlertReceiver
-from alertmanager_server import Alertmanager
 from checkout_monitor.alerting.service import Alerting
 from checkout_monitor.config.loader import parse_config
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
+from support.alert_receivers import AlertReceiver
+from support.alertmanager_server import Alertmanager
 
 EPISODES = 10
 

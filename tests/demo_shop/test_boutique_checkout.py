@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from checkout_monitor.demo_shop import DemoShop
-
-from .shop_http import (
+from support.shop_http import (
     APPROVE,
     BOUTIQUE_DETAILS,
     BoutiqueCheckout,

@@ -14,9 +14,8 @@ from playwright.sync_api import Page
 
 from checkout_monitor.demo_shop import DemoShop
 from checkout_monitor.demo_shop.signatures import sign_result
-
-from .browser_support import boutique_until_payment, browser, buy_until_payment, page
-from .shop_http import ClassicCheckout
+from support.browser_support import boutique_until_payment, browser, buy_until_payment, page
+from support.shop_http import ClassicCheckout
 
 __all__ = ["browser", "page"]
 

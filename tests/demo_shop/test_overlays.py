@@ -9,8 +9,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from checkout_monitor.demo_shop import DemoShop
-
-from .browser_support import browser, page
+from support.browser_support import browser, page
 
 __all__ = ["browser", "page"]
 pytestmark = pytest.mark.browser

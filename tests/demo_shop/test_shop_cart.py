@@ -6,8 +6,7 @@ import httpx
 import pytest
 
 from checkout_monitor.demo_shop.discounts import apply_code
-
-from .shop_http import ClassicCheckout, text_of
+from support.shop_http import ClassicCheckout, text_of
 
 
 def test_ajax_add_returns_count_and_html_add_redirects(client: httpx.Client) -> None:

@@ -11,8 +11,7 @@ from PIL import Image
 
 from checkout_monitor.demo_shop import DemoShop
 from checkout_monitor.demo_shop.catalogue import PRODUCTS
-
-from .shop_http import text_of
+from support.shop_http import text_of
 
 
 def test_catalogue_has_six_products_with_the_demo_mug_first() -> None:

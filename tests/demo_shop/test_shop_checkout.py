@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from checkout_monitor.demo_shop import TEST_CARDS, DemoShop
-
-from .shop_http import GOOD_ADDRESS, ClassicCheckout, admin, hidden_value, text_of
+from support.shop_http import GOOD_ADDRESS, ClassicCheckout, admin, hidden_value, text_of
 
 EXPIRED = "Your session expired. Please return to your cart and try again."
 

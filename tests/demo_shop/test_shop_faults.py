@@ -14,8 +14,7 @@ from PIL import Image
 from checkout_monitor.demo_shop import FAULTS, THEMES, DemoShop
 from checkout_monitor.demo_shop.faults import FaultSwitches
 from checkout_monitor.demo_shop.images import decompression_bomb_jpeg
-
-from .shop_http import ClassicCheckout, admin, text_of
+from support.shop_http import ClassicCheckout, admin, text_of
 
 FAULTY_IMAGES = [
     "/images/speckled-mug/2-480.webp",

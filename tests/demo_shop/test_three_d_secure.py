@@ -9,8 +9,7 @@ import pytest
 from playwright.sync_api import FrameLocator, Page
 
 from checkout_monitor.demo_shop import DemoShop
-
-from .browser_support import boutique_until_payment, browser, buy_until_payment, page
+from support.browser_support import boutique_until_payment, browser, buy_until_payment, page
 
 __all__ = ["browser", "page"]
 pytestmark = pytest.mark.browser

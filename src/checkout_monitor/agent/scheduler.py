@@ -35,7 +35,7 @@ from checkout_monitor.run.attempts import run_with_retries
 from checkout_monitor.run.plan import PlannedJourney
 from checkout_monitor.run.runner import JourneyRunner
 
-log = logging.getLogger("checkout_monitor.agent.scheduler")  # the name logs and filters know
+log = logging.getLogger("checkout_monitor.agent")  # the name logs and filters know
 _TICK_SECONDS = 0.25
 
 Loader = Callable[[], tuple[LoadedConfig, list[PlannedJourney]]]

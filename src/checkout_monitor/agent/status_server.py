@@ -26,7 +26,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from checkout_monitor.agent.basic_auth import REALM, BasicAuth, Verdict
 from checkout_monitor.config.web_config import WebConfig
 
-log = logging.getLogger("checkout_monitor.agent.status_server")  # the name logs and filters know
+log = logging.getLogger("checkout_monitor.status_server")  # the name logs and filters know
 
 
 class Readiness:

@@ -22,7 +22,7 @@ from checkout_monitor.alerting.run_history import RunHistory
 from checkout_monitor.alerting.state_machine import AlertState
 from checkout_monitor.reports.atomic_files import write_json
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("checkout_monitor.alerting.alert_store")  # the name logs and filters know
 FORMAT_VERSION = 1
 DEAD_LETTERS_KEPT = 100
 HISTORY_FILE = "history.json"

@@ -29,7 +29,7 @@ from checkout_monitor.evidence.redaction import redact
 from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.text.durations import format_duration
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("checkout_monitor.alerting.dispatcher")  # the name logs and filters know
 _IDLE_SECONDS = 1.0
 
 

@@ -35,7 +35,7 @@ from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.results import JourneyResult
 from checkout_monitor.text.durations import format_duration
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("checkout_monitor.alerting.engine")  # the name logs and filters know
 _TICK_EVERY = 1.0
 
 

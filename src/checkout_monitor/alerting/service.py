@@ -23,7 +23,7 @@ from checkout_monitor.config.model import LoadedConfig
 from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.results import JourneyResult
 
-log = logging.getLogger("checkout_monitor.alerting.service")  # the name logs and filters know
+log = logging.getLogger("checkout_monitor.alerting.alerting")  # the name logs and filters know
 # httpx logs every request with its URL, and a Slack or webhook URL is itself a secret
 for _chatty in ("httpx", "httpcore"):
     logging.getLogger(_chatty).setLevel(logging.WARNING)

@@ -23,7 +23,7 @@ from playwright.async_api import Browser
 from checkout_monitor.browser.process_stats import chromium_roots, read_tree, tree_rss_bytes
 from checkout_monitor.config.model import BrowserConfig
 
-log = logging.getLogger("checkout_monitor.browser.keeper")  # the name logs and filters know
+log = logging.getLogger("checkout_monitor.browser_lifecycle")  # the name logs and filters know
 _MEMORY_CHECK_SECONDS = 10.0  # reading /proc for the whole tree costs milliseconds: not each tick
 # A run ends within its journey_timeout (at most 1h) and its context closes within seconds; a
 # replaced browser still open long after that holds a context that failed to close.

@@ -23,7 +23,7 @@ from tenacity import (
     wait_exponential,
 )
 
-log = logging.getLogger("checkout_monitor.browser.navigation")  # the name logs and filters know
+log = logging.getLogger("checkout_monitor.navigation")  # the name logs and filters know
 
 WaitUntil = Literal["load", "domcontentloaded", "networkidle"]
 _TRANSIENT = re.compile(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import import_module
 from importlib.abc import Loader, MetaPathFinder
 from importlib.machinery import ModuleSpec
@@ -70,6 +70,15 @@ MOVED = {
 }
 
 
+def _warn(old: str, new: str, stacklevel: int) -> None:
+    warnings.warn(
+        f"{old} moved to {new}; a journey imports what it needs from 'checkout_monitor' "
+        "(the old path goes in checkout-monitor 0.3)",
+        DeprecationWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
 class _OldPathLoader(Loader):
     """Hands back the module at its new path, so both names are one module object."""
 
@@ -77,12 +86,7 @@ class _OldPathLoader(Loader):
         self.new_name = new_name
 
     def create_module(self, spec: ModuleSpec) -> ModuleType:
-        warnings.warn(
-            f"{spec.name} moved to {self.new_name} (import from 'checkout_monitor' instead); "
-            "the old path goes in checkout-monitor 0.3",
-            DeprecationWarning,
-            stacklevel=2,
-        )
+        _warn(spec.name, self.new_name, stacklevel=2)
         return import_module(self.new_name)
 
     def exec_module(self, module: ModuleType) -> None:
@@ -116,6 +120,30 @@ class _Package(ModuleType):
         if name in self.public and isinstance(value, ModuleType):
             return
         super().__setattr__(name, value)
+
+
+def names_of_old_module(package: str) -> Callable[[str], object]:
+    """A module ``__getattr__`` for a subpackage that took an old module's name.
+
+    ``checkout_monitor.metrics`` was a module and is now a package: ``from
+    checkout_monitor.metrics import Metrics`` finds the package, not the finder, so the
+    package answers the old module's names itself, with the same warning.
+    """
+    old = package.removeprefix("checkout_monitor.")
+    new = f"checkout_monitor.{MOVED[old]}"
+
+    def __getattr__(name: str) -> object:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        module = import_module(new)
+        if not hasattr(module, name):
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        _warn(f"{package}.{name}", f"{new}.{name}", stacklevel=2)
+        value = getattr(module, name)
+        setattr(sys.modules[package], name, value)  # once: `from ... import` asks twice
+        return value
+
+    return __getattr__
 
 
 def install_old_paths(package: str, public: frozenset[str]) -> None:

@@ -1,1 +1,6 @@
 """What a failure leaves behind: screenshots, traces and pages, scrubbed of secrets, bounded."""
+
+from checkout_monitor.compat.old_paths import names_of_old_module
+
+# Until 0.3: this package has the name of a module of 0.1; its names still answer here.
+__getattr__ = names_of_old_module(__name__)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from checkout_monitor.config.model import LoadedConfig
 
-log = logging.getLogger("checkout_monitor.evidence.artifacts")  # the name logs and filters know
+log = logging.getLogger("checkout_monitor.artifacts")  # the name logs and filters know
 
 RUN_NAME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z-[0-9a-f]{6}")
 _MEGABYTE = 1024 * 1024

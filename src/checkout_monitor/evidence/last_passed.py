@@ -15,7 +15,7 @@ from pathlib import Path
 from checkout_monitor.reports.atomic_files import write_json
 from checkout_monitor.results import JourneyResult
 
-log = logging.getLogger("checkout_monitor.evidence.last_passed")  # the name logs and filters know
+log = logging.getLogger("checkout_monitor.last_passed")  # the name logs and filters know
 FILE_NAME = "last-passed.json"
 
 

@@ -47,7 +47,7 @@ from checkout_monitor.evidence.redaction import EvidenceRedactor
 from checkout_monitor.results import Evidence, FailedRequest
 from checkout_monitor.text.quoting import first_line
 
-log = logging.getLogger("checkout_monitor.evidence.recorder")  # the name logs and filters know
+log = logging.getLogger("checkout_monitor.evidence")  # the name logs and filters know
 _T = TypeVar("_T")
 
 MAX_ENTRIES = 50  # per list: the last ones, nearest the failure, are kept

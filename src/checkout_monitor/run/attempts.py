@@ -17,7 +17,7 @@ from checkout_monitor.results import JourneyResult
 from checkout_monitor.run.plan import PlannedJourney
 from checkout_monitor.run.runner import JourneyRunner
 
-log = logging.getLogger("checkout_monitor.run.attempts")  # the name logs and filters know
+log = logging.getLogger("checkout_monitor.attempts")  # the name logs and filters know
 # A bug in the journey script fails the same way every time: a retry only costs time. A
 # browser crash says nothing of the shop: the run counts as the monitor's failure (class
 # monitor, never the shop owner's page) and the next scheduled run uses the fresh browser; a
