@@ -1,7 +1,7 @@
 """SIGTERM while a journey is running: the run finishes, its result is recorded, the agent
 exits 0 within the grace period and leaves no Chromium behind.
 
-(tests/test_serve.py has the other case: a run that outlasts the grace period is aborted.)
+(tests/agent/test_serve.py has the other case: a run that outlasts the grace period is aborted.)
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ def test_prometheus_scrapes_over_https_with_basic_auth(pki: Pki, tmp_path: Path)
         for wrong in [(USER, PASSWORD + "x"), ("nobody", PASSWORD), (USER, "")]:
             refused = anonymous.get(f"{agent.url}/metrics", auth=wrong)
             assert refused.status_code == 401, wrong
-        # the probes stay open (see README, Security): a fixed word, no metric, no secret
+        # the probes stay open (see docs/security.md): a fixed word, no metric, no secret
         assert anonymous.get(f"{agent.url}/healthz").text == "ok\n"
         assert anonymous.get(f"{agent.url}/readyz").status_code == 200
 

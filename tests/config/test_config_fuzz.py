@@ -8,7 +8,7 @@ through the real ``checkout-monitor validate`` in a subprocess: exit 0 or 2, no 
 CI runs a fixed, derandomized set of examples (seconds). To fuzz for longer, with fresh
 random inputs each run:
 
-    CHECKOUT_MONITOR_FUZZ_EXAMPLES=20000 .venv/bin/pytest -n 0 tests/test_config_fuzz.py
+    CHECKOUT_MONITOR_FUZZ_EXAMPLES=20000 .venv/bin/pytest -n 0 tests/config/test_config_fuzz.py
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The fault matrix: with each demo-shop fault, exactly the journeys that should fail do,
 at the right step, with the right failure kind, in both themes (faults the themes' shared
 code serves: in one); and each payment mode and the overlays, with and without the faults
-that break them. README.md has the same table.
+that break them. docs/journeys.md has the same table.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def case_of(key: str) -> Case:
 
 # Found the same way whatever the markup (a page held back, an HTTP error, the shop code
 # both themes share): one theme is enough, and saves the suite a minute and a half.
-# tests/test_hostile_pages.py covers the hostile pages' limits.
+# tests/e2e/test_hostile_pages.py covers the hostile pages' limits.
 ONE_THEME = {
     "slow-product-page", "discount-engine-down", "foreign-host", "huge-image",
     "decompression-bomb", "redirect-loop", "endless-page",

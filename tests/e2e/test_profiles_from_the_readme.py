@@ -1,7 +1,8 @@
-"""Storefront profiles written from the README alone pass against the demo shop.
+"""Storefront profiles written from the docs alone pass against the demo shop.
 
 Each profile in tests/fixtures/readme-profiles/ is a full profile (no `extends:`) that a
-shop owner wrote from README.md and config.example.yaml, finding the selectors by opening
+shop owner wrote from the docs (then one README; now docs/journeys.md and
+docs/configuration.md) and config.example.yaml, finding the selectors by opening
 the boutique theme's pages in a browser: one for card fields in the payment provider's
 cross-origin iframes (with the cookie banner and the newsletter pop-up on), one for a
 redirect to the provider's hosted payment page and back. Each runs `product-to-checkout`

@@ -9,7 +9,7 @@ Every byte is searched in any case and spelling (HTML, URL and JSON escapes, nes
 zlib in base64 as a session cookie holds it), for each canary and for the marker all long
 ones share (so the plus-address a journey makes of the email is caught too); the short
 canary counts as a whole token. A new output must be added to a test here, or it is not
-covered: see README "Security".
+covered: see docs/security.md.
 """
 
 from __future__ import annotations

@@ -92,6 +92,27 @@ def test_cli_modules_hold_no_business_logic() -> None:
                 assert length <= 45, f"{path.name}: {node.name} is {length} lines"
 
 
+def _importers_of(package: str) -> set[str]:
+    """The top-level parts of the package (or "root") whose modules import ``package``."""
+    found = set()
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE).parts
+        where = parts[0] if len(parts) > 1 else "root"
+        for node in ast.walk(_tree(path)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                f"checkout_monitor.{package}"
+            ):
+                found.add(where)
+    return found - {package}
+
+
+def test_imports_flow_from_the_commands_down() -> None:
+    """The engine never reaches up into a command or the agent that runs it."""
+    assert _importers_of("cli") == set()
+    assert _importers_of("agent") == {"cli"}
+    assert _importers_of("run") <= {"cli", "agent", "root"}
+
+
 def test_the_entry_points_and_package_data_stay_where_installs_expect() -> None:
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts == {
