@@ -11,15 +11,13 @@ Names are loaded on first use (PEP 562), so ``run-smoke --help`` does not pay fo
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from checkout_monitor.compat.old_paths import install_old_paths
 
-try:
-    __version__ = version("checkout-monitor")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+# The one place the version is written: pyproject.toml reads it from here (hatch), and
+# `--version` needs no importlib.metadata (40 ms at every start).
+__version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from checkout_monitor.errors import CheckoutMonitorError, ConfigError

@@ -9,11 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from checkout_monitor import __version__
-from checkout_monitor.config.demo import THEME_PROFILES
 from checkout_monitor.demo_shop.faults import FAULTS
 from checkout_monitor.demo_shop.payment_modes import OVERLAYS, PAYMENT_MODES
+from checkout_monitor.demo_shop.themes import THEMES
 from checkout_monitor.reports.writers import REPORT_FORMATS
-from checkout_monitor.run.target import CONFIG_ENV
 from checkout_monitor.text.durations import format_duration, parse_duration
 
 
@@ -39,7 +38,7 @@ def _add_theme_argument(parser: argparse._ActionsContainer) -> None:
         "--theme",
         "--demo-theme",
         dest="demo_theme",
-        choices=sorted(THEME_PROFILES),
+        choices=sorted(THEMES),
         default="classic",
         help="with --demo: the demo shop's markup (default: classic)",
     )
@@ -83,7 +82,7 @@ def _add_smoke_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument(
         "--config",
         type=Path,
-        help=f"config file (default: ${CONFIG_ENV}, else ./config.yaml)",
+        help="config file (default: $CHECKOUT_MONITOR_CONFIG, else ./config.yaml)",
     )
     source.add_argument(
         "--demo", action="store_true", help="start the embedded demo shop and run against it"
@@ -232,7 +231,7 @@ def main_parser() -> argparse.ArgumentParser:
     shop.add_argument(
         "--sandbox-port", type=int, default=8081, help="payment sandbox port (default 8081)"
     )
-    shop.add_argument("--theme", choices=sorted(THEME_PROFILES), default="classic")
+    shop.add_argument("--theme", choices=sorted(THEMES), default="classic")
     _add_payment_arguments(shop)
     _add_fault_argument(shop, "switch a fault on at start")
     shop.add_argument(

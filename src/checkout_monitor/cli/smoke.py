@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from checkout_monitor.browser.early_start import EarlyPlaywright
 from checkout_monitor.cli.exit_codes import ExitCode
 from checkout_monitor.cli.guard import LOG_REDACTION
 from checkout_monitor.cli.targets import demo_request
@@ -19,7 +20,10 @@ def command(args: argparse.Namespace) -> ExitCode:
         raise UsageError("--fault only works with --demo (it switches faults on in the demo shop)")
     if args.triage and (args.journey or args.tag):
         raise UsageError("--triage runs every check: leave out --journey and --tag")
-    with open_target(args.config, demo_request(args)) as (loaded, header):
+    with (
+        EarlyPlaywright() as driver,  # starts now, while the config is read and planned
+        open_target(args.config, demo_request(args)) as (loaded, header),
+    ):
         LOG_REDACTION.add(loaded.secrets)
         options = SmokeOptions(
             monitors_dir=monitors_dir(args.monitors, loaded),
@@ -38,7 +42,7 @@ def command(args: argparse.Namespace) -> ExitCode:
         if args.list:
             print(describe(planned))
             return ExitCode.OK
-        outcome = smoke(loaded, header, planned, options, sys.stdout)
+        outcome = smoke(loaded, header, planned, options, sys.stdout, driver)
     for problem in outcome.problems:
         print(f"run-smoke: {problem}", file=sys.stderr)
     if not outcome.passed:

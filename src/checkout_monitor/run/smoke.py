@@ -1,10 +1,13 @@
-"""One smoke run: launch one browser, run the planned journeys one after another, report."""
+"""One smoke run: launch one browser, run the planned journeys one after another, report.
+
+The Playwright driver is passed in, started early (``browser/early_start.py``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from playwright.async_api import async_playwright
+from playwright.async_api import Playwright, async_playwright
 
 from checkout_monitor.browser.launch import ContextFactory, launch_browser
 from checkout_monitor.config.model import Config
@@ -21,32 +24,37 @@ async def run_smoke(
     planned: Sequence[PlannedJourney],
     reporter: Reporter,
     artifacts: ArtifactStore | None = None,
+    *,
+    playwright: Playwright | None = None,
 ) -> list[JourneyResult]:
-    """``artifacts``: where failed attempts leave evidence, one run folder for this run."""
+    """``artifacts``: where failed attempts leave evidence, one run folder for this run;
+    ``playwright``: a driver already started, else one is started for this run."""
+    if playwright is None:
+        async with async_playwright() as own:
+            return await run_smoke(config, planned, reporter, artifacts, playwright=own)
     results: list[JourneyResult] = []
     run_folder = artifacts.start_run() if artifacts is not None else None
-    async with async_playwright() as playwright:
-        browser = await launch_browser(playwright, config.browser)
-        try:
-            runner = JourneyRunner(
-                ContextFactory(browser, config.browser, config.synthetic),
-                config.location,
-                on_step=lambda _journey, step: reporter.step_finished(step),
-                artifacts=run_folder,
+    browser = await launch_browser(playwright, config.browser)
+    try:
+        runner = JourneyRunner(
+            ContextFactory(browser, config.browser, config.synthetic),
+            config.location,
+            on_step=lambda _journey, step: reporter.step_finished(step),
+            artifacts=run_folder,
+        )
+        for journey in planned:
+            reporter.journey_started(journey.name, journey.storefront)
+            result = await run_with_retries(
+                runner,
+                journey,
+                config.artifacts.traces,
+                reporter.attempt_failed,
+                secrets=artifacts.secrets if artifacts is not None else (),
             )
-            for journey in planned:
-                reporter.journey_started(journey.name, journey.storefront)
-                result = await run_with_retries(
-                    runner,
-                    journey,
-                    config.artifacts.traces,
-                    reporter.attempt_failed,
-                    secrets=artifacts.secrets if artifacts is not None else (),
-                )
-                reporter.journey_finished(result)
-                results.append(result)
-        finally:
-            await browser.close()
-            if run_folder is not None:
-                run_folder.finish()
+            reporter.journey_finished(result)
+            results.append(result)
+    finally:
+        await browser.close()
+        if run_folder is not None:
+            run_folder.finish()
     return results

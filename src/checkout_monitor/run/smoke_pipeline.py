@@ -3,7 +3,6 @@ here that a reporter does not print."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,16 +10,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from checkout_monitor.browser.early_start import EarlyPlaywright
 from checkout_monitor.config.model import LoadedConfig
 from checkout_monitor.errors import UsageError
 from checkout_monitor.evidence.artifacts import ArtifactStore
 from checkout_monitor.evidence.last_passed import LastPassed
 from checkout_monitor.evidence.redaction import EvidenceRedactor, scrub_results
-from checkout_monitor.metrics.pushgateway import push_results
 from checkout_monitor.reports.console import ConsoleReporter, Verbosity
 from checkout_monitor.reports.reporter import Reporter
 from checkout_monitor.reports.run_info import RunInfo
-from checkout_monitor.reports.triage import write_checklist
 from checkout_monitor.reports.writers import write_reports
 from checkout_monitor.results import JourneyResult
 from checkout_monitor.run.monitors_loader import load_monitors
@@ -82,6 +80,7 @@ def smoke(
     planned: Sequence[PlannedJourney],
     options: SmokeOptions,
     out: TextIO,
+    driver: EarlyPlaywright,
 ) -> SmokeOutcome:
     """Run ``planned`` once, the console reporting to ``out``, then write what was asked."""
     started_at = datetime.now(UTC)
@@ -98,7 +97,11 @@ def smoke(
         artifacts_root=artifacts.root,
     )
     reporter.run_started(header)
-    results = asyncio.run(run_smoke(loaded.config, planned, reporter, artifacts))
+    results = driver.run(
+        lambda playwright: run_smoke(
+            loaded.config, planned, reporter, artifacts, playwright=playwright
+        )
+    )
     wall = time.perf_counter() - wall_start
     reporter.run_finished(results, wall)
     last_passed.record(results)
@@ -114,6 +117,8 @@ def smoke(
     shown = scrub_results(results, scrub.text)
     problems = write_reports(options.reports, shown, info, reporter)
     if options.triage:
+        from checkout_monitor.reports.triage import write_checklist  # noqa: PLC0415
+
         problems += write_checklist(shown, info, reporter)
     if options.pushgateway:
         problems += _push(options, shown, loaded.config.location, reporter)
@@ -123,6 +128,9 @@ def smoke(
 def _push(
     options: SmokeOptions, results: Sequence[JourneyResult], location: str, reporter: Reporter
 ) -> list[str]:
+    # only --pushgateway pays for prometheus_client's push machinery
+    from checkout_monitor.metrics.pushgateway import push_results  # noqa: PLC0415
+
     assert options.pushgateway is not None
     try:
         key = push_results(

@@ -11,10 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from checkout_monitor import __version__
-from checkout_monitor.config.demo import demo_config
 from checkout_monitor.config.loader import load_config
 from checkout_monitor.config.model import LoadedConfig
-from checkout_monitor.demo_shop import DemoShop
 from checkout_monitor.errors import UsageError
 from checkout_monitor.run.monitors_loader import default_monitors_dir
 
@@ -46,6 +44,10 @@ def open_target(
             f"checkout-monitor {__version__} | config {path} | location {loaded.config.location}",
         )
         return
+    # only --demo pays for the demo shop and Flask
+    from checkout_monitor.config.demo import demo_config  # noqa: PLC0415
+    from checkout_monitor.demo_shop import DemoShop  # noqa: PLC0415
+
     with (
         DemoShop(
             faults=list(demo.faults),

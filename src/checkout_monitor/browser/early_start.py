@@ -1,0 +1,88 @@
+"""The Playwright driver started before the config is read, so the two overlap.
+
+Starting the driver (a Node process) takes most of a second, as long as importing,
+reading and validating the config and planning the journeys. ``run-smoke`` starts it first
+on a thread of its own and runs the journeys on that thread's event loop once the plan is
+ready, so a one-journey run waits for the slower of the two, not for both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import threading
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from playwright.async_api import Playwright
+
+T = TypeVar("T")
+_CLEANUP_SECONDS = 15.0  # after Ctrl-C: time to close the browser and the driver
+
+
+async def _start_driver() -> Playwright:
+    from playwright.async_api import async_playwright  # noqa: PLC0415  (on this thread)
+
+    return await async_playwright().start()
+
+
+class EarlyPlaywright:
+    """``with EarlyPlaywright() as early: ...; early.run(main)``: the driver starts at once."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="playwright")
+        self._thread.daemon = True
+        self._thread.start()
+        self._driver = asyncio.run_coroutine_threadsafe(_start_driver(), self._loop)
+        self._finished = threading.Event()
+        self._ran = False
+
+    def run(self, main: Callable[[Playwright], Awaitable[T]]) -> T:
+        """Await ``main(playwright)`` on the driver's loop; Ctrl-C cancels it and waits for
+        its cleanup (the browser closed), as ``asyncio.run`` would."""
+        self._ran = True
+        future = asyncio.run_coroutine_threadsafe(self._with_driver(main), self._loop)
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            future.cancel()
+            self._finished.wait(_CLEANUP_SECONDS)
+            raise
+
+    async def _with_driver(self, main: Callable[[Playwright], Awaitable[T]]) -> T:
+        try:
+            playwright = await asyncio.wrap_future(self._driver)
+            try:
+                return await main(playwright)
+            finally:
+                await playwright.stop()
+        finally:
+            self._finished.set()
+
+    def __enter__(self) -> EarlyPlaywright:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if not self._ran:  # the config or the plan failed: stop the driver nobody used
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self._stop_unused(), self._loop).result(
+                    _CLEANUP_SECONDS
+                )
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(_CLEANUP_SECONDS)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+    async def _stop_unused(self) -> None:
+        with contextlib.suppress(concurrent.futures.CancelledError, Exception):
+            playwright = await asyncio.wrap_future(self._driver)
+            await playwright.stop()

@@ -1,0 +1,90 @@
+"""Each command imports only what it uses: `run-smoke --config` against a real shop never
+loads the alerting package, the demo shop or Flask (issue 15). Not timed: the imports are
+read from ``sys.modules`` in the process that ran the command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from checkout_monitor.demo_shop import DemoShop
+from support.cli_support import REPO, write_shop_config
+
+# modules that only `serve`, `--demo` or `--pushgateway` need
+NEVER_FOR_A_SHOP = ("checkout_monitor.alerting", "checkout_monitor.demo_shop", "flask", "werkzeug")
+# ...except the demo shop's name tables, which the parsers offer as --theme/--fault choices
+NAME_TABLES = {
+    "checkout_monitor.demo_shop",  # its __init__ loads names on first use
+    "checkout_monitor.demo_shop.faults",
+    "checkout_monitor.demo_shop.payment_modes",
+    "checkout_monitor.demo_shop.themes",
+}
+
+
+def _modules_after(argv: list[str], tmp_path: Path) -> tuple[int, set[str], str]:
+    """Run a command in a fresh interpreter as the entry point does; what it imported."""
+    record = tmp_path / "modules.json"
+    code = (
+        "import atexit, json, sys\n"
+        f"out = open({str(record)!r}, 'w')\n"
+        "atexit.register(lambda: out.write(json.dumps(sorted(sys.modules))))\n"
+        "from checkout_monitor.cli import main\n"
+        f"sys.exit(main({argv!r}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    return result.returncode, set(json.loads(record.read_text())), result.stdout + result.stderr
+
+
+def _loaded(modules: set[str], prefix: str) -> list[str]:
+    found = (m for m in modules if m == prefix or m.startswith(prefix + "."))
+    return sorted(set(found) - NAME_TABLES)
+
+
+@pytest.mark.browser
+def test_run_smoke_against_a_shop_imports_no_alerting_demo_shop_or_flask(
+    tmp_path: Path, start_shop: Callable[..., DemoShop]
+) -> None:
+    config = write_shop_config(tmp_path / "config.yaml", start_shop())
+    code, modules, output = _modules_after(
+        ["smoke", "--config", str(config), "--journey", "product-to-checkout"], tmp_path
+    )
+    assert code == 0, output
+    assert "checkout_monitor.run.runner" in modules  # it did run the journey
+    for prefix in NEVER_FOR_A_SHOP:
+        assert not _loaded(modules, prefix), f"run-smoke --config imported {prefix}"
+
+
+EXAMPLE_ENV = {
+    "SHOP_ORDER_API_TOKEN": "t",
+    "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/x",
+    "PAGERDUTY_ROUTING_KEY": "k",
+    "ALERT_WEBHOOK_TOKEN": "t",
+    "SMTP_PASSWORD": "p",
+}
+
+
+def test_validate_imports_no_alerting_or_demo_shop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in EXAMPLE_ENV.items():
+        monkeypatch.setenv(name, value)
+    code, modules, output = _modules_after(
+        ["validate", str(REPO / "config.example.yaml")], tmp_path
+    )
+    assert code == 0, output
+    for prefix in NEVER_FOR_A_SHOP:  # (the journeys it loads import the page object)
+        assert not _loaded(modules, prefix), f"validate imported {prefix}"
+
+
+def test_version_imports_no_engine(tmp_path: Path) -> None:
+    code, modules, output = _modules_after(["--version"], tmp_path)
+    assert code == 0, output
+    for prefix in ("playwright", "pydantic", "yaml", "rich", *NEVER_FOR_A_SHOP):
+        assert not _loaded(modules, prefix), f"--version imported {prefix}"
