@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
 import tomllib
 from importlib import import_module
@@ -139,3 +140,15 @@ def test_logger_names_outlive_module_moves() -> None:
             assert "getLogger(__name__)" not in text, f"{path.name}: a name a move would change"
         names.update(re.findall(r'getLogger\("(checkout_monitor[\w.]*)"\)', text))
     assert names == LOGGER_NAMES
+
+
+def test_python_dash_m_still_runs_the_command_line() -> None:
+    """`python -m checkout_monitor.cli` worked when cli was one module; it still does."""
+    result = subprocess.run(
+        [sys.executable, "-m", "checkout_monitor.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("checkout-monitor ")

@@ -18,7 +18,7 @@ from junitparser import Failure, JUnitXml, Skipped, SystemOut, TestCase, TestSui
 from PIL import Image
 from playwright.async_api import Route, async_playwright
 
-from checkout_monitor.browser.launch import LAUNCH_FLAGS, find_chromium
+from checkout_monitor.browser.chromium import LAUNCH_FLAGS, find_chromium
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.reports.html_report import render_html, write_html
 from checkout_monitor.reports.json_report import write_json_report

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from checkout_monitor.browser.launch import LAUNCH_FLAGS, find_chromium
+from checkout_monitor.browser.chromium import LAUNCH_FLAGS, find_chromium
 from checkout_monitor.demo_shop import DemoShop
 
 TIMEOUT_MS = 10_000

@@ -1,9 +1,11 @@
-"""The Playwright driver started before the config is read, so the two overlap.
+"""The Playwright driver and a Chromium started before the config is read, so they overlap.
 
-Starting the driver (a Node process) takes most of a second, as long as importing,
-reading and validating the config and planning the journeys. ``run-smoke`` starts it first
-on a thread of its own and runs the journeys on that thread's event loop once the plan is
-ready, so a one-journey run waits for the slower of the two, not for both.
+Starting the driver (a Node process) and then Chromium takes about a second, as long as
+importing, reading and validating the config and planning the journeys. ``run-smoke``
+starts both first, on a thread of its own with the default browser settings, and runs the
+journeys on that thread's event loop once the plan is ready, so a one-journey run waits for
+the slower of the two, not for both. A config with browser settings of its own gets a
+Chromium launched with them instead (``launch_or_take``).
 """
 
 from __future__ import annotations
@@ -16,17 +18,26 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
+from checkout_monitor.browser.chromium import LAUNCH_FLAGS, find_chromium
+
 if TYPE_CHECKING:
-    from playwright.async_api import Playwright
+    from playwright.async_api import Browser, Playwright
 
 T = TypeVar("T")
 _CLEANUP_SECONDS = 15.0  # after Ctrl-C: time to close the browser and the driver
 
 
-async def _start_driver() -> Playwright:
+async def _start() -> tuple[Playwright, Browser | None]:
     from playwright.async_api import async_playwright  # noqa: PLC0415  (on this thread)
 
-    return await async_playwright().start()
+    playwright = await async_playwright().start()
+    try:
+        browser = await playwright.chromium.launch(
+            executable_path=find_chromium(None), headless=True, args=list(LAUNCH_FLAGS)
+        )
+    except Exception:  # the run launches its own, and says why that fails
+        browser = None
+    return playwright, browser
 
 
 class EarlyPlaywright:
@@ -37,12 +48,13 @@ class EarlyPlaywright:
         self._thread = threading.Thread(target=self._loop.run_forever, name="playwright")
         self._thread.daemon = True
         self._thread.start()
-        self._driver = asyncio.run_coroutine_threadsafe(_start_driver(), self._loop)
+        self._driver = asyncio.run_coroutine_threadsafe(_start(), self._loop)
         self._finished = threading.Event()
         self._ran = False
 
-    def run(self, main: Callable[[Playwright], Awaitable[T]]) -> T:
-        """Await ``main(playwright)`` on the driver's loop; Ctrl-C cancels it and waits for
+    def run(self, main: Callable[[Playwright, Browser | None], Awaitable[T]]) -> T:
+        """Await ``main(playwright, browser)`` on the driver's loop (``browser``: the one
+        started with default settings, None if it could not start); Ctrl-C cancels it and waits for
         its cleanup (the browser closed), as ``asyncio.run`` would."""
         self._ran = True
         future = asyncio.run_coroutine_threadsafe(self._with_driver(main), self._loop)
@@ -53,11 +65,11 @@ class EarlyPlaywright:
             self._finished.wait(_CLEANUP_SECONDS)
             raise
 
-    async def _with_driver(self, main: Callable[[Playwright], Awaitable[T]]) -> T:
+    async def _with_driver(self, main: Callable[[Playwright, Browser | None], Awaitable[T]]) -> T:
         try:
-            playwright = await asyncio.wrap_future(self._driver)
+            playwright, browser = await asyncio.wrap_future(self._driver)
             try:
-                return await main(playwright)
+                return await main(playwright, browser)
             finally:
                 await playwright.stop()
         finally:
@@ -84,5 +96,5 @@ class EarlyPlaywright:
 
     async def _stop_unused(self) -> None:
         with contextlib.suppress(concurrent.futures.CancelledError, Exception):
-            playwright = await asyncio.wrap_future(self._driver)
+            playwright, _browser = await asyncio.wrap_future(self._driver)
             await playwright.stop()

@@ -2,53 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
 from typing import Protocol
 
 from playwright.async_api import Browser, BrowserContext, Playwright
 from playwright.async_api import Error as PlaywrightError
 
 from checkout_monitor import __version__
+from checkout_monitor.browser.chromium import EXECUTABLE_ENV, LAUNCH_FLAGS, find_chromium
 from checkout_monitor.browser.host_fence import HostGuard
 from checkout_monitor.config.model import BrowserConfig, SyntheticMarking
 from checkout_monitor.errors import BrowserUnavailableError
 from checkout_monitor.text.quoting import first_line
-
-# Flags for closed networks: without them Chromium keeps trying to reach Google's hosts.
-LAUNCH_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
-EXECUTABLE_ENV = "CHECKOUT_MONITOR_CHROMIUM"
-_KNOWN_NAMES = ("chromium", "chromium-browser", "google-chrome-stable", "google-chrome")
-
-
-def find_chromium(configured: str | None, environ: Mapping[str, str] = os.environ) -> str | None:
-    """Config, then $CHECKOUT_MONITOR_CHROMIUM, then a system Chromium; None means
-    Playwright's own download."""
-    for candidate in (configured, environ.get(EXECUTABLE_ENV)):
-        if candidate:
-            if not Path(candidate).is_file():
-                raise BrowserUnavailableError(
-                    f"the browser executable {candidate!r} does not exist; fix browser.executable "
-                    f"or ${EXECUTABLE_ENV}, or remove it to use a system Chromium"
-                )
-            return candidate
-    for name in _KNOWN_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 async def launch_browser(playwright: Playwright, config: BrowserConfig) -> Browser:
@@ -66,6 +32,18 @@ async def launch_browser(playwright: Playwright, config: BrowserConfig) -> Brows
             "Install Debian's Chromium (apt-get install chromium), set browser.executable or "
             f"${EXECUTABLE_ENV}, or run 'playwright install chromium'."
         ) from None
+
+
+async def launch_or_take(
+    playwright: Playwright, config: BrowserConfig, ready: Browser | None
+) -> Browser:
+    """``ready``: a Chromium started with the default settings before the config was read
+    (``browser/early_start.py``); taken when the config asks for nothing else."""
+    if ready is not None:
+        if config.executable is None and config.headless and not config.extra_args:
+            return ready
+        await ready.close()
+    return await launch_browser(playwright, config)
 
 
 class BrowserSource(Protocol):

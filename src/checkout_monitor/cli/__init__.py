@@ -7,11 +7,13 @@ arguments into a call to the engine; a command's module is imported only when it
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 from importlib import import_module
 from typing import cast
 
+from checkout_monitor.browser.early_start import EarlyPlaywright
 from checkout_monitor.cli.guard import Command, guarded
 from checkout_monitor.cli.parsers import main_parser, smoke_parser
 
@@ -32,12 +34,19 @@ def _command(name: str) -> Command:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = main_parser().parse_args(argv)
-    return guarded("checkout-monitor", _command(args.command), args)
+    return _run("checkout-monitor", args.command, args)
 
 
 def run_smoke_main(argv: Sequence[str] | None = None) -> int:
     args = smoke_parser("run-smoke").parse_args(argv)
-    return guarded("run-smoke", _command("smoke"), args)
+    return _run("run-smoke", "smoke", args)
+
+
+def _run(prog: str, name: str, args: argparse.Namespace) -> int:
+    # A smoke run starts the browser first, so it comes up while the command's modules load
+    # and the config is read (browser/early_start.py); --list needs no browser.
+    args.driver = EarlyPlaywright() if name == "smoke" and not args.list else None
+    return guarded(prog, _command(name), args)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from checkout_monitor.browser.early_start import EarlyPlaywright
@@ -20,8 +21,9 @@ def command(args: argparse.Namespace) -> ExitCode:
         raise UsageError("--fault only works with --demo (it switches faults on in the demo shop)")
     if args.triage and (args.journey or args.tag):
         raise UsageError("--triage runs every check: leave out --journey and --tag")
+    driver: EarlyPlaywright | None = args.driver  # started before this module loaded
     with (
-        EarlyPlaywright() as driver,  # starts now, while the config is read and planned
+        driver or contextlib.nullcontext(),
         open_target(args.config, demo_request(args)) as (loaded, header),
     ):
         LOG_REDACTION.add(loaded.secrets)
@@ -42,6 +44,7 @@ def command(args: argparse.Namespace) -> ExitCode:
         if args.list:
             print(describe(planned))
             return ExitCode.OK
+        assert driver is not None  # only --list runs without one
         outcome = smoke(loaded, header, planned, options, sys.stdout, driver)
     for problem in outcome.problems:
         print(f"run-smoke: {problem}", file=sys.stderr)

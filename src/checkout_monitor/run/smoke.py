@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from playwright.async_api import Playwright, async_playwright
+from playwright.async_api import Browser, Playwright, async_playwright
 
-from checkout_monitor.browser.launch import ContextFactory, launch_browser
+from checkout_monitor.browser.launch import ContextFactory, launch_or_take
 from checkout_monitor.config.model import Config
 from checkout_monitor.evidence.artifacts import ArtifactStore
 from checkout_monitor.reports.reporter import Reporter
@@ -26,15 +26,17 @@ async def run_smoke(
     artifacts: ArtifactStore | None = None,
     *,
     playwright: Playwright | None = None,
+    ready: Browser | None = None,
 ) -> list[JourneyResult]:
     """``artifacts``: where failed attempts leave evidence, one run folder for this run;
-    ``playwright``: a driver already started, else one is started for this run."""
+    ``playwright``: a driver already started, else one is started for this run; ``ready``:
+    a Chromium it started with default settings, used if the config changes none."""
     if playwright is None:
         async with async_playwright() as own:
             return await run_smoke(config, planned, reporter, artifacts, playwright=own)
     results: list[JourneyResult] = []
     run_folder = artifacts.start_run() if artifacts is not None else None
-    browser = await launch_browser(playwright, config.browser)
+    browser = await launch_or_take(playwright, config.browser, ready)
     try:
         runner = JourneyRunner(
             ContextFactory(browser, config.browser, config.synthetic),

@@ -98,8 +98,8 @@ def smoke(
     )
     reporter.run_started(header)
     results = driver.run(
-        lambda playwright: run_smoke(
-            loaded.config, planned, reporter, artifacts, playwright=playwright
+        lambda playwright, ready: run_smoke(
+            loaded.config, planned, reporter, artifacts, playwright=playwright, ready=ready
         )
     )
     wall = time.perf_counter() - wall_start

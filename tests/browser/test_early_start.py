@@ -1,0 +1,62 @@
+"""run-smoke starts the driver and a default Chromium before the config is read: the run
+takes that browser only when the config asks for nothing else, and a run that never
+starts (a bad config) leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from playwright.async_api import Browser, Playwright
+
+from checkout_monitor.browser.early_start import EarlyPlaywright
+from checkout_monitor.browser.launch import launch_or_take
+from checkout_monitor.browser.process_stats import read_tree
+from checkout_monitor.config.model import BrowserConfig
+
+pytestmark = pytest.mark.browser
+
+
+def _children() -> set[int]:
+    return set(read_tree(os.getpid())) - {os.getpid()}
+
+
+def _wait_for_no_children(before: set[int], seconds: float = 10) -> set[int]:
+    deadline = time.monotonic() + seconds
+    while (left := _children() - before) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def test_the_default_browser_is_taken_when_the_config_changes_nothing() -> None:
+    async def main(playwright: Playwright, ready: Browser | None) -> bool:
+        assert ready is not None and ready.is_connected()
+        taken = await launch_or_take(playwright, BrowserConfig(), ready)
+        return taken is ready
+
+    with EarlyPlaywright() as early:
+        assert early.run(main)
+
+
+def test_a_config_with_its_own_browser_settings_gets_a_browser_launched_with_them() -> None:
+    async def main(playwright: Playwright, ready: Browser | None) -> tuple[bool, bool]:
+        config = BrowserConfig(extra_args=["--lang=de-DE"])
+        taken = await launch_or_take(playwright, config, ready)
+        try:
+            assert ready is not None
+            return taken is ready, ready.is_connected()
+        finally:
+            await taken.close()
+
+    with EarlyPlaywright() as early:
+        same, early_still_open = early.run(main)
+    assert not same
+    assert not early_still_open  # the unused default Chromium was closed, not left running
+
+
+def test_a_run_that_never_starts_leaves_no_driver_or_browser_behind() -> None:
+    before = _children()
+    with EarlyPlaywright():
+        time.sleep(0.5)  # the config fails to load meanwhile; the driver is mid-start
+    assert _wait_for_no_children(before) == set()
