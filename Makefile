@@ -32,4 +32,5 @@ bench: setup
 	$(BIN)/python tests/benchmarks/bench_evidence.py
 	$(BIN)/python tests/benchmarks/bench_allowlist.py
 	$(BIN)/python tests/benchmarks/bench_startup.py
+	$(BIN)/python tests/benchmarks/bench_throughput.py
 	$(BIN)/python tests/benchmarks/bench_soak.py
