@@ -8,8 +8,9 @@ import os
 import time
 
 import pytest
-from playwright.async_api import Browser, Playwright
+from playwright.async_api import Playwright
 
+from checkout_monitor.browser.chromium import ReadyBrowser
 from checkout_monitor.browser.early_start import EarlyPlaywright
 from checkout_monitor.browser.launch import launch_or_take
 from checkout_monitor.browser.process_stats import read_tree
@@ -30,22 +31,24 @@ def _wait_for_no_children(before: set[int], seconds: float = 10) -> set[int]:
 
 
 def test_the_default_browser_is_taken_when_the_config_changes_nothing() -> None:
-    async def main(playwright: Playwright, ready: Browser | None) -> bool:
-        assert ready is not None and ready.is_connected()
-        taken = await launch_or_take(playwright, BrowserConfig(), ready)
-        return taken is ready
+    async def main(playwright: Playwright, ready: ReadyBrowser | None) -> bool:
+        assert ready is not None and ready.browser.is_connected()
+        assert "Chrome/" in ready.user_agent  # read while the config loaded, not per run
+        taken, user_agent = await launch_or_take(playwright, BrowserConfig(), ready)
+        return taken is ready.browser and user_agent == ready.user_agent
 
     with EarlyPlaywright() as early:
         assert early.run(main)
 
 
 def test_a_config_with_its_own_browser_settings_gets_a_browser_launched_with_them() -> None:
-    async def main(playwright: Playwright, ready: Browser | None) -> tuple[bool, bool]:
+    async def main(playwright: Playwright, ready: ReadyBrowser | None) -> tuple[bool, bool]:
         config = BrowserConfig(extra_args=["--lang=de-DE"])
-        taken = await launch_or_take(playwright, config, ready)
+        taken, user_agent = await launch_or_take(playwright, config, ready)
         try:
             assert ready is not None
-            return taken is ready, ready.is_connected()
+            assert user_agent is None  # this browser's is read when its first context opens
+            return taken is ready.browser, ready.browser.is_connected()
         finally:
             await taken.close()
 

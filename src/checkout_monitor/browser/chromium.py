@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from checkout_monitor.errors import BrowserUnavailableError
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 # Flags for closed networks: without them Chromium keeps trying to reach Google's hosts.
 LAUNCH_FLAGS = (
@@ -40,3 +45,22 @@ def find_chromium(configured: str | None, environ: Mapping[str, str] = os.enviro
         if found:
             return found
     return None
+
+
+@dataclass(frozen=True)
+class ReadyBrowser:
+    """A Chromium started before the config was read, and the User-Agent it sends."""
+
+    browser: Browser
+    user_agent: str
+
+
+async def read_user_agent(browser: Browser) -> str:
+    """The browser's own User-Agent, read once from a throwaway page (Playwright has no
+    call for it), to which every context appends the synthetic marking."""
+    probe = await browser.new_page()
+    try:
+        agent: str = await probe.evaluate("() => navigator.userAgent")
+    finally:
+        await probe.close()
+    return agent

@@ -18,16 +18,21 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
-from checkout_monitor.browser.chromium import LAUNCH_FLAGS, find_chromium
+from checkout_monitor.browser.chromium import (
+    LAUNCH_FLAGS,
+    ReadyBrowser,
+    find_chromium,
+    read_user_agent,
+)
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Playwright
+    from playwright.async_api import Playwright
 
 T = TypeVar("T")
 _CLEANUP_SECONDS = 15.0  # after Ctrl-C: time to close the browser and the driver
 
 
-async def _start() -> tuple[Playwright, Browser | None]:
+async def _start() -> tuple[Playwright, ReadyBrowser | None]:
     from playwright.async_api import async_playwright  # noqa: PLC0415  (on this thread)
 
     playwright = await async_playwright().start()
@@ -36,8 +41,12 @@ async def _start() -> tuple[Playwright, Browser | None]:
             executable_path=find_chromium(None), headless=True, args=list(LAUNCH_FLAGS)
         )
     except Exception:  # the run launches its own, and says why that fails
-        browser = None
-    return playwright, browser
+        return playwright, None
+    try:
+        return playwright, ReadyBrowser(browser, await read_user_agent(browser))
+    except Exception:
+        await browser.close()
+        return playwright, None
 
 
 class EarlyPlaywright:
@@ -52,7 +61,7 @@ class EarlyPlaywright:
         self._finished = threading.Event()
         self._ran = False
 
-    def run(self, main: Callable[[Playwright, Browser | None], Awaitable[T]]) -> T:
+    def run(self, main: Callable[[Playwright, ReadyBrowser | None], Awaitable[T]]) -> T:
         """Await ``main(playwright, browser)`` on the driver's loop (``browser``: the one
         started with default settings, None if it could not start); Ctrl-C cancels it and waits for
         its cleanup (the browser closed), as ``asyncio.run`` would."""
@@ -65,7 +74,9 @@ class EarlyPlaywright:
             self._finished.wait(_CLEANUP_SECONDS)
             raise
 
-    async def _with_driver(self, main: Callable[[Playwright, Browser | None], Awaitable[T]]) -> T:
+    async def _with_driver(
+        self, main: Callable[[Playwright, ReadyBrowser | None], Awaitable[T]]
+    ) -> T:
         try:
             playwright, browser = await asyncio.wrap_future(self._driver)
             try:

@@ -10,7 +10,13 @@ from playwright.async_api import Browser, BrowserContext, Playwright
 from playwright.async_api import Error as PlaywrightError
 
 from checkout_monitor import __version__
-from checkout_monitor.browser.chromium import EXECUTABLE_ENV, LAUNCH_FLAGS, find_chromium
+from checkout_monitor.browser.chromium import (
+    EXECUTABLE_ENV,
+    LAUNCH_FLAGS,
+    ReadyBrowser,
+    find_chromium,
+    read_user_agent,
+)
 from checkout_monitor.browser.host_fence import HostGuard
 from checkout_monitor.config.model import BrowserConfig, SyntheticMarking
 from checkout_monitor.errors import BrowserUnavailableError
@@ -35,15 +41,16 @@ async def launch_browser(playwright: Playwright, config: BrowserConfig) -> Brows
 
 
 async def launch_or_take(
-    playwright: Playwright, config: BrowserConfig, ready: Browser | None
-) -> Browser:
-    """``ready``: a Chromium started with the default settings before the config was read
-    (``browser/early_start.py``); taken when the config asks for nothing else."""
+    playwright: Playwright, config: BrowserConfig, ready: ReadyBrowser | None
+) -> tuple[Browser, str | None]:
+    """The browser and, when known, its User-Agent. ``ready``: a Chromium started with the
+    default settings before the config was read (``browser/early_start.py``); taken when
+    the config asks for nothing else."""
     if ready is not None:
         if config.executable is None and config.headless and not config.extra_args:
-            return ready
-        await ready.close()
-    return await launch_browser(playwright, config)
+            return ready.browser, ready.user_agent
+        await ready.browser.close()
+    return await launch_browser(playwright, config), None
 
 
 class BrowserSource(Protocol):
@@ -68,14 +75,18 @@ class ContextFactory:
     """Makes a fresh, synthetic-marked browser context per journey on a shared browser."""
 
     def __init__(
-        self, browser: Browser | BrowserSource, config: BrowserConfig, marking: SyntheticMarking
+        self,
+        browser: Browser | BrowserSource,
+        config: BrowserConfig,
+        marking: SyntheticMarking,
+        base_user_agent: str | None = None,  # the browser's own, if already read
     ):
         self._source: BrowserSource = (
             _OneBrowser(browser) if isinstance(browser, Browser) else browser
         )
         self._config = config
         self._marking = marking
-        self._user_agent: str | None = None
+        self._user_agent = self._marked(base_user_agent) if base_user_agent else None
 
     async def new_context(
         self, step_timeout: float, guard: HostGuard | None = None
@@ -101,10 +112,8 @@ class ContextFactory:
         return context
 
     async def _synthetic_user_agent(self, browser: Browser) -> str:
-        probe = await browser.new_page()
-        try:
-            base: str = await probe.evaluate("() => navigator.userAgent")
-        finally:
-            await probe.close()
+        return self._marked(await read_user_agent(browser))
+
+    def _marked(self, base: str) -> str:
         base = base.replace("HeadlessChrome", "Chrome")
         return f"{base} checkout-monitor/{__version__} {self._marking.user_agent_suffix}"

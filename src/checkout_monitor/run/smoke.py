@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from playwright.async_api import Browser, Playwright, async_playwright
+from playwright.async_api import Playwright, async_playwright
 
+from checkout_monitor.browser.chromium import ReadyBrowser
 from checkout_monitor.browser.launch import ContextFactory, launch_or_take
 from checkout_monitor.config.model import Config
 from checkout_monitor.evidence.artifacts import ArtifactStore
@@ -26,7 +27,7 @@ async def run_smoke(
     artifacts: ArtifactStore | None = None,
     *,
     playwright: Playwright | None = None,
-    ready: Browser | None = None,
+    ready: ReadyBrowser | None = None,
 ) -> list[JourneyResult]:
     """``artifacts``: where failed attempts leave evidence, one run folder for this run;
     ``playwright``: a driver already started, else one is started for this run; ``ready``:
@@ -36,10 +37,10 @@ async def run_smoke(
             return await run_smoke(config, planned, reporter, artifacts, playwright=own)
     results: list[JourneyResult] = []
     run_folder = artifacts.start_run() if artifacts is not None else None
-    browser = await launch_or_take(playwright, config.browser, ready)
+    browser, user_agent = await launch_or_take(playwright, config.browser, ready)
     try:
         runner = JourneyRunner(
-            ContextFactory(browser, config.browser, config.synthetic),
+            ContextFactory(browser, config.browser, config.synthetic, user_agent),
             config.location,
             on_step=lambda _journey, step: reporter.step_finished(step),
             artifacts=run_folder,
