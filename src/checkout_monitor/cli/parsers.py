@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from checkout_monitor import __version__
+from checkout_monitor.config.locate import CONFIG_ENV
 from checkout_monitor.demo_shop.faults import FAULTS
 from checkout_monitor.demo_shop.payment_modes import OVERLAYS, PAYMENT_MODES
 from checkout_monitor.demo_shop.themes import THEMES
@@ -82,7 +83,7 @@ def _add_smoke_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument(
         "--config",
         type=Path,
-        help="config file (default: $CHECKOUT_MONITOR_CONFIG, else ./config.yaml)",
+        help=f"config file (default: ${CONFIG_ENV}, else ./config.yaml)",
     )
     source.add_argument(
         "--demo", action="store_true", help="start the embedded demo shop and run against it"

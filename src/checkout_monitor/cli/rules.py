@@ -8,9 +8,9 @@ import sys
 from checkout_monitor.alerting.prometheus_rules import render_rules
 from checkout_monitor.cli.exit_codes import ExitCode
 from checkout_monitor.config.loader import load_config
+from checkout_monitor.config.locate import config_path
 from checkout_monitor.errors import UsageError
 from checkout_monitor.reports.atomic_files import write_text
-from checkout_monitor.run.target import config_path
 
 
 def command(args: argparse.Namespace) -> ExitCode:

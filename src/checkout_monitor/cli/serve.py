@@ -10,8 +10,9 @@ from checkout_monitor.cli.exit_codes import ExitCode
 from checkout_monitor.cli.guard import LOG_REDACTION
 from checkout_monitor.cli.targets import demo_request
 from checkout_monitor.config.loader import load_config
+from checkout_monitor.config.locate import config_path
 from checkout_monitor.config.model import LoadedConfig
-from checkout_monitor.run.target import config_path, open_target
+from checkout_monitor.run.target import open_target
 
 
 def command(args: argparse.Namespace) -> ExitCode:

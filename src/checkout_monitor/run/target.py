@@ -4,7 +4,6 @@ lifetime, with the header line that names it."""
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -12,11 +11,10 @@ from pathlib import Path
 
 from checkout_monitor import __version__
 from checkout_monitor.config.loader import load_config
+from checkout_monitor.config.locate import config_path
 from checkout_monitor.config.model import LoadedConfig
 from checkout_monitor.errors import UsageError
 from checkout_monitor.run.monitors_loader import default_monitors_dir
-
-CONFIG_ENV = "CHECKOUT_MONITOR_CONFIG"
 
 
 @dataclass(frozen=True)
@@ -68,21 +66,6 @@ def open_target(
                 f"admin token {shop.admin_token}"
             ),
         )
-
-
-def config_path(given: Path | None) -> Path:
-    """``--config``, else ``$CHECKOUT_MONITOR_CONFIG``, else ``./config.yaml``."""
-    if given is not None:
-        return given
-    if os.environ.get(CONFIG_ENV):
-        return Path(os.environ[CONFIG_ENV])
-    default = Path("config.yaml")
-    if default.is_file():
-        return default
-    raise UsageError(
-        "no config given: use --config PATH (or set $CHECKOUT_MONITOR_CONFIG), "
-        "or --demo to try the embedded demo shop"
-    )
 
 
 def monitors_dir(given: Path | None, loaded: LoadedConfig) -> Path:
