@@ -59,7 +59,10 @@ class Agent:
         *,
         alerting: Alerting | None = None,
         rng: random.Random | None = None,
+        first: tuple[LoadedConfig, list[PlannedJourney]] | None = None,
     ) -> None:
+        """``load`` is called on every reload; ``first``: what the caller's own first
+        call of it returned (serve loads before it listens), so start-up loads once."""
         self._load = load
         self._metrics = metrics
         self._readiness = readiness
@@ -74,7 +77,7 @@ class Agent:
         self._inflight: set[asyncio.Task[None]] = set()  # also runs of journeys since removed
         self._keeper: BrowserKeeper | None = None
         self._contexts: ContextFactory | None = None
-        self.loaded, planned = load()
+        self.loaded, planned = first if first is not None else load()
         self.artifacts = ArtifactStore.from_config(self.loaded, self._metrics.watch_artifacts())
         self._metrics.config_loaded(True, time.time())
         self._metrics.watch_agent_process(AgentProcessWatch().read)

@@ -20,7 +20,7 @@ from checkout_monitor.agent.scheduler import Agent
 from checkout_monitor.agent.status_server import Readiness, StatusServer
 from checkout_monitor.alerting.service import Alerting
 from checkout_monitor.config.model import LoadedConfig, check_listen
-from checkout_monitor.config.web_config import listener_web_config
+from checkout_monitor.config.web_config import WebConfig, listener_web_config
 from checkout_monitor.errors import UsageError
 from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.run.monitors_loader import load_monitors
@@ -44,18 +44,21 @@ def serve(
 ) -> None:
     """Run the agent until SIGTERM/SIGINT; ``load_config`` is called at start and on reload."""
     listening: list[StatusServer] = []  # a reload brings its new web config to the listener
+    web: WebConfig | None = None  # the listener's, as the last good load read it
 
     def load() -> tuple[LoadedConfig, list[PlannedJourney]]:
+        nonlocal web
         loaded = load_config()
         loaded.interval_override = options.interval
-        web = listener_web_config(loaded, options.web_config)
+        read = listener_web_config(loaded, options.web_config)
         planned = plan_journeys(loaded, load_monitors(monitors_dir(options.monitors, loaded)))
+        web = read
         for server in listening:
-            server.secure(web)
+            server.secure(read)
         return loaded, planned
 
-    loaded, _ = load()
-    web = listener_web_config(loaded, options.web_config)
+    first = load()  # a bad config or journey ends the command here, before anything listens
+    loaded = first[0]
     listen = options.listen or loaded.config.agent.listen
     try:
         check_listen(listen)
@@ -89,7 +92,7 @@ def serve(
         out.flush()
         if alerting is not None:
             print(alerting.describe(), file=out, flush=True)
-        asyncio.run(Agent(load, metrics, readiness, alerting=alerting).run())
+        asyncio.run(Agent(load, metrics, readiness, alerting=alerting, first=first).run())
     finally:
         server.stop()
 
