@@ -68,6 +68,25 @@ def test_an_old_module_that_is_now_a_package_still_has_its_names(old: str) -> No
         getattr(importlib.import_module(f"checkout_monitor.{old}"), missing)
 
 
+def test_names_of_an_old_module_split_in_two_answer_from_either_part() -> None:
+    """0.1's checkout_monitor.browser is now browser/launch.py and browser/chromium.py."""
+    result = _run(
+        """
+        import warnings
+        warnings.simplefilter("always")
+        from checkout_monitor.browser import LAUNCH_FLAGS, EXECUTABLE_ENV, find_chromium
+        from checkout_monitor.browser import ContextFactory, launch_browser
+        from checkout_monitor.browser import chromium, launch
+        assert LAUNCH_FLAGS is chromium.LAUNCH_FLAGS and find_chromium is chromium.find_chromium
+        assert EXECUTABLE_ENV == chromium.EXECUTABLE_ENV
+        assert ContextFactory is launch.ContextFactory and launch_browser is launch.launch_browser
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert "checkout_monitor.browser.LAUNCH_FLAGS moved to" in result.stderr
+    assert "checkout_monitor.browser.ContextFactory moved to" in result.stderr
+
+
 def test_a_journey_from_the_last_release_loads_with_a_warning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

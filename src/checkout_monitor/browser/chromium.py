@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from checkout_monitor.errors import BrowserUnavailableError
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser
+    from playwright.async_api import Browser, Playwright
 
 # Flags for closed networks: without them Chromium keeps trying to reach Google's hosts.
 LAUNCH_FLAGS = (
@@ -45,6 +45,18 @@ def find_chromium(configured: str | None, environ: Mapping[str, str] = os.enviro
         if found:
             return found
     return None
+
+
+async def launch_chromium(
+    playwright: Playwright,
+    executable: str | None,
+    headless: bool = True,
+    extra_args: Sequence[str] = (),
+) -> Browser:
+    """Chromium with the closed-network flags: the one launch call every command makes."""
+    return await playwright.chromium.launch(
+        executable_path=executable, headless=headless, args=[*LAUNCH_FLAGS, *extra_args]
+    )
 
 
 @dataclass(frozen=True)

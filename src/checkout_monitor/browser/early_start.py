@@ -11,7 +11,6 @@ Chromium launched with them instead (``launch_or_take``).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import threading
 from collections.abc import Awaitable, Callable
@@ -19,9 +18,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
 from checkout_monitor.browser.chromium import (
-    LAUNCH_FLAGS,
     ReadyBrowser,
     find_chromium,
+    launch_chromium,
     read_user_agent,
 )
 
@@ -37,9 +36,7 @@ async def _start() -> tuple[Playwright, ReadyBrowser | None]:
 
     playwright = await async_playwright().start()
     try:
-        browser = await playwright.chromium.launch(
-            executable_path=find_chromium(None), headless=True, args=list(LAUNCH_FLAGS)
-        )
+        browser = await launch_chromium(playwright, find_chromium(None))
     except Exception:  # the run launches its own, and says why that fails
         return playwright, None
     try:
@@ -106,6 +103,6 @@ class EarlyPlaywright:
             self._loop.close()
 
     async def _stop_unused(self) -> None:
-        with contextlib.suppress(concurrent.futures.CancelledError, Exception):
+        with contextlib.suppress(Exception):  # (a cancelled start too)
             playwright, _browser = await asyncio.wrap_future(self._driver)
             await playwright.stop()

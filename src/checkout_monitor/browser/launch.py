@@ -12,9 +12,9 @@ from playwright.async_api import Error as PlaywrightError
 from checkout_monitor import __version__
 from checkout_monitor.browser.chromium import (
     EXECUTABLE_ENV,
-    LAUNCH_FLAGS,
     ReadyBrowser,
     find_chromium,
+    launch_chromium,
     read_user_agent,
 )
 from checkout_monitor.browser.host_fence import HostGuard
@@ -26,11 +26,7 @@ from checkout_monitor.text.quoting import first_line
 async def launch_browser(playwright: Playwright, config: BrowserConfig) -> Browser:
     executable = find_chromium(config.executable)
     try:
-        return await playwright.chromium.launch(
-            executable_path=executable,
-            headless=config.headless,
-            args=[*LAUNCH_FLAGS, *config.extra_args],
-        )
+        return await launch_chromium(playwright, executable, config.headless, config.extra_args)
     except PlaywrightError as exc:
         where = executable or "Playwright's own Chromium"
         raise BrowserUnavailableError(

@@ -79,6 +79,11 @@ def _warn(old: str, new: str, stacklevel: int) -> None:
     )
 
 
+# 0.1 modules whose names now live in more than one module: the others, looked in after
+# the one MOVED names (0.1's browser.py is browser/launch.py plus browser/chromium.py)
+ALSO_IN = {"browser": ("browser.chromium",)}
+
+
 class _OldPathLoader(Loader):
     """Hands back the module at its new path, so both names are one module object."""
 
@@ -130,18 +135,19 @@ def names_of_old_module(package: str) -> Callable[[str], object]:
     package answers the old module's names itself, with the same warning.
     """
     old = package.removeprefix("checkout_monitor.")
-    new = f"checkout_monitor.{MOVED[old]}"
+    homes = [f"checkout_monitor.{home}" for home in (MOVED[old], *ALSO_IN.get(old, ()))]
 
     def __getattr__(name: str) -> object:
         if name.startswith("__"):
             raise AttributeError(name)
-        module = import_module(new)
-        if not hasattr(module, name):
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        _warn(f"{package}.{name}", f"{new}.{name}", stacklevel=2)
-        value = getattr(module, name)
-        setattr(sys.modules[package], name, value)  # once: `from ... import` asks twice
-        return value
+        for new in homes:
+            module = import_module(new)
+            if hasattr(module, name):
+                _warn(f"{package}.{name}", f"{new}.{name}", stacklevel=2)
+                value = getattr(module, name)
+                setattr(sys.modules[package], name, value)  # once: `from` asks twice
+                return value
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     return __getattr__
 
