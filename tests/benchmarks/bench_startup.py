@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for support.*
 
 from checkout_monitor.demo_shop import DemoShop
-from support.cli_support import write_shop_config
+from support.cli_support import EXAMPLE_ENV, write_shop_config
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -34,14 +34,6 @@ BARE = Path(__file__).resolve().with_name("bare_checkout.py")
 BARE_NAME = "bare_checkout.py (bare Playwright)"
 SMOKE_NAME = "run-smoke --journey product-to-checkout"
 IMPORT_NAME = 'python -X importtime -c "import checkout_monitor.cli"'
-# config.example.yaml names these secrets; validate needs them set (as its test does)
-EXAMPLE_ENV = {
-    "SHOP_ORDER_API_TOKEN": "t",
-    "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/x",
-    "PAGERDUTY_ROUTING_KEY": "k",
-    "ALERT_WEBHOOK_TOKEN": "t",
-    "SMTP_PASSWORD": "p",
-}
 _IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+(\d+) \| (\S.*)$")
 
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from checkout_monitor.demo_shop import DemoShop
-from support.cli_support import BIN, REPO, run_cli, write_shop_config
+from support.cli_support import BIN, EXAMPLE_ENV, REPO, run_cli, write_shop_config
 
 StartShop = Callable[..., DemoShop]
 
@@ -126,13 +126,7 @@ def test_validate_ok_for_the_example_config() -> None:
         "checkout-monitor",
         "validate",
         "config.example.yaml",
-        env={
-            "SHOP_ORDER_API_TOKEN": "t",
-            "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/x",
-            "PAGERDUTY_ROUTING_KEY": "k",
-            "ALERT_WEBHOOK_TOKEN": "t",
-            "SMTP_PASSWORD": "p",
-        },
+        env=EXAMPLE_ENV,
     )
     assert result.returncode == 0, result.stderr
     assert "config.example.yaml: OK: 4 journeys, 1 storefronts, location eu-west-1" in result.stdout

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from checkout_monitor.demo_shop import DemoShop
-from support.cli_support import REPO, write_shop_config
+from support.cli_support import EXAMPLE_ENV, REPO, write_shop_config
 
 # modules that only `serve`, `--demo` or `--pushgateway` need
 NEVER_FOR_A_SHOP = ("checkout_monitor.alerting", "checkout_monitor.demo_shop", "flask", "werkzeug")
@@ -59,15 +59,6 @@ def test_run_smoke_against_a_shop_imports_no_alerting_demo_shop_or_flask(
     assert "checkout_monitor.run.runner" in modules  # it did run the journey
     for prefix in NEVER_FOR_A_SHOP:
         assert not _loaded(modules, prefix), f"run-smoke --config imported {prefix}"
-
-
-EXAMPLE_ENV = {
-    "SHOP_ORDER_API_TOKEN": "t",
-    "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/x",
-    "PAGERDUTY_ROUTING_KEY": "k",
-    "ALERT_WEBHOOK_TOKEN": "t",
-    "SMTP_PASSWORD": "p",
-}
 
 
 def test_validate_imports_no_alerting_or_demo_shop(

@@ -14,6 +14,14 @@ import yaml
 from checkout_monitor.demo_shop import DemoShop
 
 REPO = Path(__file__).resolve().parents[2]
+# The secrets config.example.yaml names: set, so the example validates.
+EXAMPLE_ENV = {
+    "SHOP_ORDER_API_TOKEN": "t",
+    "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/x",
+    "PAGERDUTY_ROUTING_KEY": "k",
+    "ALERT_WEBHOOK_TOKEN": "t",
+    "SMTP_PASSWORD": "p",
+}
 # evidence of the journeys tests fail on purpose: one folder per test process, not the repo
 ARTIFACTS = tempfile.mkdtemp(prefix="checkout-monitor-test-artifacts-")
 BIN = Path(sys.executable).parent
