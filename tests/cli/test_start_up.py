@@ -5,13 +5,17 @@ read from ``sys.modules`` in the process that ran the command."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from checkout_monitor.browser.process_stats import read_tree
+from checkout_monitor.cli import run_smoke_main
 from checkout_monitor.demo_shop import DemoShop
 from support.cli_support import EXAMPLE_ENV, REPO, write_shop_config
 
@@ -79,3 +83,17 @@ def test_version_imports_no_engine(tmp_path: Path) -> None:
     assert code == 0, output
     for prefix in ("playwright", "pydantic", "yaml", "rich", *NEVER_FOR_A_SHOP):
         assert not _loaded(modules, prefix), f"--version imported {prefix}"
+
+
+@pytest.mark.browser
+def test_a_usage_error_after_the_early_start_leaves_no_driver_behind(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The driver starts before the command checks its arguments; it is stopped anyway."""
+    before = set(read_tree(os.getpid()))
+    assert run_smoke_main(["--fault", "slow-product-page"]) == 2
+    assert "--fault only works with --demo" in capsys.readouterr().err
+    deadline = time.monotonic() + 10
+    while (left := set(read_tree(os.getpid())) - before) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == set()

@@ -43,10 +43,14 @@ def run_smoke_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(prog: str, name: str, args: argparse.Namespace) -> int:
+    args.driver = None
+    if name != "smoke" or args.list:  # --list needs no browser
+        return guarded(prog, _command(name), args)
     # A smoke run starts the browser first, so it comes up while the command's modules load
-    # and the config is read (browser/early_start.py); --list needs no browser.
-    args.driver = EarlyPlaywright() if name == "smoke" and not args.list else None
-    return guarded(prog, _command(name), args)
+    # and the config is read (browser/early_start.py); it is stopped here, however the
+    # command ends, usage errors before the run included.
+    with EarlyPlaywright() as args.driver:
+        return guarded(prog, _command(name), args)
 
 
 if __name__ == "__main__":

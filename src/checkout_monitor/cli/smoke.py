@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 
 from checkout_monitor.browser.early_start import EarlyPlaywright
@@ -21,11 +20,8 @@ def command(args: argparse.Namespace) -> ExitCode:
         raise UsageError("--fault only works with --demo (it switches faults on in the demo shop)")
     if args.triage and (args.journey or args.tag):
         raise UsageError("--triage runs every check: leave out --journey and --tag")
-    driver: EarlyPlaywright | None = args.driver  # started before this module loaded
-    with (
-        driver or contextlib.nullcontext(),
-        open_target(args.config, demo_request(args)) as (loaded, header),
-    ):
+    driver: EarlyPlaywright | None = args.driver  # started (and stopped) by cli/__init__
+    with open_target(args.config, demo_request(args)) as (loaded, header):
         LOG_REDACTION.add(loaded.secrets)
         options = SmokeOptions(
             monitors_dir=monitors_dir(args.monitors, loaded),
