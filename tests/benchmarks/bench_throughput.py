@@ -38,9 +38,10 @@ from typing import Any
 
 import httpx
 import yaml
-from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for support.*
+
+from bench_soak import totals  # the soak's reading of /metrics, the same here
 
 from checkout_monitor.browser.process_stats import PROC, read_tree
 from checkout_monitor.demo_shop import DemoShop
@@ -289,17 +290,7 @@ class Agent:
 
     def metrics(self) -> dict[str, float]:
         """Every sample name summed over its label sets; failed runs apart."""
-        summed: dict[str, float] = {}
-        text = httpx.get(f"{self.url}/metrics", timeout=10).text
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                summed[sample.name] = summed.get(sample.name, 0.0) + sample.value
-                if (
-                    sample.name == "checkout_journey_runs_total"
-                    and sample.labels["result"] != "success"
-                ):
-                    summed["failed_runs"] = summed.get("failed_runs", 0.0) + sample.value
-        return summed
+        return totals(httpx.get(f"{self.url}/metrics", timeout=10).text)
 
     def alive_or_exit(self) -> None:
         if self.process.poll() is not None:
