@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 import traceback
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from checkout_monitor.errors import BrowserUnavailableError
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.text.quoting import first_line
+
+if TYPE_CHECKING:
+    from playwright.async_api import Error as PlaywrightError
 
 
 class CheckFailed(Exception):
@@ -63,6 +64,10 @@ _WAITING_FOR = re.compile(r"waiting for (.+)")
 
 def classify(exc: BaseException) -> tuple[FailureKind, str]:
     """Map an exception raised inside a step to (failure kind, plain message)."""
+    # Imported here: `validate` loads the journeys (and so this module) but never a browser.
+    from playwright.async_api import Error as PlaywrightError  # noqa: PLC0415
+    from playwright.async_api import TimeoutError as PlaywrightTimeoutError  # noqa: PLC0415
+
     if isinstance(exc, CheckFailed):
         return exc.kind, exc.message
     if isinstance(exc, BrowserUnavailableError):  # the agent could not start it again

@@ -78,6 +78,7 @@ def refusal(url: str, host: str) -> str:
         ("[::1]:8443", "[::1]:8443"),
         ("*.Example.com:8443", "*.example.com:8443"),
         ("*.example.co.uk", "*.example.co.uk"),
+        ("*.пример.рф", "*.xn--e1afmkfd.xn--p1ai"),
     ],
 )
 def test_entries_are_written_as_browsers_write_hosts(entry: str, normalized: str) -> None:
@@ -97,6 +98,10 @@ def test_entries_are_written_as_browsers_write_hosts(entry: str, normalized: str
         ("*.co.uk", r"every site under co\.uk, a public suffix"),
         ("*.github.io", r"every site under github\.io, a public suffix"),
         ("*.myshopify.com", r"every site under myshopify\.com, a public suffix"),
+        # internationalized suffixes, written either way (the list holds them in Unicode)
+        ("*.公司.cn", r"every site under xn--55qx5d\.cn, a public suffix"),
+        ("*.xn--55qx5d.cn", r"every site under xn--55qx5d\.cn, a public suffix"),
+        ("*.ศึกษา.ไทย", r"every site under xn--12c1fe0br\.xn--o3cw4h, a public suffix"),
     ],
 )
 def test_entries_that_are_no_host(entry: str, problem: str) -> None:

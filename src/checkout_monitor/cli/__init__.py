@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from importlib import import_module
 from typing import cast
 
-from checkout_monitor.browser.early_start import EarlyPlaywright
 from checkout_monitor.cli.guard import Command, guarded
 from checkout_monitor.cli.parsers import main_parser, smoke_parser
 
@@ -49,6 +48,8 @@ def _run(prog: str, name: str, args: argparse.Namespace) -> int:
     # A smoke run starts the browser first, so it comes up while the command's modules load
     # and the config is read (browser/early_start.py); it is stopped here, however the
     # command ends, usage errors before the run included.
+    from checkout_monitor.browser.early_start import EarlyPlaywright  # noqa: PLC0415 (asyncio)
+
     with EarlyPlaywright() as args.driver:
         return guarded(prog, _command(name), args)
 

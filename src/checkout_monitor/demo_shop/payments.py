@@ -65,11 +65,16 @@ class PaymentSession:
 
 
 class SandboxClient:
-    """Server-to-server calls from the shop to the payment sandbox."""
+    """Server-to-server calls from the shop to the payment sandbox, over one pooled client:
+    a client per call built a TLS context each time, most of the shop's own CPU in a run."""
 
     def __init__(self, base_url: str, timeout: float = PAYMENT_TIMEOUT_SECONDS) -> None:
         self._base_url = base_url.rstrip("/")
-        self._timeout = timeout
+        self._http = httpx.Client(timeout=timeout)
+
+    def close(self) -> None:
+        """Close the pooled connections (the shop is stopping)."""
+        self._http.close()
 
     def charge(self, amount_cents: int, card: Card | CardToken) -> ChargeOutcome:
         """Charge a card (or a hosted fields token); connection errors, timeouts and 5xx
@@ -107,9 +112,7 @@ class SandboxClient:
     ) -> tuple[dict[str, Any] | None, int]:
         """The JSON object the sandbox answered and its status; None when there was none."""
         try:
-            response = httpx.request(
-                method, f"{self._base_url}{path}", json=body, timeout=self._timeout
-            )
+            response = self._http.request(method, f"{self._base_url}{path}", json=body)
             data = response.json()
         except (httpx.HTTPError, ValueError):
             return None, 0
@@ -145,9 +148,7 @@ class SandboxClient:
     def refund(self, charge_id: str) -> bool:
         """Refund a charge; False when the provider could not be reached or refused."""
         try:
-            response = httpx.post(
-                f"{self._base_url}/v1/charges/{charge_id}/refund", timeout=self._timeout
-            )
+            response = self._http.post(f"{self._base_url}/v1/charges/{charge_id}/refund")
         except httpx.HTTPError:
             return False
         return response.status_code == 200

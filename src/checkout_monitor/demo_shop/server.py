@@ -114,6 +114,7 @@ class DemoShop:
         self._ports = (shop_port, sandbox_port)
         self._stopping = threading.Event()
         self._served: list[_ServedApp] = []
+        self._sandbox_client: SandboxClient | None = None
 
     def start(self) -> DemoShop:
         """Bind both servers (port 0 picks a free port) and serve them in background threads."""
@@ -130,10 +131,11 @@ class DemoShop:
         )
         self._served.append(sandbox)
         public_url = _public_url(sandbox.server.server_port)
+        self._sandbox_client = SandboxClient(sandbox.url)
         services = ShopServices(
             faults=self.faults,
             orders=self.orders,
-            sandbox=SandboxClient(sandbox.url),
+            sandbox=self._sandbox_client,
             admin_token=self.admin_token,
             stopping=self._stopping,
             payment=self.payment,
@@ -163,6 +165,9 @@ class DemoShop:
             stopper.start()
         for stopper in stoppers:
             stopper.join()
+        if self._sandbox_client is not None:
+            self._sandbox_client.close()
+            self._sandbox_client = None
 
     def __enter__(self) -> DemoShop:
         return self.start()

@@ -27,7 +27,12 @@ from checkout_monitor.images.download import (
 )
 
 _SCROLL_THROUGH = """async () => {
-  const pause = () => new Promise(r => setTimeout(r, 60));
+  // Two frames let the lazy-load observer see the new position and start the loads
+  // (~30 ms); 60 ms is the most a page that draws no frames waits, as before.
+  const pause = () => new Promise(r => {
+    const timer = setTimeout(r, 60);
+    requestAnimationFrame(() => requestAnimationFrame(() => { clearTimeout(timer); r(); }));
+  });
   const limit = 40 * window.innerHeight;  // endless feeds: look at 40 screens, no more
   for (let y = 0; y < Math.min(document.documentElement.scrollHeight, limit);
        y += window.innerHeight) {
