@@ -34,6 +34,10 @@ def test_the_default_browser_is_taken_when_the_config_changes_nothing() -> None:
     async def main(playwright: Playwright, ready: ReadyBrowser | None) -> bool:
         assert ready is not None and ready.browser.is_connected()
         assert "Chrome/" in ready.user_agent  # read while the config loaded, not per run
+        # what pages send: read over the DevTools protocol, it must be the same string
+        page = await ready.browser.new_page()
+        assert ready.user_agent == await page.evaluate("() => navigator.userAgent")
+        await page.close()
         taken, user_agent = await launch_or_take(playwright, BrowserConfig(), ready)
         return taken is ready.browser and user_agent == ready.user_agent
 

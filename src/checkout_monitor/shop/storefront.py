@@ -479,29 +479,43 @@ class Storefront:
 
     async def _install_overlays(self) -> None:
         """Have Playwright close each declared overlay whenever it covers an action: at any
-        moment, and at no cost to shops that declare none."""
+        moment, and at no cost to shops that declare none.
+
+        Playwright looks for every handler's element before every action, a round trip
+        each; so the overlays on the page itself share one handler (one look for all of
+        them), and only those inside a frame, which a selector cannot join, get their own."""
         self._overlays_installed = True
-        for overlay in self.profile.overlays:
+        on_page = [o for o in self.profile.overlays if not parse_target(o.present).frames]
+        in_frames = [o for o in self.profile.overlays if parse_target(o.present).frames]
+        groups = ([on_page] if on_page else []) + [[overlay] for overlay in in_frames]
+        for group in groups:
+            present = self._loc(group[0].present)
+            for overlay in group[1:]:
+                present = present.or_(self._loc(overlay.present))
             # no_wait_after: an overlay that will not close must not hold up every wait
             # (Playwright runs handlers before waits too); the action it covers fails
             # instead, and says which overlay stayed
             await self.page.add_locator_handler(
-                self._loc(overlay.present).first, self._dismisser(overlay), no_wait_after=True
+                present.first, self._dismisser(group), no_wait_after=True
             )
 
-    def _dismisser(self, overlay: Overlay) -> Callable[[Locator], Awaitable[None]]:
+    def _dismisser(self, overlays: list[Overlay]) -> Callable[[Locator], Awaitable[None]]:
         async def dismiss(_: Locator) -> None:
             async with self._dismissing:  # one at a time, whatever called for it
-                if not await self._visible(overlay.present):
-                    return  # closed meanwhile
-                self.actions.tried.add(overlay.name)
-                try:
-                    await self._loc(overlay.dismiss).first.click(timeout=min(2000, self._wait_ms()))
-                except PlaywrightError:
-                    return  # still showing: the action it held up says so when it gives up
-                self.tally["overlays_dismissed"] += 1
+                for overlay in overlays:  # whichever of them are showing
+                    await self._dismiss(overlay)
 
         return dismiss
+
+    async def _dismiss(self, overlay: Overlay) -> None:
+        if not await self._visible(overlay.present):
+            return  # not showing, or closed meanwhile
+        self.actions.tried.add(overlay.name)
+        try:
+            await self._loc(overlay.dismiss).first.click(timeout=min(2000, self._wait_ms()))
+        except PlaywrightError:
+            return  # still showing: the action it held up says so when it gives up
+        self.tally["overlays_dismissed"] += 1
 
     def _render(self, template: str) -> str:
         return self.profile.render(template, card_number=self._card_number, email=self._email)
