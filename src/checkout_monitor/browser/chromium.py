@@ -81,9 +81,9 @@ async def read_user_agent(browser: Browser) -> str:
             version = await session.send("Browser.getVersion")
         finally:
             await session.detach()
-        agent = version["userAgent"]
-        if isinstance(agent, str) and agent:
-            return agent
+        said = version["userAgent"]
+        if isinstance(said, str) and said:
+            return said
     probe = await browser.new_page()
     try:
         agent: str = await probe.evaluate("() => navigator.userAgent")
