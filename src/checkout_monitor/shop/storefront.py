@@ -485,9 +485,14 @@ class Storefront:
         each; so the overlays on the page itself share one handler (one look for all of
         them), and only those inside a frame, which a selector cannot join, get their own."""
         self._overlays_installed = True
-        on_page = [o for o in self.profile.overlays if not parse_target(o.present).frames]
-        in_frames = [o for o in self.profile.overlays if parse_target(o.present).frames]
-        groups = ([on_page] if on_page else []) + [[overlay] for overlay in in_frames]
+        on_page: list[Overlay] = []
+        groups = [on_page]
+        for overlay in self.profile.overlays:
+            if parse_target(overlay.present).frames:
+                groups.append([overlay])
+            else:
+                on_page.append(overlay)
+        groups = [group for group in groups if group]
         for group in groups:
             present = self._loc(group[0].present)
             for overlay in group[1:]:
