@@ -17,6 +17,11 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
+# Imported here, on the caller's thread, before the driver's thread starts: imported on that
+# thread it ran beside the command's own imports, and the two shared one interpreter lock, so
+# the driver started about 100 ms later.
+from playwright.async_api import async_playwright
+
 from checkout_monitor.browser.chromium import (
     ReadyBrowser,
     find_chromium,
@@ -32,8 +37,6 @@ _CLEANUP_SECONDS = 15.0  # after Ctrl-C: time to close the browser and the drive
 
 
 async def _start() -> tuple[Playwright, ReadyBrowser | None]:
-    from playwright.async_api import async_playwright  # noqa: PLC0415  (on this thread)
-
     playwright = await async_playwright().start()
     try:
         browser = await launch_chromium(playwright, find_chromium(None))

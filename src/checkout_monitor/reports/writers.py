@@ -11,11 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
-from checkout_monitor.reports.reporter import Reporter
-from checkout_monitor.reports.run_info import RunInfo
-from checkout_monitor.results import JourneyResult
+if TYPE_CHECKING:  # the table is read to build the command line, before any run
+    from checkout_monitor.reports.reporter import Reporter
+    from checkout_monitor.reports.run_info import RunInfo
+    from checkout_monitor.results import JourneyResult
 
 
 class ReportWriter(Protocol):
