@@ -246,6 +246,27 @@ def test_panel_query_returns_data(resolved: Lab, target: Target) -> None:
 
 @pytest.mark.slow
 @pytest.mark.browser
+def test_success_ratio_shows_a_journey_that_never_passed(resolved: Lab) -> None:
+    """A journey with no passed run has no success series at all: the ratio must still show
+    it, at 0, not leave it out as if all were well."""
+    (target,) = [t for t in TARGETS if t.panel == "Success ratio over the selected time range"]
+    expr = resolved.resolve(target.expr)
+    ratios: dict[str, float] = {}
+
+    def both() -> bool:
+        series = resolved.get("/api/v1/query", query=expr)["result"]
+        ratios.update((s["metric"]["journey"], float(s["value"][1])) for s in series)
+        # NaN until a second run of the journey in Prometheus: no run counted in the range
+        wanted = [ratios.get(j, math.nan) for j in ("product-to-checkout", "product-images")]
+        return all(math.isfinite(ratio) for ratio in wanted)
+
+    wait_until(both, DATA_WAIT, f"the ratio of both journeys: {ratios}")
+    assert ratios["product-to-checkout"] == 0  # the shop declines every payment
+    assert ratios["product-images"] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.browser
 def test_panels_name_only_series_the_agent_exports(lab: Lab) -> None:
     wanted = {name: str(t) for t in TARGETS for name in _metric_names(t.expr)}
     wanted.update(
@@ -296,6 +317,14 @@ def test_every_panel_says_what_it_shows_and_asks_the_chosen_prometheus() -> None
         for target in panel["targets"]:
             assert target["datasource"] == DATASOURCE, panel["title"]
             assert target.get("legendFormat"), panel["title"]
+    cells: dict[tuple[int, int], str] = {}  # no panel drawn over another, none off the grid
+    for panel in panels:
+        box = panel["gridPos"]
+        assert box["x"] + box["w"] <= 24, panel["title"]
+        for x in range(box["x"], box["x"] + box["w"]):
+            for y in range(box["y"], box["y"] + box["h"]):
+                assert (x, y) not in cells, (panel["title"], cells.get((x, y)))
+                cells[x, y] = panel["title"]
     names = [v["name"] for v in _variables()]
     assert names == ["datasource", "location", "storefront", "journey"]
     (source,) = [v for v in _variables() if v["type"] == "datasource"]
