@@ -65,6 +65,33 @@ def test_image_counts() -> None:
     assert registry.get_sample_value("checkout_images_broken_total", labels) == 1
 
 
+def test_journey_info_names_one_storefront_per_journey() -> None:
+    """Dashboards pick journeys by storefront through it; a reload that moves a journey
+    leaves no second storefront behind."""
+    registry = CollectorRegistry()
+    metrics = Metrics(registry, "lab")
+    metrics.journey_planned("guest-checkout", 60, "shop")
+    metrics.journey_planned("images", 300, "shop")
+    metrics.journey_planned("guest-checkout", 60, "shop-eu")
+    info = [
+        sample.labels
+        for family in registry.collect()
+        if family.name == "checkout_journey_info"
+        for sample in family.samples
+        if sample.value == 1
+    ]
+    assert sorted(info, key=lambda labels: labels["journey"]) == [
+        {"journey": "guest-checkout", "storefront": "shop-eu", "location": "lab"},
+        {"journey": "images", "storefront": "shop", "location": "lab"},
+    ]
+    assert (
+        registry.get_sample_value(
+            "checkout_journey_interval_seconds", {"journey": "images", "location": "lab"}
+        )
+        == 300
+    )
+
+
 def test_labels_are_bounded() -> None:
     registry = CollectorRegistry()
     Metrics(registry, "lab").observe(_result("guest-checkout", PASSED, DECLINED))
@@ -78,6 +105,7 @@ def test_promtool_accepts_the_output() -> None:
     metrics = Metrics(registry, "lab")
     metrics.observe(_result("guest-checkout", PASSED, DECLINED))
     metrics.config_loaded(True, 1.0)
+    metrics.journey_planned("guest-checkout", 60, "shop")
     metrics.browser_restarts.labels("lab").inc()
     checked = subprocess.run(
         ["promtool", "check", "metrics"], input=generate_latest(registry), capture_output=True,

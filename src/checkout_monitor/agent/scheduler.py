@@ -103,6 +103,8 @@ class Agent:
             async def launch(config: BrowserConfig) -> Browser:
                 return await launch_browser(playwright, config)
 
+            for reason in RecycleReason:  # every series from the start: increase() sees the first
+                self._metrics.browser_recycles.labels(reason.value, self._metrics.location)
             keeper = self._keeper = BrowserKeeper(
                 launch,
                 self.loaded.config.browser,
@@ -159,7 +161,7 @@ class Agent:
                 slots[journey.name] = old
             else:
                 slots[journey.name] = _Slot(journey, now + self._jitter(journey))
-            self._metrics.journey_planned(journey.name, journey.interval)
+            self._metrics.journey_planned(journey.name, journey.interval, journey.storefront)
         self._slots = slots
 
     def _jitter(self, journey: PlannedJourney) -> float:

@@ -130,6 +130,14 @@ class Metrics:
             ["journey", *loc],
             registry=registry,
         )
+        self.journey_info = Gauge(
+            "checkout_journey_info",
+            "Always 1: the storefront the journey watches, for dashboards and alerts to filter "
+            "or join on (the other series carry only the journey's name).",
+            ["journey", "storefront", *loc],
+            registry=registry,
+        )
+        self._storefronts: dict[str, str] = {}
         self.alert_firing = Gauge(
             "checkout_alert_firing",
             "1 while the alert rule fires for the journey, else 0.",
@@ -270,8 +278,14 @@ class Metrics:
             gauge.inc()
         # a monitor failure says nothing about the shop: the count stays where it was
 
-    def journey_planned(self, journey: str, interval: float) -> None:
+    def journey_planned(self, journey: str, interval: float, storefront: str) -> None:
         self.interval.labels(journey, self.location).set(interval)
+        before = self._storefronts.get(journey)
+        if before is not None and before != storefront:
+            # a reload moved the journey: one storefront per journey, never a stale second
+            self.journey_info.remove(journey, before, self.location)
+        self._storefronts[journey] = storefront
+        self.journey_info.labels(journey, storefront, self.location).set(1)
 
     def config_loaded(self, ok: bool, when: float) -> None:
         self.config_reload_success.labels(self.location).set(1 if ok else 0)
