@@ -211,6 +211,14 @@ def main_parser() -> argparse.ArgumentParser:
     )
     rules.add_argument("-v", "--verbose", action="store_true")
 
+    schema = commands.add_parser(
+        "schema", help="print the config's JSON Schema (for editors and CI linters)"
+    )
+    schema.add_argument(
+        "--output", type=Path, metavar="PATH", help="write here instead of standard output"
+    )
+    schema.add_argument("-v", "--verbose", action="store_true")
+
     images = commands.add_parser("images", help="product image tools")
     image_commands = images.add_subparsers(dest="images_command", required=True, metavar="ACTION")
     baseline = image_commands.add_parser(
