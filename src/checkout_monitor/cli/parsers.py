@@ -177,6 +177,12 @@ def main_parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--web-config", type=Path, metavar="FILE", help="also check this listener web config"
     )
+    validate.add_argument(
+        "--without-secrets",
+        action="store_true",
+        help="for CI without the secrets: list each ${ENV} reference whose variable is unset "
+        "and check the rest (the value stands in with a placeholder)",
+    )
     validate.add_argument("-v", "--verbose", action="store_true")
 
     serve = commands.add_parser(
