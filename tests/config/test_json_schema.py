@@ -10,18 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from checkout_monitor.config.json_schema import SCHEMA_FILE
+from checkout_monitor.config.json_schema import SCHEMA_FILE, config_json_schema
 from checkout_monitor.config.loader import load_config, parse_config
 from checkout_monitor.config.yaml_reader import read_yaml
 from checkout_monitor.errors import ConfigError
 from checkout_monitor.text.durations import DURATION_PATTERN, parse_duration
 from support.cli_support import EXAMPLE_ENV, REPO, run_cli
 
-SCHEMA: dict[str, Any] = json.loads((REPO / SCHEMA_FILE).read_text("utf-8"))
+SCHEMA = config_json_schema()  # as made now; the committed file is checked against it below
 VALIDATOR = Draft202012Validator(SCHEMA)
 INVALID = REPO / "tests" / "fixtures" / "invalid-configs"
 README_PROFILE_ENV = {
@@ -83,7 +83,10 @@ def test_the_committed_schema_is_what_the_command_prints() -> None:
     result = run_cli("checkout-monitor", "schema")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == SCHEMA
-    assert result.stdout == (REPO / SCHEMA_FILE).read_text("utf-8")
+    assert result.stdout == (REPO / SCHEMA_FILE).read_text("utf-8"), (
+        "schema/config.schema.json is stale: regenerate it with "
+        "`checkout-monitor schema --output schema/config.schema.json`"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(VALID_CONFIGS))
@@ -132,6 +135,14 @@ def test_a_storefront_that_extends_a_profile_needs_none_of_its_keys() -> None:
         parse_config(json.dumps(whole), "test", Path.cwd(), {})
 
 
+def test_a_storefront_or_channel_key_must_be_a_name() -> None:
+    document = _config()
+    document["storefronts"]["My Shop"] = document["storefronts"].pop("shop")
+    assert _errors(document)
+    with pytest.raises(ConfigError):
+        parse_config(json.dumps(document), "test", Path.cwd(), {})
+
+
 def test_an_env_reference_is_accepted_in_a_field_of_any_type() -> None:
     document = _config(
         browser={"headless": "${HEADLESS}", "viewport_width": "${WIDTH}"},
@@ -170,6 +181,13 @@ def test_a_duration_default_is_written_as_in_a_config_file() -> None:
 
 
 @given(st.text(alphabet="0123456789 .msdh\t", max_size=12))
+@example("1h30m")
+@example(" 1 . 5 m s\t")  # spaces anywhere are dropped: 1.5ms
+@example("5m s")
+@example("1.s")
+@example(".5s")
+@example("90")
+@example("1\t5s")
 def test_the_duration_pattern_accepts_what_the_parser_accepts(text: str) -> None:
     try:
         parse_duration(text)
