@@ -62,7 +62,7 @@ SHOP_FROM_ENV = """\
 location: ci
 storefronts:
   shop:
-    extends: demo
+    extends: ${SHOP_PROFILE}
     base_url: ${SHOP_URL}
     payment:
       health_url: ${SANDBOX_URL}/health
@@ -80,18 +80,28 @@ alerting:
         from: monitor@example.com
         to: [ops@example.com]
 """
-SHOP_VARIABLES = ("SHOP_URL", "SANDBOX_URL", "SMTP_HOST", "SMTP_PORT", "SMTP_PASSWORD")
+SHOP_VARIABLES = (
+    "SHOP_PROFILE",
+    "SHOP_URL",
+    "SANDBOX_URL",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_PASSWORD",
+)
 
 
-def test_a_placeholder_passes_a_url_a_port_and_a_token(
+def test_a_placeholder_passes_a_profile_a_url_a_port_and_a_token(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A whole URL, a URL's start, a port number and a password, all from the environment."""
+    """A built-in profile's name, a whole URL, a URL's start, a port number and a password,
+    all from the environment."""
     config = _write(tmp_path / "config.yaml", SHOP_FROM_ENV)
     code, output = _validate(monkeypatch, config, "--without-secrets", unset=SHOP_VARIABLES)
     assert code == 0, output
     listed = [line for line in output.splitlines() if ": unset: " in line]
     assert listed == [
+        f"{config}: storefronts.shop.extends: unset: ${{SHOP_PROFILE}} "
+        "(checked with a placeholder)",
         f"{config}: storefronts.shop.base_url: unset: ${{SHOP_URL}} (checked with a placeholder)",
         f"{config}: storefronts.shop.payment.health_url: unset: ${{SANDBOX_URL}} "
         "(checked with a placeholder)",

@@ -8,7 +8,7 @@ module is the pipeline; each stage it calls has its own module.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,7 @@ def parse_config(
             placeholders.found.clear()
         data = substitute_env(raw, (), environ, lines, problems, secrets, placeholders)
         problems += _nul_problems(data, (), lines)
-        _apply_extends(data, lines, problems)
+        _apply_extends(data, lines, problems, placeholders.found if placeholders else {})
         if problems:
             raise ConfigError(source, _redacted(problems, secrets))
         try:
@@ -140,8 +140,13 @@ def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, 
 
 
 def _apply_extends(
-    data: dict[str, Any], lines: Mapping[Loc, int], problems: list[ConfigProblem]
+    data: dict[str, Any],
+    lines: Mapping[Loc, int],
+    problems: list[ConfigProblem],
+    unset: Collection[Loc] = (),
 ) -> None:
+    """``unset``: fields holding an unset variable's placeholder; a storefront extending one
+    extends the first built-in profile instead (``validate --without-secrets``)."""
     storefronts = data.get("storefronts")
     if not isinstance(storefronts, dict):
         return
@@ -150,8 +155,8 @@ def _apply_extends(
         if not isinstance(profile, dict) or "extends" not in profile:
             continue
         available = available or builtin_profiles()
-        parent = profile["extends"]
         loc: Loc = ("storefronts", name, "extends")
+        parent = next(iter(available)) if loc in unset else profile["extends"]
         if not isinstance(parent, str) or parent not in available:
             problems.append(
                 ConfigProblem(
