@@ -81,6 +81,14 @@ def test_validate_imports_no_alerting_demo_shop_or_browser(
         assert not _loaded(modules, prefix), f"validate imported {prefix}"
 
 
+def test_schema_imports_no_alerting_demo_shop_or_browser(tmp_path: Path) -> None:
+    code, modules, output = _modules_after(["schema"], tmp_path)
+    assert code == 0, output
+    assert "checkout_monitor.config.json_schema" in modules  # it did write the schema
+    for prefix in (*NEVER_FOR_A_SHOP, "playwright", "checkout_monitor.run"):
+        assert not _loaded(modules, prefix), f"schema imported {prefix}"
+
+
 def test_version_imports_no_engine(tmp_path: Path) -> None:
     code, modules, output = _modules_after(["--version"], tmp_path)
     assert code == 0, output

@@ -1,7 +1,7 @@
 """The command line: ``checkout-monitor COMMAND`` and ``run-smoke``.
 
 Commands: ``smoke`` (the same as ``run-smoke``), ``validate``, ``serve``, ``rules``,
-``images baseline`` and ``demo-shop``. Each lives in its own module here and only turns
+``schema``, ``images baseline`` and ``demo-shop``. Each lives in its own module here and only turns
 arguments into a call to the engine; a command's module is imported only when it runs.
 """
 
@@ -25,6 +25,7 @@ COMMANDS = {
     "validate": "validate",
     "serve": "serve",
     "rules": "rules",
+    "schema": "schema",
     "images": "images",
     "demo-shop": "demo_shop",
 }

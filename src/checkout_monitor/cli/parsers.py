@@ -177,6 +177,12 @@ def main_parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--web-config", type=Path, metavar="FILE", help="also check this listener web config"
     )
+    validate.add_argument(
+        "--without-secrets",
+        action="store_true",
+        help="for CI without the secrets: list each ${ENV} reference whose variable is unset "
+        "and check the rest (the value stands in with a placeholder)",
+    )
     validate.add_argument("-v", "--verbose", action="store_true")
 
     serve = commands.add_parser(
@@ -210,6 +216,14 @@ def main_parser() -> argparse.ArgumentParser:
         "--output", type=Path, metavar="PATH", help="write here instead of standard output"
     )
     rules.add_argument("-v", "--verbose", action="store_true")
+
+    schema = commands.add_parser(
+        "schema", help="print the config's JSON Schema (for editors and CI linters)"
+    )
+    schema.add_argument(
+        "--output", type=Path, metavar="PATH", help="write here instead of standard output"
+    )
+    schema.add_argument("-v", "--verbose", action="store_true")
 
     images = commands.add_parser("images", help="product image tools")
     image_commands = images.add_subparsers(dest="images_command", required=True, metavar="ACTION")

@@ -9,5 +9,5 @@ from checkout_monitor.run.validate import validate
 
 
 def command(args: argparse.Namespace) -> ExitCode:
-    print(validate(args.config, args.monitors, args.web_config))
+    print(validate(args.config, args.monitors, args.web_config, args.without_secrets))
     return ExitCode.OK

@@ -11,9 +11,17 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, model_validator
 
-from checkout_monitor.config.fields import SECONDS, Headers, HttpUrl, Name, StrictModel, between
+from checkout_monitor.config.fields import (
+    DURATION_SCHEMA,
+    SECONDS,
+    Headers,
+    HttpUrl,
+    Name,
+    StrictModel,
+    between,
+)
 from checkout_monitor.failure_kinds import FailureClass
 from checkout_monitor.text.durations import format_duration, parse_duration
 
@@ -79,7 +87,14 @@ class AlertRule(StrictModel):
     step: str | None = None  # p95_above: a step's latency instead of the whole journey's
     classes: list[FailureClass] = Field(default_factory=lambda: [FailureClass.SITE], min_length=1)
     # how it fires and resolves
-    resolve_below: Annotated[float, BeforeValidator(_number_or_duration)] | None = Field(None, ge=0)
+    resolve_below: (
+        Annotated[
+            float,
+            BeforeValidator(_number_or_duration),
+            WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, DURATION_SCHEMA]}),
+        ]
+        | None
+    ) = Field(None, ge=0)
     for_: Annotated[float, SECONDS, between(0, 86400)] = Field(0.0, alias="for")
     labels: dict[LabelName, str] = Field(default_factory=dict)
     channels: list[Name] | None = None  # None: every channel
@@ -231,6 +246,8 @@ class PrometheusRulesConfig(StrictModel):
 
 
 class AlertingConfig(StrictModel):
+    """Alert rules on the journeys' results, and the channels alerts go to."""
+
     enabled: bool = True
     # default: $CHECKOUT_MONITOR_STATE_DIR, else checkout-monitor-state beside the config
     state_dir: str | None = None

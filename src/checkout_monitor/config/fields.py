@@ -7,10 +7,15 @@ import re
 from typing import Annotated, Any
 
 import httpx
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from checkout_monitor.text.durations import DURATION_HINT, format_duration, parse_duration
+from checkout_monitor.text.durations import (
+    DURATION_HINT,
+    DURATION_PATTERN,
+    format_duration,
+    parse_duration,
+)
 
 
 class StrictModel(BaseModel):
@@ -25,7 +30,22 @@ def _to_seconds(value: Any) -> float:
     return parse_duration(value)
 
 
-SECONDS = BeforeValidator(_to_seconds)
+DURATION_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": DURATION_PATTERN,
+    "description": f"a duration: {DURATION_HINT}",
+}
+"""What a duration is in the config's JSON Schema: text with units, never a bare number."""
+
+
+class _Seconds(BeforeValidator):
+    """Parses durations written with units; says so in the JSON Schema (``schema``)."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        return dict(DURATION_SCHEMA)
+
+
+SECONDS = _Seconds(_to_seconds)
 """Annotate a float field with this to accept durations written with units."""
 
 
@@ -55,7 +75,11 @@ def _check_name(value: str) -> str:
     return value
 
 
-Name = Annotated[str, AfterValidator(_check_name)]
+Name = Annotated[
+    str,
+    AfterValidator(_check_name),
+    WithJsonSchema({"type": "string", "pattern": _NAME.pattern}),
+]
 """A name that is safe as a metric label value and a file name."""
 
 
@@ -160,7 +184,11 @@ def _check_http_url(value: str) -> str:
     return value.rstrip("/")
 
 
-HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
+HttpUrl = Annotated[
+    str,
+    AfterValidator(_check_http_url),
+    WithJsonSchema({"type": "string", "pattern": "^https?://", "description": "an http(s) URL"}),
+]
 """An absolute http(s) URL that Chromium, Playwright's request API and httpx all accept."""
 
 
@@ -211,7 +239,11 @@ def _check_header_value(value: str) -> str:
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 HEADER_VALUE_ERROR = "header_value"
 """The pydantic error type of a bad header value: its input is never quoted back."""
-HeaderName = Annotated[str, AfterValidator(_check_header_name)]
+HeaderName = Annotated[
+    str,
+    AfterValidator(_check_header_name),
+    WithJsonSchema({"type": "string", "pattern": f"^{_TOKEN.pattern}$"}),
+]
 HeaderValue = Annotated[str, AfterValidator(_check_header_value)]
 Headers = dict[HeaderName, HeaderValue]
 """HTTP headers as the run sends them: Chromium, Playwright and httpx refuse a line break,
@@ -226,4 +258,6 @@ def _check_regex(value: str) -> str:
     return value
 
 
-Regex = Annotated[str, AfterValidator(_check_regex)]
+Regex = Annotated[
+    str, AfterValidator(_check_regex), WithJsonSchema({"type": "string", "format": "regex"})
+]

@@ -8,8 +8,7 @@ module is the pipeline; each stage it calls has its own module.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from checkout_monitor.config.cross_checks import cross_field_problems
+from checkout_monitor.config.env_references import Placeholders, UnsetVariable, substitute_env
 from checkout_monitor.config.file_reader import read_config_text
 from checkout_monitor.config.locations import Loc, format_loc, line_of, shorten
 from checkout_monitor.config.model import Config, LoadedConfig
@@ -28,42 +28,62 @@ from checkout_monitor.evidence.redaction import redact_words
 
 __all__ = ["builtin_profiles", "load_config", "parse_config", "read_config_text"]
 
-ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 BUILTIN_PROFILES = "builtin_profiles.yaml"
 MAX_MESSAGE = 600
 
 
-def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedConfig:
+def load_config(
+    path: str | Path,
+    environ: Mapping[str, str] | None = None,
+    unset: list[UnsetVariable] | None = None,
+) -> LoadedConfig:
     """Read, substitute ${ENV_VAR}s, validate and cross-check one config file."""
     path = Path(path)
-    return parse_config(read_config_text(path), str(path), path.resolve().parent, environ)
+    return parse_config(read_config_text(path), str(path), path.resolve().parent, environ, unset)
 
 
 def parse_config(
-    text: str, source: str, base_dir: Path, environ: Mapping[str, str] | None = None
+    text: str,
+    source: str,
+    base_dir: Path,
+    environ: Mapping[str, str] | None = None,
+    unset: list[UnsetVariable] | None = None,
 ) -> LoadedConfig:
-    """Validate config text; ``source`` is how errors name it (a path, or the demo config)."""
+    """Validate config text; ``source`` is how errors name it (a path, or the demo config).
+
+    With ``unset`` (``validate --without-secrets``), a reference to an unset variable is
+    added there instead of being a problem, and a placeholder stands in for it."""
     environ = os.environ if environ is None else environ
-    data, lines = read_yaml(text, source)
-    if not isinstance(data, dict):
+    raw, lines = read_yaml(text, source)
+    if not isinstance(raw, dict):
         raise ConfigError(source, [ConfigProblem("", "expected a mapping of keys at the top")])
-    problems: list[ConfigProblem] = []
-    secrets: set[str] = set()
-    data = _substitute_env(data, (), environ, lines, problems, secrets)
-    problems += _nul_problems(data, (), lines)
-    _apply_extends(data, lines, problems)
-    if problems:
-        raise ConfigError(source, _redacted(problems, secrets))
-    try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        problems = validation_problems(exc, lines)
-        raise ConfigError(source, _redacted(problems, secrets)) from None
-    except RecursionError:
-        raise ConfigError(source, [ConfigProblem("", "an alias refers to itself")]) from None
+    placeholders = None if unset is None else Placeholders()
+    while True:
+        problems: list[ConfigProblem] = []
+        secrets: set[str] = set()
+        if placeholders is not None:
+            placeholders.found.clear()
+        data = substitute_env(raw, (), environ, lines, problems, secrets, placeholders)
+        problems += _nul_problems(data, (), lines)
+        _apply_extends(data, lines, problems, placeholders.found if placeholders else {})
+        if problems:
+            raise ConfigError(source, _redacted(problems, secrets))
+        try:
+            config = Config.model_validate(data)
+        except ValidationError as exc:
+            # a placeholder this field refuses: the next one is tried (a few passes at most)
+            if placeholders and placeholders.next_choice(tuple(e["loc"]) for e in exc.errors()):
+                continue
+            problems = validation_problems(exc, lines)
+            raise ConfigError(source, _redacted(problems, secrets)) from None
+        except RecursionError:
+            raise ConfigError(source, [ConfigProblem("", "an alias refers to itself")]) from None
+        break
     problems = list(cross_field_problems(config, lines))
     if problems:
         raise ConfigError(source, _redacted(problems, secrets))
+    if unset is not None and placeholders is not None:
+        unset += placeholders.unset()
     return LoadedConfig(config, source, base_dir, frozenset(secrets), lines)
 
 
@@ -79,46 +99,7 @@ def _redacted(problems: list[ConfigProblem], secrets: set[str]) -> list[ConfigPr
     ]
 
 
-# --- ${ENV_VAR} references ---------------------------------------------------------------
-
-
-def _substitute_env(
-    value: Any,
-    loc: Loc,
-    environ: Mapping[str, str],
-    lines: Mapping[Loc, int],
-    problems: list[ConfigProblem],
-    secrets: set[str],
-) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: _substitute_env(v, (*loc, k), environ, lines, problems, secrets)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [
-            _substitute_env(v, (*loc, i), environ, lines, problems, secrets)
-            for i, v in enumerate(value)
-        ]
-    if not isinstance(value, str) or "${" not in value:
-        return value
-
-    def replace(match: re.Match[str]) -> str:
-        name = match[1]
-        if name not in environ:
-            problems.append(
-                ConfigProblem(
-                    format_loc(loc),
-                    f"refers to ${{{name}}}, but the environment variable {name} is not set",
-                    line_of(loc, lines),
-                )
-            )
-            return ""
-        if environ[name]:
-            secrets.add(environ[name])
-        return environ[name]
-
-    return ENV_REF.sub(replace, value)
+# --- NUL characters ----------------------------------------------------------------------
 
 
 def _nul_problems(value: Any, loc: Loc, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
@@ -159,8 +140,13 @@ def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, 
 
 
 def _apply_extends(
-    data: dict[str, Any], lines: Mapping[Loc, int], problems: list[ConfigProblem]
+    data: dict[str, Any],
+    lines: Mapping[Loc, int],
+    problems: list[ConfigProblem],
+    unset: Collection[Loc] = (),
 ) -> None:
+    """``unset``: fields holding an unset variable's placeholder; a storefront extending one
+    extends the first built-in profile instead (``validate --without-secrets``)."""
     storefronts = data.get("storefronts")
     if not isinstance(storefronts, dict):
         return
@@ -169,8 +155,8 @@ def _apply_extends(
         if not isinstance(profile, dict) or "extends" not in profile:
             continue
         available = available or builtin_profiles()
-        parent = profile["extends"]
         loc: Loc = ("storefronts", name, "extends")
+        parent = next(iter(available)) if loc in unset else profile["extends"]
         if not isinstance(parent, str) or parent not in available:
             problems.append(
                 ConfigProblem(

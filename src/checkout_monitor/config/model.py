@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from checkout_monitor.config.alerting import AlertingConfig
 from checkout_monitor.config.fields import SECONDS, HeaderValue, Name, StrictModel, between
@@ -25,6 +25,8 @@ Interval = Annotated[float, SECONDS, between(10, 86400)]
 
 
 class BrowserConfig(StrictModel):
+    """The Chromium the journeys drive."""
+
     executable: str | None = None
     headless: bool = True
     extra_args: list[str] = Field(default_factory=list)
@@ -46,6 +48,8 @@ class SyntheticMarking(StrictModel):
 
 
 class Defaults(StrictModel):
+    """Timeouts, interval and retries of every journey that does not set its own."""
+
     step_timeout: StepTimeout = 15.0
     journey_timeout: JourneyTimeout = 120.0
     interval: Interval = 300.0
@@ -63,7 +67,11 @@ def check_listen(value: str) -> str:
 class AgentConfig(StrictModel):
     """How `checkout-monitor serve` runs: its listener, concurrency and shutdown."""
 
-    listen: Annotated[str, AfterValidator(check_listen)] = "127.0.0.1:9115"
+    listen: Annotated[
+        str,
+        AfterValidator(check_listen),
+        WithJsonSchema({"type": "string", "pattern": "^.+:[0-9]+$"}),
+    ] = "127.0.0.1:9115"
     max_concurrent_journeys: int = Field(2, ge=1, le=16)
     jitter: float = Field(0.1, ge=0, le=0.5, description="fraction of the interval")
     grace_period: Annotated[float, SECONDS, between(1, 600)] = 30.0
@@ -88,6 +96,8 @@ class ArtifactsConfig(StrictModel):
 
 
 class JourneyConfig(StrictModel):
+    """One journey (by its registered name) run on one storefront."""
+
     journey: Name
     name: Name | None = None
     storefront: Name
@@ -98,8 +108,10 @@ class JourneyConfig(StrictModel):
     owner: str | None = None
     runbook: str | None = None
     tags: list[Name] = Field(default_factory=list)
-    place_order: bool = True  # false: a dry run that stops before the final checkout submit
-    retries: int | None = Field(None, ge=0, le=3)  # overrides defaults.retries
+    place_order: bool = Field(
+        True, description="false: a dry run that stops before the final checkout submit"
+    )
+    retries: int | None = Field(None, ge=0, le=3, description="overrides defaults.retries")
 
     @property
     def display_name(self) -> str:
@@ -107,16 +119,43 @@ class JourneyConfig(StrictModel):
 
 
 class Config(StrictModel):
-    location: Name = "local"
-    monitors_dir: str | None = None
-    browser: BrowserConfig = Field(default_factory=BrowserConfig)
-    synthetic: SyntheticMarking = Field(default_factory=SyntheticMarking)
-    defaults: Defaults = Field(default_factory=Defaults)
-    agent: AgentConfig = Field(default_factory=AgentConfig)
-    storefronts: dict[Name, StorefrontProfile] = Field(min_length=1)
-    journeys: list[JourneyConfig] = Field(min_length=1)
-    alerting: AlertingConfig = Field(default_factory=AlertingConfig)
-    artifacts: ArtifactsConfig = Field(default_factory=ArtifactsConfig)
+    """A checkout-monitor config file: storefronts, the journeys run on them, and alerts."""
+
+    location: Name = Field(
+        "local", description="where this agent runs: the `location` label of every metric"
+    )
+    monitors_dir: str | None = Field(
+        None, description="folder of your own journey files, relative to this file"
+    )
+    browser: BrowserConfig = Field(
+        default_factory=BrowserConfig, description="the Chromium the journeys drive"
+    )
+    synthetic: SyntheticMarking = Field(
+        default_factory=SyntheticMarking,
+        description="how every request says it is synthetic, for the shop's analytics",
+    )
+    defaults: Defaults = Field(
+        default_factory=Defaults, description="timeouts, interval and retries of every journey"
+    )
+    agent: AgentConfig = Field(
+        default_factory=AgentConfig,
+        description="how `checkout-monitor serve` runs: listener, concurrency, shutdown",
+    )
+    storefronts: dict[Name, StorefrontProfile] = Field(
+        min_length=1,
+        description="the shops, by name: URLs, selectors, test shopper and card; "
+        "`extends:` a built-in profile to change only what differs",
+    )
+    journeys: list[JourneyConfig] = Field(
+        min_length=1, description="which journey runs on which storefront, how often"
+    )
+    alerting: AlertingConfig = Field(
+        default_factory=AlertingConfig, description="alert rules and the channels alerts go to"
+    )
+    artifacts: ArtifactsConfig = Field(
+        default_factory=ArtifactsConfig,
+        description="where the evidence of failures goes, and how much of it is kept",
+    )
 
 
 class LoadedConfig:

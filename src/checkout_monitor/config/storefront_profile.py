@@ -254,6 +254,8 @@ class Discounts(StrictModel):
 
 
 class StorefrontProfile(StrictModel):
+    """One shop: its URLs, the selectors of its pages, the test shopper and card."""
+
     base_url: HttpUrl
     navigation_wait: Literal["load", "domcontentloaded", "networkidle"] = "load"
     product: ProductPage

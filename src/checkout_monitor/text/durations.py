@@ -10,6 +10,9 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _WHOLE = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+")
 
 DURATION_HINT = "a number with a unit, e.g. 500ms, 90s, 15m, 1h30m"
+# What parse_duration accepts, as a JSON Schema pattern (ECMA-262 and Python alike): spaces
+# anywhere (they are dropped), other white space only around the whole.
+DURATION_PATTERN = r"^\s*(?: *[0-9][0-9 ]*(?:\. *[0-9][0-9 ]*)?(?:m *s|s|m|h|d))+ *\s*$"
 
 
 def parse_duration(text: str) -> float:

@@ -1,0 +1,103 @@
+"""``${ENV_VAR}`` references in config values: substituted before the models validate.
+
+``validate --without-secrets`` lints a config in CI, where the secrets are not set: an
+unset variable is then listed, not refused, and a placeholder stands in so the rest of the
+config is still checked. No single placeholder passes every field (a URL, a port, a
+token), so the loader tries them in turn on the fields that refuse one (``next_choice``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from checkout_monitor.config.locations import Loc, format_loc, line_of
+from checkout_monitor.errors import ConfigProblem
+
+ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# tried in this order on a field holding an unset reference: text, a URL, a number (a port),
+# a duration, a boolean; none of them is a secret, and none looks like a card number
+PLACEHOLDERS = ("unset", "https://unset.invalid", "1", "60s", "true")
+
+
+@dataclass(frozen=True)
+class UnsetVariable:
+    """A ``${NAME}`` reference whose variable is not set, and the field that holds it."""
+
+    field: str
+    name: str
+
+
+@dataclass
+class Placeholders:
+    """Which placeholder stands in at each field holding an unset reference."""
+
+    choice: dict[Loc, int] = field(default_factory=dict)
+    found: dict[Loc, list[str]] = field(default_factory=dict)  # this pass: field -> names
+
+    def value(self, loc: Loc, name: str) -> str:
+        self.found.setdefault(loc, []).append(name)
+        return PLACEHOLDERS[self.choice.get(loc, 0)]
+
+    def next_choice(self, error_locs: Iterable[Loc]) -> bool:
+        """The next placeholder for each field holding one that an error names (at the field
+        or below it: a union's branch); False when no field has another to try."""
+        moved = False
+        for loc in {ref for err in error_locs for ref in self.found if err[: len(ref)] == ref}:
+            if self.choice.get(loc, 0) + 1 < len(PLACEHOLDERS):
+                self.choice[loc] = self.choice.get(loc, 0) + 1
+                moved = True
+        return moved
+
+    def unset(self) -> list[UnsetVariable]:
+        return [
+            UnsetVariable(format_loc(loc), name)
+            for loc, names in self.found.items()
+            for name in dict.fromkeys(names)
+        ]
+
+
+def substitute_env(
+    value: Any,
+    loc: Loc,
+    environ: Mapping[str, str],
+    lines: Mapping[Loc, int],
+    problems: list[ConfigProblem],
+    secrets: set[str],
+    placeholders: Placeholders | None = None,
+) -> Any:
+    """``value`` with every reference replaced; an unset variable is a problem, or with
+    ``placeholders`` a placeholder; every value substituted is added to ``secrets``."""
+    if isinstance(value, dict):
+        return {
+            k: substitute_env(v, (*loc, k), environ, lines, problems, secrets, placeholders)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            substitute_env(v, (*loc, i), environ, lines, problems, secrets, placeholders)
+            for i, v in enumerate(value)
+        ]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        name = match[1]
+        if name not in environ:
+            if placeholders is not None:
+                return placeholders.value(loc, name)
+            problems.append(
+                ConfigProblem(
+                    format_loc(loc),
+                    f"refers to ${{{name}}}, but the environment variable {name} is not set",
+                    line_of(loc, lines),
+                )
+            )
+            return ""
+        if environ[name]:
+            secrets.add(environ[name])
+        return environ[name]
+
+    return ENV_REF.sub(replace, value)
