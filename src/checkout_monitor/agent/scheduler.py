@@ -204,7 +204,10 @@ class Agent:
             self._alerting.observe(result)
         if self.history is not None:
             # a commit waits on fsync or a lock: off the loop, so the schedule never waits
-            await asyncio.to_thread(self.history.record, result)
+            try:
+                await asyncio.to_thread(self.history.record, result)
+            except Exception:  # a bug in the history must not stop the journeys
+                log.exception("run history: recording %s failed (a bug)", result.name)
 
     async def _drain(self) -> None:
         tasks = list(self._inflight)
