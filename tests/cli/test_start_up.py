@@ -20,8 +20,14 @@ from checkout_monitor.cli import run_smoke_main
 from checkout_monitor.demo_shop import DemoShop
 from support.cli_support import EXAMPLE_ENV, REPO, write_shop_config
 
-# modules that only `serve`, `--demo` or `--pushgateway` need
-NEVER_FOR_A_SHOP = ("checkout_monitor.alerting", "checkout_monitor.demo_shop", "flask", "werkzeug")
+# modules that only `serve`, `--demo`, `--pushgateway` or `--history` need
+NEVER_FOR_A_SHOP = (
+    "checkout_monitor.alerting",
+    "checkout_monitor.demo_shop",
+    "checkout_monitor.history",
+    "flask",
+    "werkzeug",
+)
 # ...except the demo shop's name tables, which the parsers offer as --theme/--fault choices
 NAME_TABLES = {
     "checkout_monitor.demo_shop",  # its __init__ loads names on first use

@@ -46,6 +46,14 @@ CASES = [
     ),
     ("empty", "{file}: the file is empty"),
     (
+        "history-retention-zero",
+        "{file}:2: history.retention_days: Input should be greater than or equal to 1 (got 0)",
+    ),
+    (
+        "history-size-with-unit",
+        "{file}:2: history.max_megabytes: '200MB' is not a number of megabytes: write a whole number without a unit, e.g. 200",
+    ),
+    (
         "missing-env-var",
         "{file}:4: storefronts.shop.base_url: refers to ${CHECKOUT_MONITOR_TEST_UNSET_SHOP_URL}, but the environment variable CHECKOUT_MONITOR_TEST_UNSET_SHOP_URL is not set",
     ),
@@ -79,7 +87,7 @@ CASES = [
     ),
     (
         "unknown-key-top",
-        "{file}:1: locaton: unknown key (did you mean 'location'? valid keys: agent, alerting, artifacts, browser, defaults, journeys, location, monitors_dir, storefronts, synthetic)",
+        "{file}:1: locaton: unknown key (did you mean 'location'? valid keys: agent, alerting, artifacts, browser, defaults, history, journeys, location, monitors_dir, storefronts, synthetic)",
     ),
     (
         "unknown-placeholder",

@@ -402,9 +402,9 @@ FOUND = [
     ("location: a\x00b", "{file}:1: not valid YAML: a NUL byte is not allowed in a YAML file"),
     (b"location: caf\xe9\n", "{file}:1: not UTF-8 text: byte 0xe9 at position 13 cannot be read; save the file as UTF-8"),
     ("defaults: {step_timeout: " + "9" * 400 + "h}", "{file}:1: defaults.step_timeout: '" + "9" * 400 + "h' is not a duration: the number is too large"),
-    ('"\\r": x\n', "{file}:1: '\\r': unknown key (valid keys: agent, alerting, artifacts, browser, defaults, journeys, location, monitors_dir, storefronts, synthetic)"),
-    ("'[key]': x", "{file}:1: [key]: unknown key (valid keys: agent, alerting, artifacts, browser, defaults, journeys, location, monitors_dir, storefronts, synthetic)"),
-    ("k" * 500 + ": x", "{file}:1: " + "k" * 65 + "... (500 characters): unknown key (valid keys: agent, alerting, artifacts, browser, defaults, journeys, location, monitors_dir, storefronts, synthetic)"),
+    ('"\\r": x\n', "{file}:1: '\\r': unknown key (valid keys: agent, alerting, artifacts, browser, defaults, history, journeys, location, monitors_dir, storefronts, synthetic)"),
+    ("'[key]': x", "{file}:1: [key]: unknown key (valid keys: agent, alerting, artifacts, browser, defaults, history, journeys, location, monitors_dir, storefronts, synthetic)"),
+    ("k" * 500 + ": x", "{file}:1: " + "k" * 65 + "... (500 characters): unknown key (valid keys: agent, alerting, artifacts, browser, defaults, history, journeys, location, monitors_dir, storefronts, synthetic)"),
 ]  # fmt: skip
 
 

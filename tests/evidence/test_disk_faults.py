@@ -23,20 +23,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from checkout_monitor.demo_shop import DemoShop
 from support.cli_support import ARTIFACTS, BIN, REPO, write_shop_config
+from support.mount_faults import in_namespace, mounted_here, skip_unless_mountable
 from support.prometheus_servers import free_port, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-# as root a mount namespace is enough; otherwise a user namespace makes us root inside it
-UNSHARE = (
-    ["unshare", "--mount", "--propagation", "private"] if os.geteuid() == 0 else ["unshare", "-Urm"]
-)
-TMPFS = "mount -t tmpfs -o size=64k checkout-monitor-test"
-SETUP = {
-    # fill the tmpfs: every later write of evidence meets "No space left on device"
-    "disk_full": f'{TMPFS} "$DIR" && (cat /dev/zero > "$DIR/filler" 2>/dev/null || true)',
-    "read_only": f'{TMPFS} "$DIR" && mount -o remount,ro "$DIR"',
-}
 LOG_REASON = {
     "disk_full": "the disk is full: free space there or lower artifacts.max_megabytes "
     "(disk_full, No space left on device)",
@@ -45,33 +36,10 @@ LOG_REASON = {
 }
 
 
-def in_namespace(fault: str, folder: Path, argv: list[str]) -> list[str]:
-    """``argv`` run in a private mount namespace whose ``folder`` is a full or read-only
-    tmpfs. ``unshare`` and ``sh`` exec into ``argv``: the process is the agent itself."""
-    script = f'DIR={folder}; set -e; {SETUP[fault]}; exec "$@"'
-    return [*UNSHARE, "sh", "-c", script, "sh", *argv]
-
-
 @pytest.fixture(scope="module")
 def can_mount(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Skip, saying why, where this machine cannot make a mount namespace with a tmpfs."""
-    folder = tmp_path_factory.mktemp("mount-probe")
-    try:
-        probe = subprocess.run(
-            in_namespace("read_only", folder, ["true"]),
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except FileNotFoundError:
-        pytest.skip("no `unshare` (util-linux) on this machine: cannot fake a full disk")
-    if probe.returncode != 0:
-        pytest.skip(
-            f"cannot mount a tmpfs in a private mount namespace here ({' '.join(UNSHARE)}): "
-            f"{probe.stderr.strip() or probe.returncode}; containers need CAP_SYS_ADMIN or "
-            "unprivileged user namespaces for this test"
-        )
+    skip_unless_mountable(tmp_path_factory.mktemp("mount-probe"))
 
 
 def failing_config(tmp: Path, shop: DemoShop, artifacts: Path) -> Path:
@@ -88,10 +56,6 @@ def sample(metrics: str, name: str, **labels: str) -> float:
             if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
                 return s.value
     return 0.0
-
-
-def mounted_here(folder: Path) -> bool:
-    return f" {folder} " in Path("/proc/self/mountinfo").read_text()
 
 
 @pytest.fixture

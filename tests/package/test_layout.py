@@ -30,6 +30,7 @@ LOGGER_NAMES = {
     "checkout_monitor.attempts",
     "checkout_monitor.browser_lifecycle",
     "checkout_monitor.evidence",
+    "checkout_monitor.history",
     "checkout_monitor.last_passed",
     "checkout_monitor.navigation",
     "checkout_monitor.status_server",

@@ -29,6 +29,7 @@ from checkout_monitor.config.model import BrowserConfig, LoadedConfig
 from checkout_monitor.errors import CheckoutMonitorError
 from checkout_monitor.evidence.artifacts import ArtifactStore
 from checkout_monitor.evidence.redaction import EvidenceRedactor, scrub_results
+from checkout_monitor.history.recorder import HistoryRecorder
 from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.results import JourneyResult
 from checkout_monitor.run.attempts import run_with_retries
@@ -58,6 +59,7 @@ class Agent:
         readiness: Readiness,
         *,
         alerting: Alerting | None = None,
+        history: HistoryRecorder | None = None,
         rng: random.Random | None = None,
         first: tuple[LoadedConfig, list[PlannedJourney]] | None = None,
     ) -> None:
@@ -67,6 +69,7 @@ class Agent:
         self._metrics = metrics
         self._readiness = readiness
         self._alerting = alerting
+        self.history = history  # the status page reads its path and ``problem``
         self._rng = rng or random.Random()
         self._stopping = asyncio.Event()
         # set when a run ends or a stop or reload is asked for: the loop looks again at once
@@ -136,6 +139,8 @@ class Agent:
                 await keeper.close()
                 if self._alerting is not None:
                     await self._alerting.stop()
+                if self.history is not None:
+                    self.history.close()
 
     def _tick_ran(self, due: float | None) -> None:
         """Scheduler lag: how much later than due this tick runs (a busy event loop)."""
@@ -199,6 +204,12 @@ class Agent:
         _log_result(result)
         if self._alerting is not None:
             self._alerting.observe(result)
+        if self.history is not None:
+            # a commit waits on fsync or a lock: off the loop, so the schedule never waits
+            try:
+                await asyncio.to_thread(self.history.record, result)
+            except Exception:  # a bug in the history must not stop the journeys
+                log.exception("run history: recording %s failed (a bug)", result.name)
 
     async def _drain(self) -> None:
         tasks = list(self._inflight)
@@ -239,6 +250,8 @@ class Agent:
         self._plan(planned)
         if self._alerting is not None:
             self._alerting.configure(loaded)
+        if self.history is not None:
+            self.history.configure(loaded)
         self._metrics.config_loaded(True, time.time())
         log.info("config reloaded: %d journeys", len(planned))
 

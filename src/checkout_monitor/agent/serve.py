@@ -22,6 +22,7 @@ from checkout_monitor.alerting.service import Alerting
 from checkout_monitor.config.model import LoadedConfig, check_listen
 from checkout_monitor.config.web_config import WebConfig, listener_web_config
 from checkout_monitor.errors import UsageError
+from checkout_monitor.history.recorder import HistoryRecorder
 from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.run.monitors_loader import load_monitors
 from checkout_monitor.run.plan import PlannedJourney, plan_journeys
@@ -92,7 +93,11 @@ def serve(
         out.flush()
         if alerting is not None:
             print(alerting.describe(), file=out, flush=True)
-        asyncio.run(Agent(load, metrics, readiness, alerting=alerting, first=first).run())
+        history = _history(loaded, metrics)
+        if history is not None:
+            print(f"run history: {history.path}", file=out, flush=True)
+        agent = Agent(load, metrics, readiness, alerting=alerting, history=history, first=first)
+        asyncio.run(agent.run())
     finally:
         server.stop()
 
@@ -108,3 +113,10 @@ def _start_alerting(loaded: LoadedConfig, metrics: Metrics, status_url: str) -> 
             f"{loaded.state_dir()}: {exc.strerror or exc}; choose a writable folder, or set "
             "alerting.enabled: false"
         ) from None
+
+
+def _history(loaded: LoadedConfig, metrics: Metrics) -> HistoryRecorder | None:
+    """The run history's recorder; a database it cannot open is its problem, not serve's."""
+    if not loaded.config.history.enabled:
+        return None
+    return HistoryRecorder.from_config(loaded, source="serve", on_write=metrics.watch_history())

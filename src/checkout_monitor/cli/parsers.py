@@ -137,6 +137,12 @@ def _add_smoke_arguments(parser: argparse.ArgumentParser) -> None:
         help="override every journey's step timeout, e.g. 5s (default: from the config)",
     )
     parser.add_argument(
+        "--history",
+        type=Path,
+        metavar="PATH",
+        help="also record the run in this run-history database (SQLite; created if missing)",
+    )
+    parser.add_argument(
         "--pushgateway", metavar="URL", help="push the run's metrics to this Prometheus Pushgateway"
     )
     parser.add_argument(

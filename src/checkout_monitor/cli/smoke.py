@@ -33,6 +33,7 @@ def command(args: argparse.Namespace) -> ExitCode:
             triage=args.triage,
             release=args.release,
             reports={r.option: getattr(args, r.option) for r in REPORT_FORMATS},
+            history=args.history,
             pushgateway=args.pushgateway,
             push_instance=args.push_instance,
         )

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 from checkout_monitor.config.alerting import AlertingConfig
 from checkout_monitor.config.fields import SECONDS, HeaderValue, Name, StrictModel, between
@@ -18,6 +18,7 @@ STATE_DIR_ENV = "CHECKOUT_MONITOR_STATE_DIR"  # the container image points it at
 DEFAULT_STATE_DIR = "checkout-monitor-state"
 ARTIFACTS_DIR_ENV = "CHECKOUT_MONITOR_ARTIFACTS_DIR"
 DEFAULT_ARTIFACTS_DIR = "checkout-monitor-artifacts"
+HISTORY_FILE = "history.sqlite3"
 
 StepTimeout = Annotated[float, SECONDS, between(0.5, 600)]
 JourneyTimeout = Annotated[float, SECONDS, between(1, 3600)]
@@ -95,6 +96,25 @@ class ArtifactsConfig(StrictModel):
     traces: TraceCapture = TraceCapture.RETRY
 
 
+def _no_unit(value: object) -> object:
+    """'200MB' is the likeliest mistake: say what to write instead of pydantic's words."""
+    if isinstance(value, str):
+        raise ValueError(
+            f"{value!r} is not a number of megabytes: write a whole number without a unit, e.g. 200"
+        )
+    return value
+
+
+class HistoryConfig(StrictModel):
+    """The run history: every journey run ``serve`` finishes, in a SQLite file."""
+
+    enabled: bool = True
+    path: str | None = Field(None, min_length=1)  # default: history.sqlite3 in the state dir
+    retention_days: int = Field(30, ge=1, le=3650)
+    # above it, the oldest runs go first
+    max_megabytes: Annotated[int, BeforeValidator(_no_unit)] = Field(200, ge=1, le=100_000)
+
+
 class JourneyConfig(StrictModel):
     """One journey (by its registered name) run on one storefront."""
 
@@ -156,6 +176,10 @@ class Config(StrictModel):
         default_factory=ArtifactsConfig,
         description="where the evidence of failures goes, and how much of it is kept",
     )
+    history: HistoryConfig = Field(
+        default_factory=HistoryConfig,
+        description="the run history: every journey run in a SQLite file, and how long it is kept",
+    )
 
 
 class LoadedConfig:
@@ -195,6 +219,13 @@ class LoadedConfig:
         """The config's value, else the environment's (the container image sets it), else
         ``default``; relative paths are relative to the config file."""
         given = configured or os.environ.get(env) or default
+        return (self.base_dir / given).resolve()
+
+    def history_path(self) -> Path:
+        """The run history database, relative to the config file; default in the state dir."""
+        given = self.config.history.path
+        if given is None:
+            return self.state_dir() / HISTORY_FILE
         return (self.base_dir / given).resolve()
 
     def web_config_file(self) -> Path | None:

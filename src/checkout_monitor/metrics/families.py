@@ -15,6 +15,7 @@ from checkout_monitor import __version__
 from checkout_monitor.browser.process_stats import ProcessTotals
 from checkout_monitor.evidence.artifacts import WRITE_ERROR_REASONS
 from checkout_monitor.failure_kinds import FailureClass
+from checkout_monitor.history.recorder import WRITE_ERROR_REASONS as HISTORY_ERROR_REASONS
 from checkout_monitor.metrics.process_collector import AgentProcessCollector
 from checkout_monitor.results import JourneyResult, StepStatus
 
@@ -220,6 +221,21 @@ class Metrics:
             registry=registry,
         )
         # --- end of evidence writes -------------------------------------------------------
+        # --- the run history (serve only: the series show once the agent records runs) ----
+        self.history_write_errors = Counter(
+            "checkout_history_write_errors",
+            "Journey runs the run history could not record, by reason: corrupt, locked, "
+            "disk_full, unwritable, too_new, other. Monitoring goes on without it.",
+            ["reason", *loc],
+            registry=registry,
+        )
+        self.history_writable = Gauge(
+            "checkout_history_writable",
+            "1 if the latest journey run was recorded in the run history, else 0.",
+            loc,
+            registry=registry,
+        )
+        # --- end of the run history -------------------------------------------------------
         Gauge(
             "checkout_build_info",
             "Always 1; the version of checkout-monitor.",
@@ -305,6 +321,20 @@ class Metrics:
                 self.artifacts_write_errors.labels(reason, self.location).inc()
 
         return written
+
+    def watch_history(self) -> Callable[[bool, str | None], None]:
+        """Show the run-history series from the start and return the listener the history
+        recorder tells after each run."""
+        for reason in HISTORY_ERROR_REASONS:
+            self.history_write_errors.labels(reason, self.location)
+        self.history_writable.labels(self.location).set(1)
+
+        def recorded(ok: bool, reason: str | None) -> None:
+            self.history_writable.labels(self.location).set(1 if ok else 0)
+            if reason is not None:
+                self.history_write_errors.labels(reason, self.location).inc()
+
+        return recorded
 
     def watch_agent_process(self, read: Callable[[], ProcessTotals]) -> None:
         """The agent's own process on /metrics: the standard ``process_*`` series (RSS, open

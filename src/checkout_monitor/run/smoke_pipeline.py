@@ -40,6 +40,7 @@ class SmokeOptions:
     triage: bool = False
     release: str | None = None
     reports: Mapping[str, Path | None] = field(default_factory=dict)  # option -> path
+    history: Path | None = None  # --history: the run-history database to record into
     pushgateway: str | None = None
     push_instance: str = ""
 
@@ -120,9 +121,41 @@ def smoke(
         from checkout_monitor.reports.triage import write_checklist  # noqa: PLC0415
 
         problems += write_checklist(shown, info, reporter)
+    if options.history is not None:
+        problems += _record_history(loaded, options, shown, reporter)
     if options.pushgateway:
         problems += _push(options, shown, loaded.config.location, reporter)
     return SmokeOutcome(results, problems)
+
+
+def _record_history(
+    loaded: LoadedConfig,
+    options: SmokeOptions,
+    results: Sequence[JourneyResult],
+    reporter: Reporter,
+) -> list[str]:
+    """A history that cannot be written is a problem line (exit 2 if the journeys passed),
+    like a report that cannot be written; the verdict stays the shop's."""
+    from checkout_monitor.history.recorder import HistoryRecorder  # noqa: PLC0415
+
+    assert options.history is not None
+    recorder = HistoryRecorder.from_config(
+        loaded,
+        source="run-smoke",
+        path=options.history,
+        release=options.release,
+        log_problems=False,  # said once below, as a problem line
+    )
+    problems: list[str] = []
+    try:
+        for result in results:
+            if not recorder.record(result) and recorder.problem not in problems:
+                problems.append(recorder.problem or "")
+    finally:
+        recorder.close()
+    if not problems:
+        reporter.note(f"{len(results)} run(s) recorded in the run history {options.history}")
+    return problems
 
 
 def _push(
