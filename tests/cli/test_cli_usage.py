@@ -121,6 +121,22 @@ def test_unwritable_json_report_is_reported(tmp_path: Path) -> None:
     assert "ALL PASSED" in result.stdout  # the results were still shown
 
 
+@pytest.mark.parametrize(
+    ("command", "what"),
+    [(["schema"], "the schema"), (["rules", "--config", "config.example.yaml"], "the rules")],
+)
+def test_a_generated_file_that_cannot_be_written_is_a_usage_error(
+    tmp_path: Path, command: list[str], what: str
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run_cli(
+        "checkout-monitor", *command, "--output", str(blocker / "out"), env=EXAMPLE_ENV
+    )
+    _assert_usage_error(result, f"could not write {what} to {blocker / 'out'}: ")
+    assert result.stdout == ""  # nothing half-printed instead
+
+
 def test_validate_ok_for_the_example_config() -> None:
     result = run_cli(
         "checkout-monitor",
