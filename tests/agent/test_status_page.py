@@ -222,6 +222,17 @@ def test_evidence_files_are_served_with_their_types(site: Site) -> None:
     ],
 )
 def test_evidence_paths_that_leave_the_folder_are_404(site: Site, path: str) -> None:
+    _refused(site, path)
+
+
+def test_an_absolute_path_is_404_even_to_a_file_that_exists(site: Site) -> None:
+    outside = site.root.parent / "outside.txt"
+    assert outside.is_file()
+    _refused(site, str(outside))  # /evidence//tmp/.../outside.txt
+    _refused(site, str(outside).replace("/", "%2f"))
+
+
+def _refused(site: Site, path: str) -> None:
     # http.client sends the path as written: httpx and browsers would tidy ../ and ./ away
     connection = http.client.HTTPConnection(site.url.removeprefix("http://"), timeout=10)
     try:
