@@ -89,7 +89,11 @@ def assemble(
         try:
             reader = HistoryReader(history_path)
             try:
-                statuses = [_status(reader, info, now, since, bucket, detail) for info in shown]
+                latest = reader.latest_runs()
+                statuses = [
+                    _status(reader, info, latest.get(info.name), now, since, bucket, detail)
+                    for info in shown
+                ]
                 run = reader.latest_failure(detail)
                 if run is not None:
                     failure = Evidence(run, _links(artifacts_root, run.evidence_folder))
@@ -103,12 +107,12 @@ def assemble(
 def _status(
     reader: HistoryReader,
     info: JourneyInfo,
+    latest: Run | None,
     now: datetime,
     since: datetime,
     bucket: int,
     detail: str | None,
 ) -> JourneyStatus:
-    latest = reader.latest_runs().get(info.name)
     failing_since = None
     if latest is not None and latest.status == "failed":
         ongoing = reader.incidents(info.name, latest.finished_at)
