@@ -175,6 +175,9 @@ def test_serve_keeps_monitoring_without_its_history(
         log = Path(out.name).read_text()
         assert log.count(f"run history not recorded in {history}") == 1, log[-3000:]
         assert f"({reason}: " in log
+        page = httpx.get(f"{url}/", timeout=10).text  # the status page says it too
+        assert f'role="alert">run history not recorded in {history}: ' in page
+        assert "<h3>product-to-checkout" in page
         agent.send_signal(signal.SIGTERM)
         assert agent.wait(timeout=60) == 0
     finally:

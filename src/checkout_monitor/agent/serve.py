@@ -17,6 +17,8 @@ from typing import TextIO
 from prometheus_client import CollectorRegistry
 
 from checkout_monitor.agent.scheduler import Agent
+from checkout_monitor.agent.status_data import JourneyInfo
+from checkout_monitor.agent.status_page import StatusSources, status_pages
 from checkout_monitor.agent.status_server import Readiness, StatusServer
 from checkout_monitor.alerting.service import Alerting
 from checkout_monitor.config.model import LoadedConfig, check_listen
@@ -46,6 +48,7 @@ def serve(
     """Run the agent until SIGTERM/SIGINT; ``load_config`` is called at start and on reload."""
     listening: list[StatusServer] = []  # a reload brings its new web config to the listener
     web: WebConfig | None = None  # the listener's, as the last good load read it
+    current: list[tuple[LoadedConfig, list[PlannedJourney]]] = []  # the status page's
 
     def load() -> tuple[LoadedConfig, list[PlannedJourney]]:
         nonlocal web
@@ -56,6 +59,7 @@ def serve(
         web = read
         for server in listening:
             server.secure(read)
+        current[:] = [(loaded, planned)]
         return loaded, planned
 
     first = load()  # a bad config or journey ends the command here, before anything listens
@@ -73,8 +77,21 @@ def serve(
     shown_host = socket.gethostname() if host in ("0.0.0.0", "::") else host
     alerting = _start_alerting(loaded, metrics, f"{scheme}://{shown_host}:{port}")
     pages = {"/alerts": alerting.page} if alerting else {}
+    history = _history(loaded, metrics)  # opens its file at the first run, not here
+
+    def artifacts_root() -> Path:  # the reloaded config's, not the first one's
+        return current[0][0].artifacts_dir()
+
+    sources = StatusSources(
+        journeys=lambda: [_journey_info(planned) for planned in current[0][1]],
+        history_path=lambda: history.path if history else None,
+        history_problem=lambda: history.problem if history else None,
+        artifacts_root=artifacts_root,
+    )
     try:
-        server = StatusServer(host, int(port), registry, readiness, pages, web).start()
+        server = StatusServer(
+            host, int(port), registry, readiness, pages, web, web_pages=status_pages(sources)
+        ).start()
     except OSError as exc:
         raise UsageError(f"cannot listen on {listen}: {exc.strerror}") from None
     listening.append(server)
@@ -93,7 +110,6 @@ def serve(
         out.flush()
         if alerting is not None:
             print(alerting.describe(), file=out, flush=True)
-        history = _history(loaded, metrics)
         if history is not None:
             print(f"run history: {history.path}", file=out, flush=True)
         agent = Agent(load, metrics, readiness, alerting=alerting, history=history, first=first)
@@ -113,6 +129,10 @@ def _start_alerting(loaded: LoadedConfig, metrics: Metrics, status_url: str) -> 
             f"{loaded.state_dir()}: {exc.strerror or exc}; choose a writable folder, or set "
             "alerting.enabled: false"
         ) from None
+
+
+def _journey_info(planned: PlannedJourney) -> JourneyInfo:
+    return JourneyInfo(planned.name, planned.config.owner, planned.config.runbook)
 
 
 def _history(loaded: LoadedConfig, metrics: Metrics) -> HistoryRecorder | None:

@@ -1,6 +1,6 @@
 """The agent's one HTTP listener: /metrics, /healthz (alive), /readyz (able to monitor),
-and pages the agent adds (/alerts: the alert states as JSON); with a web config, over TLS
-and behind basic auth (see web_config.py).
+and pages the agent adds (/alerts: the alert states as JSON; /: the status page and its
+/evidence/ files); with a web config, over TLS and behind basic auth (see web_config.py).
 
 A thread per connection, but never more than ``max_connections`` of them, and no connection
 lives longer than ``request_deadline`` from accept to its last byte: the handshake, request
@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
@@ -56,6 +57,21 @@ class Readiness:
 
 
 Page = Callable[[], tuple[bytes, str]]  # body and content type, rendered per request
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a web page of the agent answers: status, body, type and its own headers."""
+
+    status: int
+    body: bytes
+    content_type: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+WebPage = Callable[[str, Mapping[str, list[str]]], Answer]
+"""A page that reads the request: the path (still percent-encoded) and the query string.
+Registered under a path (``/``), or under a prefix ending in ``/`` (``/evidence/``)."""
 
 # Container probes cannot send credentials without writing them into the pod spec or the
 # image, and these two answer a fixed word or reason, never a metric, a journey or a secret.
@@ -259,13 +275,14 @@ class StatusServer:
         pages: Mapping[str, Page] | None = None,
         web: WebConfig | None = None,
         *,
+        web_pages: Mapping[str, WebPage] | None = None,
         max_connections: int = MAX_CONNECTIONS,
         request_deadline: float = REQUEST_DEADLINE_SECONDS,
     ):
-        self.paths = ["/metrics", "/healthz", "/readyz", *(pages or {})]
+        self.paths = ["/metrics", "/healthz", "/readyz", *(pages or {}), *(web_pages or {})]
         self._server = _Server(
             (host, port),
-            _handler(registry, ready, dict(pages or {})),
+            _handler(registry, ready, dict(pages or {}), dict(web_pages or {})),
             _Connections(max_connections, request_deadline),
         )
         self.secure(web)
@@ -302,8 +319,21 @@ class StatusServer:
         self._thread.join(timeout=5)
 
 
+def _web_page(web_pages: dict[str, WebPage], path: str) -> WebPage | None:
+    """The page registered for this path, exactly or by its prefix (``/evidence/``)."""
+    if path in web_pages:
+        return web_pages[path]
+    for prefix, page in web_pages.items():
+        if len(prefix) > 1 and prefix.endswith("/") and path.startswith(prefix):
+            return page
+    return None
+
+
 def _handler(
-    registry: CollectorRegistry, ready: Readiness, pages: dict[str, Page]
+    registry: CollectorRegistry,
+    ready: Readiness,
+    pages: dict[str, Page],
+    web_pages: dict[str, WebPage],
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         timeout = _RECV_TIMEOUT_SECONDS
@@ -312,7 +342,7 @@ def _handler(
 
         def do_GET(self) -> None:
             self.server.answering()
-            path = self.path.split("?", 1)[0]
+            path, _, query = self.path.partition("?")
             auth = self.server.security.auth
             verdict = Verdict.ALLOWED
             if path not in OPEN_PATHS and auth:
@@ -338,8 +368,11 @@ def _handler(
                     self._send(503, f"not ready: {problem}\n".encode())
             elif path in pages:
                 self._send(200, *pages[path]())
+            elif (page := _web_page(web_pages, path)) is not None:
+                answer = page(path, parse_qs(query))
+                self._send(answer.status, answer.body, answer.content_type, headers=answer.headers)
             else:
-                known = ", ".join(["/metrics", "/healthz", "/readyz", *pages])
+                known = ", ".join(["/metrics", "/healthz", "/readyz", *pages, *web_pages])
                 self._send(404, f"not found: try {known}\n".encode())
 
         def _send(
@@ -350,10 +383,14 @@ def _handler(
             *,
             challenge: bool = False,
             retry_after: int | None = None,
+            headers: tuple[tuple[str, str], ...] = (),
         ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
+            self.send_header("X-Content-Type-Options", "nosniff")
+            for name, value in headers:
+                self.send_header(name, value)
             if challenge:
                 self.send_header("WWW-Authenticate", REALM)
             if retry_after is not None:

@@ -1,0 +1,147 @@
+"""What the status page shows, read from the config's journeys and the run history.
+
+A history that cannot be read is a banner, never an error page: the journeys of the config
+are still listed, with no runs.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+from checkout_monitor.agent.evidence_files import PREFIX, evidence_path
+from checkout_monitor.evidence.recorder import HTML, SCREENSHOT, TRACE
+from checkout_monitor.history import DurationBucket, HistoryReader, Incident, Run, SuccessRate
+
+# The ranges a person picks from, each with a bucket width that gives a readable chart.
+RANGES: dict[str, tuple[timedelta, int]] = {
+    "1h": (timedelta(hours=1), 60),
+    "24h": (timedelta(days=1), 15 * 60),
+    "7d": (timedelta(days=7), 3 * 3600),
+    "30d": (timedelta(days=30), 12 * 3600),
+}
+DEFAULT_RANGE = "24h"
+_NO_RUNS = SuccessRate(passed=0, failed=0)
+
+
+@dataclass(frozen=True)
+class JourneyInfo:
+    """A configured journey, as the page names it."""
+
+    name: str
+    owner: str | None = None
+    runbook: str | None = None
+
+
+@dataclass(frozen=True)
+class JourneyStatus:
+    info: JourneyInfo
+    latest: Run | None = None
+    failing_since: datetime | None = None
+    day: SuccessRate = _NO_RUNS
+    week: SuccessRate = _NO_RUNS
+    chart: list[DurationBucket] = field(default_factory=list)
+    step_charts: list[tuple[str, list[DurationBucket]]] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The latest failure and links to its files that exist (by file name)."""
+
+    run: Run
+    links: dict[str, str]
+
+
+@dataclass(frozen=True)
+class StatusData:
+    now: datetime
+    range_name: str
+    since: datetime
+    bucket_seconds: int
+    journeys: list[JourneyStatus]
+    problems: list[str]
+    latest_failure: Evidence | None
+    detail: str | None  # the journey of a detail view
+
+
+def assemble(
+    journeys: Sequence[JourneyInfo],
+    history_path: Path | None,
+    history_problem: str | None,
+    artifacts_root: Path,
+    now: datetime,
+    range_name: str = DEFAULT_RANGE,
+    detail: str | None = None,
+) -> StatusData:
+    """Everything the page shows; ``detail``: one journey, with a chart per step."""
+    span, bucket = RANGES[range_name]
+    since = now - span
+    shown = [info for info in journeys if detail is None or info.name == detail]
+    problems = [history_problem] if history_problem else []
+    statuses = [JourneyStatus(info) for info in shown]
+    failure: Evidence | None = None
+    if history_path is not None and history_path.exists():
+        try:
+            reader = HistoryReader(history_path)
+            try:
+                latest = reader.latest_runs()
+                statuses = [
+                    _status(reader, info, latest.get(info.name), now, since, bucket, detail)
+                    for info in shown
+                ]
+                run = reader.latest_failure(detail)
+                if run is not None:
+                    failure = Evidence(run, _links(artifacts_root, run.evidence_folder))
+            finally:
+                reader.close()
+        except sqlite3.Error as exc:
+            problems.append(f"the run history in {history_path} cannot be read: {exc}")
+    return StatusData(now, range_name, since, bucket, statuses, problems, failure, detail)
+
+
+def _status(
+    reader: HistoryReader,
+    info: JourneyInfo,
+    latest: Run | None,
+    now: datetime,
+    since: datetime,
+    bucket: int,
+    detail: str | None,
+) -> JourneyStatus:
+    failing_since = None
+    if latest is not None and latest.status == "failed":
+        ongoing = reader.incidents(info.name, latest.finished_at)
+        failing_since = ongoing[-1].started_at if ongoing else latest.started_at
+    steps: list[tuple[str, list[DurationBucket]]] = []
+    if detail is not None:
+        steps = [
+            (step, reader.durations(info.name, since, bucket_seconds=bucket, step=step))
+            for step in reader.step_names(info.name, since)
+        ]
+    return JourneyStatus(
+        info=info,
+        latest=latest,
+        failing_since=failing_since,
+        day=reader.success_rate(info.name, now - timedelta(days=1)),
+        week=reader.success_rate(info.name, now - timedelta(days=7)),
+        chart=reader.durations(info.name, since, bucket_seconds=bucket),
+        step_charts=steps,
+        incidents=list(reversed(reader.incidents(info.name, since))),  # newest first
+    )
+
+
+def _links(root: Path, folder: str | None) -> dict[str, str]:
+    """URLs of the evidence files that are still there (``artifacts.keep_runs`` prunes)."""
+    if not folder:
+        return {}
+    links = {}
+    for name in (SCREENSHOT, TRACE, HTML):
+        relative = f"{folder}/{name}"
+        if evidence_path(root, quote(relative)) is not None:
+            links[name] = PREFIX + quote(relative)
+    return links

@@ -1,0 +1,288 @@
+"""The status page and its evidence files, served by the real listener over HTTP from a run
+history seeded through the real writer: what it shows, escaping, ranges, a broken history,
+auth, and evidence paths that try to leave the artifacts folder."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import re
+import shutil
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html import unescape
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+from prometheus_client import CollectorRegistry
+
+from checkout_monitor.agent.latency_chart import latency_chart
+from checkout_monitor.agent.status_data import JourneyInfo
+from checkout_monitor.agent.status_page import StatusSources, status_pages
+from checkout_monitor.agent.status_server import Readiness, StatusServer
+from checkout_monitor.config.web_config import load_web_config
+from checkout_monitor.failure_kinds import KIND_INFO, FailureKind
+from checkout_monitor.history import DurationBucket, HistoryStore
+from support.history_seed import T0, result
+from support.listener_pki import HASH, PASSWORD, USER, web_config_file
+
+HOSTILE = '<script>alert("pwned")</script> & <img src=x onerror=alert(1)>'
+NOW = T0 + timedelta(minutes=30)
+EVIDENCE = "run-8/guest-checkout/attempt-1"  # the ongoing incident's run (history_seed)
+
+
+@dataclass
+class Site:
+    url: str
+    root: Path  # the artifacts folder
+    history: Path
+    problem: list[str | None]  # what the recorder would say; tests set it
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(f"{self.url}{path}", timeout=10)
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    folder = tmp_path_factory.mktemp("status")
+    history = folder / "history.sqlite3"
+    store = HistoryStore(history)
+    # P P P F F F P P F: an incident that ended (payment declined), then one still going
+    for minute, letter in enumerate("PPPFFFPPF"):
+        kwargs: dict[str, object] = {}
+        if minute == 8:
+            kwargs = {"kind": FailureKind.ELEMENT_MISSING, "message": HOSTILE}
+        outcome = {"P": "passed", "F": "failed"}[letter]
+        store.record(result(minute, outcome, **kwargs), source="serve")  # type: ignore[arg-type]
+    store.close()
+    root = folder / "artifacts"
+    evidence = root / EVIDENCE
+    evidence.mkdir(parents=True)
+    (evidence / "screenshot.png").write_bytes(_png())
+    (evidence / "page.html").write_text("<html><script>alert(1)</script></html>")
+    with zipfile.ZipFile(evidence / "trace.zip", "w") as trace:
+        trace.writestr("trace.trace", "{}")
+    (evidence / "notes.py").write_text("print('not evidence')")
+    (folder / "outside.txt").write_text("outside the artifacts folder")
+    (evidence / "escape.txt").symlink_to(folder / "outside.txt")
+    problem: list[str | None] = [None]
+    journeys = [
+        JourneyInfo("guest-checkout", "Shop <team>", "https://example.com/runbook#pay"),
+        JourneyInfo("never-ran", None, "javascript:alert(1)"),
+    ]
+    sources = StatusSources(
+        journeys=lambda: journeys,
+        history_path=lambda: history,
+        history_problem=lambda: problem[0],
+        artifacts_root=lambda: root,
+        clock=lambda: NOW,
+    )
+    server = StatusServer(
+        "127.0.0.1", 0, CollectorRegistry(), Readiness(), web_pages=status_pages(sources)
+    ).start()
+    try:
+        yield Site(f"http://{server.address}", root, history, problem)
+    finally:
+        server.stop()
+
+
+def _text(html: str) -> str:
+    """The page's words, tags removed, spaces collapsed."""
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+def test_the_page_shows_each_journey_its_incidents_and_the_latest_failure(site: Site) -> None:
+    answer = site.get("/")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
+    text = _text(answer.text)
+    assert "failing since 2026-11-02 09:08:00 UTC" in text
+    assert "success rate, 24 hours 55.6% (5 of 9)" in text
+    assert "success rate, 7 days 55.6% (5 of 9)" in text
+    assert "never-ran" in text and "no runs yet" in text
+    assert "<th>owner</th><td>Shop &lt;team&gt;</td>" in answer.text
+    assert '<a href="https://example.com/runbook#pay">' in answer.text
+    assert "javascript:alert(1)" in text and 'href="javascript:' not in answer.text
+    # the incidents, newest first: the ongoing one, then the one that ended at the next pass
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(\d+)</td>", answer.text)
+    assert rows == [
+        ("2026-11-02 09:08:00 UTC", "ongoing", "1"),
+        ("2026-11-02 09:03:00 UTC", "2026-11-02 09:06:03 UTC", "3"),
+    ]
+    assert KIND_INFO[FailureKind.PAYMENT_DECLINED].advice in text
+    assert KIND_INFO[FailureKind.ELEMENT_MISSING].advice in text
+    # the latest failure: its screenshot inline, its trace and HTML linked
+    assert f'<img class="screenshot" src="/evidence/{EVIDENCE}/screenshot.png"' in answer.text
+    assert f'href="/evidence/{EVIDENCE}/trace.zip"' in answer.text
+    assert f'href="/evidence/{EVIDENCE}/page.html"' in answer.text
+    # a chart per journey with a line through the buckets (one run a minute: 15 min buckets)
+    charts = re.findall(r'<path class="average" d="(M[^"]*)"', answer.text)
+    assert len(charts) == 1 and charts[0].count(",") == 1  # all 9 runs in one bucket
+
+
+def test_shop_messages_are_escaped(site: Site) -> None:
+    body = site.get("/").text
+    assert "<script>alert" not in body and "<img src=x" not in body
+    assert "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt; &amp; &lt;img" in body
+
+
+def test_headers_forbid_scripts_and_sniffing(site: Site) -> None:
+    answer = site.get("/")
+    policy = answer.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert re.search(r"style-src 'sha256-[A-Za-z0-9+/=]+'", policy)
+    assert "'unsafe-inline'" not in policy
+    assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_range_links_and_the_detail_view(site: Site) -> None:
+    page = site.get("/").text
+    assert all(f'href="?range={name}"' in page for name in ("1h", "24h", "7d", "30d"))
+    assert "last 24h" in page
+    # at 09:30, the last hour holds all 9 runs, one bucket a minute: a line of 9 points
+    hour = site.get("/?range=1h").text
+    line = re.findall(r'<path class="average" d="(M[^"]*)"', hour)[0]
+    assert line.count(",") == 9
+    assert "class=current>1h<" in hour
+    detail = site.get("/?journey=guest-checkout&range=1h").text
+    assert "step: open product" in detail and "step: pay" in detail
+    assert "never-ran" not in _text(detail)
+    assert 'href="?journey=guest-checkout&amp;range=7d"' not in detail  # journey kept:
+    assert 'href="?range=7d&amp;journey=guest-checkout"' in detail
+    assert site.get("/?range=2y").status_code == 400
+    missing = site.get("/?journey=%3Cscript%3E")
+    assert missing.status_code == 404 and "<script>" not in missing.text
+
+
+def test_a_history_problem_is_a_banner_and_the_journeys_stay(site: Site, tmp_path: Path) -> None:
+    site.problem[0] = "run history not recorded in /x: the disk is full"
+    try:
+        banner = site.get("/").text
+    finally:
+        site.problem[0] = None
+    assert '<p class="banner" role="alert">run history not recorded in /x' in banner
+    saved = tmp_path / "saved.sqlite3"
+    shutil.copy(site.history, saved)
+    site.history.write_bytes(b"this is not a database" * 100)
+    try:
+        page = site.get("/")
+    finally:
+        shutil.copy(saved, site.history)
+    assert page.status_code == 200
+    assert re.search(
+        r'class="banner" role="alert">the run history in \S+ cannot be read', page.text
+    )
+    text = _text(page.text)
+    assert "guest-checkout" in text and "never-ran" in text
+
+
+def test_evidence_files_are_served_with_their_types(site: Site) -> None:
+    shot = site.get(f"/evidence/{EVIDENCE}/screenshot.png")
+    assert shot.status_code == 200 and shot.headers["content-type"] == "image/png"
+    assert shot.content == (site.root / EVIDENCE / "screenshot.png").read_bytes()
+    trace = site.get(f"/evidence/{EVIDENCE}/trace.zip")
+    assert trace.headers["content-type"] == "application/zip"
+    html = site.get(f"/evidence/{EVIDENCE}/page.html")
+    assert html.status_code == 200
+    assert html.headers["content-disposition"].startswith("attachment")
+    assert html.headers["content-security-policy"].startswith("sandbox")
+    assert html.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../outside.txt",
+        "%2e%2e/outside.txt",
+        "%2E%2E%2Foutside.txt",
+        f"{EVIDENCE}/../../../../outside.txt",
+        f"{EVIDENCE}/%2e%2e/%2e%2e/%2e%2e/%2e%2e/outside.txt",
+        "..%5coutside.txt",
+        "..\\outside.txt",
+        "/etc/hostname.txt",
+        "%2fetc%2fhostname.txt",
+        f"{EVIDENCE}//screenshot.png",
+        f"{EVIDENCE}/./screenshot.png",
+        f"{EVIDENCE}/escape.txt",  # a symlink out of the folder
+        f"{EVIDENCE}/notes.py",  # not a kind of evidence
+        f"{EVIDENCE}/screenshot.png%00.txt",
+        f"{EVIDENCE}/missing.png",
+        f"{EVIDENCE}",
+        "%ff%fe.txt",
+    ],
+)
+def test_evidence_paths_that_leave_the_folder_are_404(site: Site, path: str) -> None:
+    _refused(site, path)
+
+
+def test_an_absolute_path_is_404_even_to_a_file_that_exists(site: Site) -> None:
+    outside = site.root.parent / "outside.txt"
+    assert outside.is_file()
+    _refused(site, str(outside))  # /evidence//tmp/.../outside.txt
+    _refused(site, str(outside).replace("/", "%2f"))
+
+
+def _refused(site: Site, path: str) -> None:
+    # http.client sends the path as written: httpx and browsers would tidy ../ and ./ away
+    connection = http.client.HTTPConnection(site.url.removeprefix("http://"), timeout=10)
+    try:
+        connection.request("GET", f"/evidence/{path}")
+        answer = connection.getresponse()
+        body = answer.read()
+    finally:
+        connection.close()
+    assert answer.status == 404
+    assert b"outside the artifacts folder" not in body
+
+
+def test_the_page_and_evidence_need_the_password(tmp_path: Path, site: Site) -> None:
+    web = load_web_config(web_config_file(tmp_path, f"basic_auth_users:\n  {USER}: '{HASH}'\n"))
+    sources = StatusSources(
+        journeys=lambda: [JourneyInfo("guest-checkout")],
+        history_path=lambda: site.history,
+        history_problem=lambda: None,
+        artifacts_root=lambda: site.root,
+        clock=lambda: NOW,
+    )
+    server = StatusServer(
+        "127.0.0.1", 0, CollectorRegistry(), Readiness(), web=web, web_pages=status_pages(sources)
+    ).start()
+    try:
+        url = f"http://{server.address}"
+        shot = f"/evidence/{EVIDENCE}/screenshot.png"
+        for path in ("/", "/?range=7d", shot):
+            assert httpx.get(url + path, timeout=10).status_code == 401
+            assert httpx.get(url + path, auth=(USER, "wrong"), timeout=10).status_code == 401
+            assert httpx.get(url + path, auth=(USER, PASSWORD), timeout=10).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_the_chart_says_what_it_shows() -> None:
+    since = T0
+    buckets = [
+        DurationBucket(T0 + timedelta(minutes=m), 2, 1.0 + m, 2.0 + m, 3.0 + m) for m in (0, 5)
+    ]
+    svg = latency_chart(buckets, since, T0 + timedelta(minutes=10), 60, "guest <checkout>")
+    assert svg.startswith("<svg") and 'role="img"' in svg
+    assert "<title>guest &lt;checkout&gt;: 4 runs, p95 up to 7.00 s</title>" in svg
+    assert re.search(r'<path class="p95" d="M[\d.]+,[\d.]+ L[\d.]+,[\d.]+"', svg)
+    assert ">09:00 UTC<" in svg and ">09:10 UTC<" in svg  # the time axis
+    day = latency_chart([], since, T0 + timedelta(days=1), 900, "x")
+    assert ">02 Nov 09:00 UTC<" in day and ">03 Nov 09:00 UTC<" in day  # a date past a day
+    empty = latency_chart([], since, T0 + timedelta(hours=1), 60, "x")
+    assert "no runs in this range" in empty and "<path" not in empty
+
+
+def test_now_is_after_the_seeded_runs() -> None:
+    assert datetime(2026, 11, 2, 9, 30, tzinfo=T0.tzinfo) == NOW
