@@ -214,3 +214,35 @@ def test_a_field_that_no_placeholder_fits_names_its_variable(
     ) in output
     assert "'true'" not in output
     assert "Traceback" not in output
+
+
+JOURNEY_NAMES_FROM_ENV = """\
+storefronts:
+  shop: {extends: demo, base_url: "https://shop.example.com"}
+journeys:
+  - {journey: product-to-checkout, storefront: shop, name: "${FIRST_NAME}"}
+  - {journey: product-to-checkout, storefront: shop, name: "${SECOND_NAME}"}
+  - {journey: "${JOURNEY}", storefront: shop}
+alerting:
+  rules:
+    - {name: checkout-down, consecutive_failures: 3, journeys: ["checkout-*"]}
+"""
+
+
+def test_a_journey_named_by_a_placeholder_is_compared_with_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two names from the environment are not "a second journey named 'unset'", a rule's
+    pattern may match one of them, and a journey from the environment may be in monitors/."""
+    config = _write(tmp_path / "config.yaml", JOURNEY_NAMES_FROM_ENV)
+    variables = ("FIRST_NAME", "SECOND_NAME", "JOURNEY")
+    code, output = _validate(monkeypatch, config, "--without-secrets", unset=variables)
+    assert code == 0, output
+    skipped = "(checked with a placeholder; checks against other fields skipped)"
+    listed = [line for line in output.splitlines() if ": unset: " in line]
+    assert listed == [
+        f"{config}: journeys[0].name: unset: ${{FIRST_NAME}} {skipped}",
+        f"{config}: journeys[1].name: unset: ${{SECOND_NAME}} {skipped}",
+        f"{config}: journeys[2].journey: unset: ${{JOURNEY}} {skipped}",
+    ]
+    assert f"{config}: OK: 3 journeys" in output

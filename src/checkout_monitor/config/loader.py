@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from checkout_monitor.config.cross_checks import cross_field_problems
+from checkout_monitor.config.cross_checks import cross_field_problems, unknown_journey_names
 from checkout_monitor.config.env_references import Placeholders, UnsetVariable, substitute_env
 from checkout_monitor.config.file_reader import read_config_text
 from checkout_monitor.config.locations import Loc, format_loc, line_of, shorten
@@ -81,11 +81,12 @@ def parse_config(
         except RecursionError:
             raise ConfigError(source, [ConfigProblem("", "an alias refers to itself")]) from None
         break
-    problems = list(cross_field_problems(config, lines))
+    problems = list(cross_field_problems(config, lines, placeholders.found if placeholders else ()))
     skipped: set[Loc] = set()
     if placeholders:
         # a check against other fields would judge the placeholder: "no channel named 'unset'"
         skipped = {ref for p in problems if (ref := placeholders.holding_field(p.field))}
+        skipped |= set(unknown_journey_names(config, placeholders.found).values())
         problems = [p for p in problems if placeholders.holding_field(p.field) is None]
     if problems:
         raise ConfigError(source, _redacted(problems, secrets))

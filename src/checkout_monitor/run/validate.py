@@ -23,12 +23,12 @@ def validate(
     unset: list[UnsetVariable] | None = [] if without_secrets else None
     loaded = load_config(config, unset=unset)
     registry = load_monitors(monitors_dir(monitors, loaded))
-    check_journeys_exist(loaded, registry)
+    unchecked = check_journeys_exist(loaded, registry, {ref.field for ref in unset or ()})
     web = listener_web_config(loaded, web_config)
     holds = loaded.config
     listed = "".join(
         f"{config}: {ref.field}: unset: ${{{ref.name}}} (checked with a placeholder"
-        + ("; checks against other fields skipped" if ref.skipped else "")
+        + ("; checks against other fields skipped" if ref.skipped or ref.field in unchecked else "")
         + ")\n"
         for ref in unset or ()
     )
