@@ -122,3 +122,127 @@ def test_other_problems_are_still_reported_with_secrets_unset(
     assert code == 2
     assert "locaton: unknown key (did you mean 'location'?" in output
     assert "Traceback" not in output
+
+
+NAMES_FROM_ENV = """\
+location: ci
+storefronts:
+  shop:
+    extends: demo
+    base_url: https://shop.example.com
+journeys:
+  - journey: product-to-checkout
+    storefront: ${SHOP_NAME}
+alerting:
+  channels:
+    slack:
+      slack:
+        webhook_url: https://hooks.slack.com/services/T0/B0/x
+  rules:
+    - name: checkout-down
+      consecutive_failures: 3
+      journeys: ["${JOURNEY_GLOB}"]
+      channels: ["${ALERT_CHANNEL}"]
+"""
+NAME_VARIABLES = ("SHOP_NAME", "JOURNEY_GLOB", "ALERT_CHANNEL")
+
+
+def test_a_check_against_other_fields_is_skipped_for_a_placeholder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A placeholder names no storefront, journey or channel: those checks would only
+    judge the placeholder ("no channel named 'unset'")."""
+    config = _write(tmp_path / "config.yaml", NAMES_FROM_ENV)
+    code, output = _validate(monkeypatch, config, "--without-secrets", unset=NAME_VARIABLES)
+    assert code == 0, output
+    skipped = "(checked with a placeholder; checks against other fields skipped)"
+    listed = [line for line in output.splitlines() if ": unset: " in line]
+    assert listed == [
+        f"{config}: journeys[0].storefront: unset: ${{SHOP_NAME}} {skipped}",
+        f"{config}: alerting.rules[0].journeys[0]: unset: ${{JOURNEY_GLOB}} {skipped}",
+        f"{config}: alerting.rules[0].channels[0]: unset: ${{ALERT_CHANNEL}} {skipped}",
+    ]
+    assert f"{config}: OK: 1 journeys" in output
+
+
+def test_a_check_against_other_fields_still_judges_the_fields_without_a_placeholder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = NAMES_FROM_ENV.replace('["${ALERT_CHANNEL}"]', '["${ALERT_CHANNEL}", "pager"]')
+    config = _write(tmp_path / "config.yaml", text)
+    code, output = _validate(monkeypatch, config, "--without-secrets", unset=NAME_VARIABLES)
+    assert code == 2
+    assert "alerting.rules[0].channels[1]: no channel named 'pager'; defined: slack" in output
+    assert "'unset'" not in output
+
+
+def test_without_the_option_the_checks_against_other_fields_are_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _write(tmp_path / "config.yaml", NAMES_FROM_ENV)
+    for name in NAME_VARIABLES:
+        monkeypatch.setenv(name, "nowhere")
+    code, output = _validate(monkeypatch, config, unset=())
+    hidden = "'<value from the environment>'"  # as every value from ${ENV} is written
+    assert code == 2
+    assert "(3 problems)" in output
+    assert f"journeys[0].storefront: no storefront named {hidden}; defined: shop" in output
+    assert f"alerting.rules[0].journeys[0]: {hidden} matches no journey" in output
+    assert f"alerting.rules[0].channels[0]: no channel named {hidden}; defined: slack" in output
+    code, output = _validate(monkeypatch, config, unset=NAME_VARIABLES)
+    assert code == 2
+    assert (
+        "journeys[0].storefront: refers to ${SHOP_NAME}, but the environment variable "
+        "SHOP_NAME is not set"
+    ) in output
+
+
+def test_a_field_that_no_placeholder_fits_names_its_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A severity is one of a few words: no placeholder is one, so the field cannot be
+    checked; that fails (exit 2) rather than passing a config nobody checked."""
+    text = NAMES_FROM_ENV.replace("      journeys:", "      severity: ${SEVERITY}\n      journeys:")
+    config = _write(tmp_path / "config.yaml", text)
+    variables = (*NAME_VARIABLES, "SEVERITY")
+    code, output = _validate(monkeypatch, config, "--without-secrets", unset=variables)
+    line = text.splitlines().index("      severity: ${SEVERITY}") + 1
+    assert code == 2
+    assert (
+        f"{config}:{line}: alerting.rules[0].severity: could not be checked without ${{SEVERITY}}: "
+        "no placeholder fits this field; set the variable when validating"
+    ) in output
+    assert "'true'" not in output
+    assert "Traceback" not in output
+
+
+JOURNEY_NAMES_FROM_ENV = """\
+storefronts:
+  shop: {extends: demo, base_url: "https://shop.example.com"}
+journeys:
+  - {journey: product-to-checkout, storefront: shop, name: "${FIRST_NAME}"}
+  - {journey: product-to-checkout, storefront: shop, name: "${SECOND_NAME}"}
+  - {journey: "${JOURNEY}", storefront: shop}
+alerting:
+  rules:
+    - {name: checkout-down, consecutive_failures: 3, journeys: ["checkout-*"]}
+"""
+
+
+def test_a_journey_named_by_a_placeholder_is_compared_with_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two names from the environment are not "a second journey named 'unset'", a rule's
+    pattern may match one of them, and a journey from the environment may be in monitors/."""
+    config = _write(tmp_path / "config.yaml", JOURNEY_NAMES_FROM_ENV)
+    variables = ("FIRST_NAME", "SECOND_NAME", "JOURNEY")
+    code, output = _validate(monkeypatch, config, "--without-secrets", unset=variables)
+    assert code == 0, output
+    skipped = "(checked with a placeholder; checks against other fields skipped)"
+    listed = [line for line in output.splitlines() if ": unset: " in line]
+    assert listed == [
+        f"{config}: journeys[0].name: unset: ${{FIRST_NAME}} {skipped}",
+        f"{config}: journeys[1].name: unset: ${{SECOND_NAME}} {skipped}",
+        f"{config}: journeys[2].journey: unset: ${{JOURNEY}} {skipped}",
+    ]
+    assert f"{config}: OK: 3 journeys" in output

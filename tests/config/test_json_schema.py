@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import example, given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -20,6 +21,7 @@ from checkout_monitor.config.yaml_reader import read_yaml
 from checkout_monitor.errors import ConfigError
 from checkout_monitor.text.durations import DURATION_PATTERN, parse_duration
 from support.cli_support import EXAMPLE_ENV, REPO, run_cli
+from support.yaml12 import Yaml12Loader, load_yaml12
 
 SCHEMA = config_json_schema()  # as made now; the committed file is checked against it below
 VALIDATOR = Draft202012Validator(SCHEMA)
@@ -172,6 +174,88 @@ def test_an_env_reference_is_accepted_in_a_field_of_any_type() -> None:
     }
     _both_accept(document, environ)
     assert _errors({**document, "location": "Not A Name"})  # a literal value is still checked
+
+
+YAML11_SPELLINGS = """\
+browser:
+  headless: yes
+  viewport_width: 1_280
+artifacts:
+  max_megabytes: 0b1111101000
+history:
+  enabled: on
+  max_megabytes: 1_000
+alerting:
+  rules:
+    - name: slow
+      failure_rate_above: 0.2_5
+      window: 1h
+storefronts:
+  shop: {extends: demo, base_url: "https://shop.example.com"}
+journeys:
+  - {journey: product-to-checkout, storefront: shop}
+"""
+
+
+def test_what_yaml_1_1_reads_as_a_boolean_or_number_the_schema_takes_as_text() -> None:
+    """The loader (YAML 1.1) reads ``yes`` as true and ``1_000`` as a thousand; an editor
+    (YAML 1.2) reads both as text, which the schema must not underline."""
+    loaded = parse_config(YAML11_SPELLINGS, "test", Path.cwd(), {}).config
+    assert loaded.browser.headless is True
+    assert loaded.browser.viewport_width == 1280
+    assert loaded.artifacts.max_megabytes == 1000
+    assert loaded.history.enabled is True
+    assert loaded.history.max_megabytes == 1000
+    assert loaded.alerting.rules[0].failure_rate_above == 0.25
+    as_the_editor_reads_it = load_yaml12(YAML11_SPELLINGS)
+    assert as_the_editor_reads_it["browser"] == {"headless": "yes", "viewport_width": "1_280"}
+    assert _errors(as_the_editor_reads_it) == []
+
+
+YAML11_WORDS = ["yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"]
+
+
+@pytest.mark.parametrize("word", YAML11_WORDS)
+def test_every_yaml_1_1_boolean_word_is_a_boolean_to_the_loader_and_text_to_the_schema(
+    word: str,
+) -> None:
+    text = YAML11_SPELLINGS.replace("headless: yes", f"headless: {word}")
+    assert parse_config(text, "test", Path.cwd(), {}).config.browser.headless is (
+        word.lower() in ("yes", "on")
+    )
+    assert _errors(load_yaml12(text)) == []
+
+
+@pytest.mark.parametrize(("field", "value"), [("headless", "y"), ("viewport_width", "1__2x")])
+def test_other_text_in_a_boolean_or_number_is_still_flagged(field: str, value: str) -> None:
+    """``y`` too is converted by the loader, but not as YAML: write ``true``."""
+    text = YAML11_SPELLINGS.replace(f"  {field}: ", f"  {field}: {value}  # ")
+    assert _errors(load_yaml12(text))
+
+
+def _tag(loader: type[yaml.SafeLoader], text: str) -> str:
+    """How ``loader`` types ``text`` written plain (unquoted) in a file."""
+    return str(loader("").resolve(yaml.ScalarNode, text, (True, False))).rsplit(":", 1)[-1]
+
+
+@given(st.text(alphabet="0179_.:+-xbeEaf", max_size=9))
+@example("1_000")
+@example("-0x1f")
+@example("0b_")
+@example("1:30")
+@example("1:30.5")
+@example(".5_0")
+@example("010")
+@example("0o10")
+def test_the_yaml_1_1_patterns_take_the_numbers_only_yaml_1_1_reads(text: str) -> None:
+    """A pattern matches exactly what the loader reads as a number and an editor as text."""
+    as_text = _tag(Yaml12Loader, text) == "str"
+    integer, number = (
+        re.search(SCHEMA["$defs"][f"Yaml11{kind}"]["pattern"], text) is not None
+        for kind in ("Integer", "Number")
+    )
+    assert integer == (as_text and _tag(yaml.SafeLoader, text) == "int"), repr(text)
+    assert number == (as_text and _tag(yaml.SafeLoader, text) in ("int", "float")), repr(text)
 
 
 def test_a_duration_default_is_written_as_in_a_config_file() -> None:

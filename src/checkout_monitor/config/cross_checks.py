@@ -7,7 +7,7 @@ to something defined elsewhere in the file (channels, journeys, storefronts).
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 
 from checkout_monitor.config.alerting import MONITOR_HEALTH_RULE
 from checkout_monitor.config.locations import Loc, format_loc, line_of
@@ -16,11 +16,28 @@ from checkout_monitor.config.sandbox_cards import looks_real, mask_card
 from checkout_monitor.errors import ConfigProblem
 
 
-def cross_field_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
+def cross_field_problems(
+    config: Config, lines: Mapping[Loc, int], unknown: Collection[Loc] = ()
+) -> Iterator[ConfigProblem]:
+    """``unknown``: fields holding a placeholder (``validate --without-secrets``); a journey
+    name among them is not compared with the others (the loader drops the problems found
+    at or under them)."""
+    unnamed = unknown_journey_names(config, unknown)
     yield from _card_problems(config, lines)
     yield from _proxy_problems(config, lines)
-    yield from _alerting_problems(config, lines)
-    yield from _journey_problems(config, lines)
+    yield from _alerting_problems(config, lines, unnamed)
+    yield from _journey_problems(config, lines, unnamed)
+
+
+def unknown_journey_names(config: Config, unknown: Collection[Loc]) -> dict[int, Loc]:
+    """The journeys whose name is a placeholder, each with the field that holds it."""
+    named: dict[int, Loc] = {}
+    for i, journey in enumerate(config.journeys):
+        # without a name of its own, a journey is named after its journey
+        loc: Loc = ("journeys", i, "journey" if journey.name is None else "name")
+        if loc in unknown:
+            named[i] = loc
+    return named
 
 
 def _card_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
@@ -49,8 +66,11 @@ def _card_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigP
                 )
 
 
-def _alerting_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
-    """Rules name journeys and channels that exist, and each rule name once."""
+def _alerting_problems(
+    config: Config, lines: Mapping[Loc, int], unnamed: Collection[int]
+) -> Iterator[ConfigProblem]:
+    """Rules name journeys and channels that exist, and each rule name once (a pattern is not
+    checked while a journey's name is ``unnamed``: it may be the one it matches)."""
     alerting = config.alerting
     journeys = [journey.display_name for journey in config.journeys]
     channels = sorted(alerting.channels)
@@ -69,7 +89,7 @@ def _alerting_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[Con
             )
         seen.add(rule.name)
         for j, pattern in enumerate(rule.journeys):
-            if not fnmatch.filter(journeys, pattern):
+            if not unnamed and not fnmatch.filter(journeys, pattern):
                 loc = (*base, "journeys", j)
                 yield ConfigProblem(
                     format_loc(loc),
@@ -107,8 +127,11 @@ def _proxy_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[Config
             )
 
 
-def _journey_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
-    """Each journey runs on a storefront that is defined, under a name of its own."""
+def _journey_problems(
+    config: Config, lines: Mapping[Loc, int], unnamed: Collection[int]
+) -> Iterator[ConfigProblem]:
+    """Each journey runs on a storefront that is defined, under a name of its own (an
+    ``unnamed`` one's is not known)."""
     seen: set[str] = set()
     for i, journey in enumerate(config.journeys):
         if journey.storefront not in config.storefronts:
@@ -119,6 +142,8 @@ def _journey_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[Conf
                 f"no storefront named {journey.storefront!r}; defined: {defined}",
                 line_of(loc, lines),
             )
+        if i in unnamed:
+            continue
         if journey.display_name in seen:
             loc = ("journeys", i)
             yield ConfigProblem(

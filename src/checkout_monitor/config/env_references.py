@@ -9,7 +9,7 @@ token), so the loader tries them in turn on the fields that refuse one (``next_c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +24,13 @@ PLACEHOLDERS = ("unset", "https://unset.invalid", "1", "60s", "true")
 
 @dataclass(frozen=True)
 class UnsetVariable:
-    """A ``${NAME}`` reference whose variable is not set, and the field that holds it."""
+    """A ``${NAME}`` reference whose variable is not set, and the field that holds it;
+    ``skipped``: a check comparing the field with others was left out (it would have
+    compared the placeholder: ``no channel named 'unset'``)."""
 
     field: str
     name: str
+    skipped: bool = False
 
 
 @dataclass
@@ -51,9 +54,21 @@ class Placeholders:
                 moved = True
         return moved
 
-    def unset(self) -> list[UnsetVariable]:
+    def holding(self, loc: Loc) -> Loc | None:
+        """The field holding a placeholder at or above ``loc``, if any."""
+        return next((ref for ref in self.found if loc[: len(ref)] == ref), None)
+
+    def holding_field(self, field: str) -> Loc | None:
+        """``holding`` for a field as messages write it (``alerting.rules[0].channels[0]``)."""
+        for ref in self.found:
+            text = format_loc(ref)
+            if field == text or field.startswith((f"{text}.", f"{text}[")):
+                return ref
+        return None
+
+    def unset(self, skipped: Collection[Loc] = ()) -> list[UnsetVariable]:
         return [
-            UnsetVariable(format_loc(loc), name)
+            UnsetVariable(format_loc(loc), name, loc in skipped)
             for loc, names in self.found.items()
             for name in dict.fromkeys(names)
         ]

@@ -2,10 +2,11 @@
 
 Editors (yaml-language-server) use it for completion and inline errors, CI for a lint.
 pydantic writes the schema of ``Config``; this module adds what the loader accepts beyond
-the models: a ``${ENV}`` reference in any value, and a storefront that ``extends:`` a
-built-in profile (so it need not repeat the required keys). Checks across fields
-(``cross_checks.py``) and the limits of durations have no JSON Schema form: ``validate``
-is the full check.
+the models: a ``${ENV}`` reference in any value, a storefront that ``extends:`` a
+built-in profile (so it need not repeat the required keys), and the YAML 1.1 spellings of
+booleans and numbers (``yes``, ``1_000``) that an editor's YAML 1.2 reads as text. Checks
+across fields (``cross_checks.py``) and the limits of durations have no JSON Schema form:
+``validate`` is the full check.
 """
 
 from __future__ import annotations
@@ -30,6 +31,41 @@ ENV_REF_SCHEMA: dict[str, Any] = {
     "description": "holds a ${ENV_VAR} reference: checked once the variable is substituted",
 }
 _ENV_REF = {"$ref": f"#/$defs/{ENV_REF_DEF}"}
+# The loader reads YAML 1.1 (PyYAML), editors YAML 1.2: these spellings are a boolean or a
+# number to the loader but text to the editor, so a leaf of that type also takes them as text.
+YAML11_BOOLEANS = [
+    *("yes", "Yes", "YES", "no", "No", "NO"),
+    *("on", "On", "ON", "off", "Off", "OFF"),
+]
+# PyYAML's int and float spellings (yaml/resolver.py) that YAML 1.2 reads as text: binary,
+# base 60 (1:30), "_" between digits, a signed hex number
+_EXP = r"(?:[eE][-+][0-9]+)?"
+_YAML11_INT = (
+    r"[-+]?0b[01_]+|[-+]?0[0-7_]*_[0-7_]*|[-+]?[1-9][0-9_]*_[0-9_]*"
+    r"|[-+]0x[0-9a-fA-F_]+|[-+]?0x[0-9a-fA-F_]*_[0-9a-fA-F_]*|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+"
+)
+_YAML11_FLOAT = (
+    rf"[-+]?[0-9][0-9_]*_[0-9_]*\.[0-9_]*{_EXP}|[-+]?[0-9][0-9_]*\.[0-9_]*_[0-9_]*{_EXP}"
+    rf"|\.[0-9][0-9_]*_[0-9_]*{_EXP}|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*"
+)
+YAML11_DEFS: dict[str, dict[str, Any]] = {
+    "boolean": {
+        "type": "string",
+        "enum": YAML11_BOOLEANS,
+        "description": "a boolean written as YAML 1.1 allows (yes/no, on/off)",
+    },
+    "integer": {
+        "type": "string",
+        "pattern": rf"^(?:{_YAML11_INT})$",
+        "description": "an integer written as YAML 1.1 allows (1_000, 0b1010, 1:30)",
+    },
+    "number": {
+        "type": "string",
+        "pattern": rf"^(?:{_YAML11_INT}|{_YAML11_FLOAT})$",
+        "description": "a number written as YAML 1.1 allows (1_000.5)",
+    },
+}
+_YAML11_REFS = {kind: {"$ref": f"#/$defs/Yaml11{kind.title()}"} for kind in YAML11_DEFS}
 _ANNOTATIONS = ("title", "description", "default", "examples")
 _LEAF_CONSTRAINTS = frozenset(
     {"pattern", "format", "enum", "const", "minLength", "maxLength"}
@@ -51,6 +87,8 @@ def config_json_schema() -> dict[str, Any]:
     _add_extending_storefront(schema, defs)
     schema = _accept_env(schema)
     schema["$defs"][ENV_REF_DEF] = ENV_REF_SCHEMA
+    for kind, definition in YAML11_DEFS.items():
+        schema["$defs"][f"Yaml11{kind.title()}"] = definition
     head = {
         "$schema": DRAFT,
         "$id": SCHEMA_ID,
@@ -161,6 +199,7 @@ def _accept_env(node: Any, wrap: bool = True) -> Any:
     if "anyOf" in node:
         options = node["anyOf"]
         changed = {**node, "anyOf": [_accept_env(option, wrap=False) for option in options]}
+        changed["anyOf"] += [ref for o in options for ref in _yaml11_spellings(o)]
         if any(isinstance(o, dict) and _is_checked_leaf(o) for o in options):
             changed["anyOf"].append(_ENV_REF)
         return changed
@@ -178,4 +217,11 @@ def _accept_env(node: Any, wrap: bool = True) -> Any:
         return changed
     annotations = {k: node[k] for k in _ANNOTATIONS if k in node}
     value = {k: v for k, v in changed.items() if k not in _ANNOTATIONS}
-    return {**annotations, "anyOf": [value, _ENV_REF]}
+    return {**annotations, "anyOf": [value, *_yaml11_spellings(node), _ENV_REF]}
+
+
+def _yaml11_spellings(node: Any) -> list[dict[str, str]]:
+    """A boolean or number leaf also takes what the loader's YAML 1.1 reads as one and an
+    editor's YAML 1.2 reads as text (``headless: yes``, ``max_megabytes: 1_000``)."""
+    kind = node.get("type") if isinstance(node, dict) else None
+    return [_YAML11_REFS[kind]] if kind in _YAML11_REFS else []

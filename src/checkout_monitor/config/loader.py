@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from checkout_monitor.config.cross_checks import cross_field_problems
+from checkout_monitor.config.cross_checks import cross_field_problems, unknown_journey_names
 from checkout_monitor.config.env_references import Placeholders, UnsetVariable, substitute_env
 from checkout_monitor.config.file_reader import read_config_text
 from checkout_monitor.config.locations import Loc, format_loc, line_of, shorten
@@ -75,16 +75,52 @@ def parse_config(
             if placeholders and placeholders.next_choice(tuple(e["loc"]) for e in exc.errors()):
                 continue
             problems = validation_problems(exc, lines)
+            if placeholders:
+                problems = _unplaceable(exc, problems, placeholders, lines)
             raise ConfigError(source, _redacted(problems, secrets)) from None
         except RecursionError:
             raise ConfigError(source, [ConfigProblem("", "an alias refers to itself")]) from None
         break
-    problems = list(cross_field_problems(config, lines))
+    problems = list(cross_field_problems(config, lines, placeholders.found if placeholders else ()))
+    skipped: set[Loc] = set()
+    if placeholders:
+        # a check against other fields would judge the placeholder: "no channel named 'unset'"
+        skipped = {ref for p in problems if (ref := placeholders.holding_field(p.field))}
+        skipped |= set(unknown_journey_names(config, placeholders.found).values())
+        problems = [p for p in problems if placeholders.holding_field(p.field) is None]
     if problems:
         raise ConfigError(source, _redacted(problems, secrets))
     if unset is not None and placeholders is not None:
-        unset += placeholders.unset()
+        unset += placeholders.unset(skipped)
     return LoadedConfig(config, source, base_dir, frozenset(secrets), lines)
+
+
+def _unplaceable(
+    exc: ValidationError,
+    problems: list[ConfigProblem],
+    placeholders: Placeholders,
+    lines: Mapping[Loc, int],
+) -> list[ConfigProblem]:
+    """A field that refused every placeholder is named with its variable, once, instead of
+    quoting the last placeholder tried back (``'true' is not a valid channel kind``)."""
+    out: list[ConfigProblem] = []
+    named: set[Loc] = set()
+    for err, problem in zip(exc.errors(), problems, strict=True):  # one problem per error
+        ref = placeholders.holding(tuple(err["loc"]))
+        if ref is None:
+            out.append(problem)
+        elif ref not in named:
+            named.add(ref)
+            names = ", ".join(f"${{{name}}}" for name in dict.fromkeys(placeholders.found[ref]))
+            out.append(
+                ConfigProblem(
+                    format_loc(ref),
+                    f"could not be checked without {names}: no placeholder fits this field; "
+                    "set the variable when validating",
+                    line_of(ref, lines),
+                )
+            )
+    return out
 
 
 def _redacted(problems: list[ConfigProblem], secrets: set[str]) -> list[ConfigProblem]:

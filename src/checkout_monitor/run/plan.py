@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,12 +31,21 @@ class PlannedJourney:
         return self.config.display_name
 
 
-def check_journeys_exist(loaded: LoadedConfig, registry: Mapping[str, JourneyDefinition]) -> None:
-    """Every ``journeys[i].journey`` must name a journey found in monitors/."""
+def check_journeys_exist(
+    loaded: LoadedConfig,
+    registry: Mapping[str, JourneyDefinition],
+    placeholders: Collection[str] = (),
+) -> set[str]:
+    """Every ``journeys[i].journey`` must name a journey found in monitors/; one of the
+    ``placeholders`` (fields, as written, holding an unset variable's) is not checked, and
+    is returned."""
     problems = []
+    unchecked: set[str] = set()
     for i, entry in enumerate(loaded.config.journeys):
-        if entry.journey not in registry:
-            loc = ("journeys", i, "journey")
+        loc = ("journeys", i, "journey")
+        if format_loc(loc) in placeholders:
+            unchecked.add(format_loc(loc))
+        elif entry.journey not in registry:
             problems.append(
                 ConfigProblem(
                     format_loc(loc),
@@ -47,6 +56,7 @@ def check_journeys_exist(loaded: LoadedConfig, registry: Mapping[str, JourneyDef
             )
     if problems:
         raise ConfigError(loaded.source, problems)
+    return unchecked
 
 
 def plan_journeys(

@@ -18,15 +18,18 @@ def validate(
     """One line saying what the config holds; a ``ConfigError`` or ``MonitorsError`` if bad.
 
     ``without_secrets``: a ``${ENV}`` reference to an unset variable is listed, one line
-    each before that one, and the rest checked with a placeholder in its place."""
+    each before that one, and the rest checked with a placeholder in its place (a field that
+    no placeholder fits is a ``ConfigError``: it cannot be checked)."""
     unset: list[UnsetVariable] | None = [] if without_secrets else None
     loaded = load_config(config, unset=unset)
     registry = load_monitors(monitors_dir(monitors, loaded))
-    check_journeys_exist(loaded, registry)
+    unchecked = check_journeys_exist(loaded, registry, {ref.field for ref in unset or ()})
     web = listener_web_config(loaded, web_config)
     holds = loaded.config
     listed = "".join(
-        f"{config}: {ref.field}: unset: ${{{ref.name}}} (checked with a placeholder)\n"
+        f"{config}: {ref.field}: unset: ${{{ref.name}}} (checked with a placeholder"
+        + ("; checks against other fields skipped" if ref.skipped or ref.field in unchecked else "")
+        + ")\n"
         for ref in unset or ()
     )
     return listed + (
