@@ -97,8 +97,9 @@ class ArtifactsConfig(StrictModel):
 
 
 def _no_unit(value: object) -> object:
-    """'200MB' is the likeliest mistake: say what to write instead of pydantic's words."""
-    if isinstance(value, str):
+    """'200MB' is the likeliest mistake: say what to write instead of pydantic's words.
+    Digits alone pass on as the other whole numbers do: a ``${ENV}`` value is text."""
+    if isinstance(value, str) and not value.strip().isdigit():
         raise ValueError(
             f"{value!r} is not a number of megabytes: write a whole number without a unit, e.g. 200"
         )
