@@ -1,6 +1,7 @@
 """The run history with the real agent and run-smoke: runs recorded by `serve` survive
-`kill -9`, a concurrent `run-smoke --history` loses none of either's runs, and a corrupt or
-read-only history costs the history, never the monitoring."""
+`kill -9`, a concurrent `run-smoke --history` loses none of either's runs, a locked database
+never holds up the journeys, and a corrupt or read-only history costs the history, never the
+monitoring."""
 
 from __future__ import annotations
 
@@ -42,6 +43,10 @@ def count(path: Path, where: str = "1") -> int:
     db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10)
     try:
         return int(db.execute(f"SELECT count(*) FROM runs WHERE {where}").fetchone()[0])
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):  # made, its tables not yet committed
+            return 0
+        raise
     finally:
         db.close()
 
@@ -130,6 +135,64 @@ def test_serve_history_survives_kill_9_and_a_concurrent_run_smoke(
         assert db.execute("SELECT count(*) FROM runs WHERE status != 'passed'").fetchone() == (0,)
     finally:
         db.close()
+
+
+def test_serve_prints_a_history_path_from_the_environment_redacted(
+    tmp_path: Path, start_shop: Callable[..., DemoShop]
+) -> None:
+    """``history.path: ${VAR}/...``: every value substituted is a secret, in print too."""
+    folder = tmp_path / "h-9Xq2-private"
+    config = history_config(tmp_path, start_shop(), Path("${HISTORY_FOLDER}/history.sqlite3"))
+    env = {"HISTORY_FOLDER": str(folder)}
+    with AgentProcess(["--config", str(config), "--interval", "1s"], tmp_path, env=env) as agent:
+        wait_until(lambda: count(folder / "history.sqlite3") >= 1, 90, "a run recorded")
+        assert agent.stop()[0] == 0
+    out = agent.output()
+    assert "run history: <value from the environment>/history.sqlite3" in out, out
+    assert "h-9Xq2-private" not in out
+
+
+def total(metrics: str, name: str) -> float:
+    """A counter summed over all its label values."""
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(metrics)
+        for s in family.samples
+        if s.name == name
+    )
+
+
+def test_a_locked_history_never_holds_up_the_next_journey(
+    tmp_path: Path, start_shop: Callable[..., DemoShop]
+) -> None:
+    """Another process holds the database locked: serve's journey keeps starting on its
+    interval, its runs wait in the recorder's queue (one journey: runs finished but neither
+    recorded nor failed can only pile up if nothing waits for the write), then land."""
+    shop = start_shop()
+    history = tmp_path / "history.sqlite3"
+    config = history_config(tmp_path, shop, history)
+    with AgentProcess(["--config", str(config), "--interval", "1s"], tmp_path) as agent:
+        wait_until(lambda: count(history) >= 1, 90, "a first run recorded")
+
+        def waiting() -> float:
+            text = agent.metrics()  # first: the file can only have more runs than it says
+            finished = total(text, "checkout_journey_runs_total")
+            return finished - total(text, "checkout_history_write_errors_total") - count(history)
+
+        holder = sqlite3.connect(history, isolation_level=None, timeout=30)
+        holder.execute("BEGIN EXCLUSIVE")  # the agent's writer now waits on its busy timeout
+        try:
+            wait_until(lambda: waiting() >= 2, 90, "two finished runs waiting on the lock")
+            recorded = count(history)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        wait_until(lambda: count(history) >= recorded + 2, 60, "the waiting runs written")
+        text = agent.metrics()
+        assert total(text, "checkout_history_write_errors_total") <= 1, text  # the one waiting
+        assert sample(text, "checkout_history_write_errors_total", reason="queue_full") == 0
+        assert agent.stop()[0] == 0
+    assert "Traceback" not in agent.output()
 
 
 @pytest.mark.parametrize(("fault", "reason"), [("corrupt", "corrupt"), ("read_only", "unwritable")])

@@ -4,6 +4,7 @@ paths, and a reload that moves it or changes the retention."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -11,7 +12,7 @@ import yaml
 from checkout_monitor.config.loader import load_config
 from checkout_monitor.config.model import LoadedConfig
 from checkout_monitor.history import HistoryRecorder
-from support.history_seed import result
+from support.history_seed import T0, result
 
 
 def config(tmp: Path, history: dict[str, object] | None) -> LoadedConfig:
@@ -58,5 +59,18 @@ def test_a_reload_moves_the_file_and_takes_the_new_retention(tmp_path: Path) -> 
     assert recorder.record(result(2))
     recorder.close()
     assert (runs(tmp_path / "one.sqlite3"), runs(tmp_path / "two.sqlite3")) == (1, 2)
-    recorder.configure(config(tmp_path, {"path": "two.sqlite3", "retention_days": 7}))
+
+
+def test_a_reload_that_shortens_the_retention_prunes_at_the_next_run(tmp_path: Path) -> None:
+    """Not up to an hour later, when pruning would next be due."""
+    recorder = HistoryRecorder.from_config(
+        config(tmp_path, {"path": "h.sqlite3", "retention_days": 3650}), source="serve"
+    )
+    assert recorder.record(result(0)) and recorder.record(result(1))  # weeks old
+    recorder.configure(config(tmp_path, {"path": "h.sqlite3", "retention_days": 7}))
+    assert recorder.retention.days == 3650  # taken by the next write, not by the reload
+    now = (datetime.now(UTC) - T0).total_seconds() / 60
+    assert recorder.record(result(now))
     assert recorder.retention.days == 7
+    assert runs(tmp_path / "h.sqlite3") == 1  # the two old runs went at once
+    recorder.close()

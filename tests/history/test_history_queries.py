@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -140,6 +141,22 @@ def test_a_run_is_recorded_whole_with_secrets_redacted(store: HistoryStore, path
     assert SECRET.encode() not in raw
 
 
+def test_step_names_with_a_secret_are_redacted_in_the_file(store: HistoryStore, path: Path) -> None:
+    """A step named after a secret ("pay with ${TOKEN}"): its row and the run's failed_step."""
+    failed = result(3, "failed")
+    steps = tuple(replace(step, name=f"{step.name} with {SECRET}") for step in failed.steps)
+    run_id = store.record(replace(failed, steps=steps), source="serve", secrets={SECRET})
+    run = HistoryReader(path).run(run_id)
+    assert run is not None
+    assert run.failed_step is not None and run.failed_step.startswith("pay with ")
+    assert SECRET not in run.failed_step
+    names = [step.name for step in run.steps]
+    assert [name.split(" with ")[0] for name in names] == ["open product", "pay"]
+    assert not any(SECRET in name for name in names)
+    raw = path.read_bytes() + Path(f"{path}-wal").read_bytes()
+    assert SECRET.encode() not in raw
+
+
 def test_journeys_and_the_latest_run_of_each(store: HistoryStore, path: Path) -> None:
     seed(store, "PPF")
     seed(store, "FP", journey="discounts")
@@ -169,6 +186,47 @@ def test_runs_in_a_time_range(store: HistoryStore, path: Path) -> None:
     assert reader.runs("nobody", T0) == []
     with pytest.raises(ValueError, match="no time zone"):
         reader.runs("guest-checkout", datetime(2026, 11, 2))
+
+
+def test_runs_past_the_limit_keep_the_newest(store: HistoryStore, path: Path) -> None:
+    """A window with more runs than ``limit``: its start is cut, never the latest runs."""
+    seed(store, "PFPFP")
+    runs = HistoryReader(path).runs("guest-checkout", T0, limit=2)
+    assert [r.started_at - T0 for r in runs] == [timedelta(minutes=3), timedelta(minutes=4)]
+
+
+def test_every_query_can_take_one_source_and_one_location(store: HistoryStore, path: Path) -> None:
+    """run-smoke runs written into the agent's file, from another place, are left out."""
+    seed(store, "PPFP")  # serve, eu-west: minutes 0-3
+    for minute in (4, 5):  # run-smoke's failures, later, in CI
+        ci = replace(result(minute, "failed", pay=30.0), location="ci")
+        store.record(ci, source="run-smoke")
+    reader = HistoryReader(path)
+    since = T0 - timedelta(hours=1)
+    assert reader.success_rate("guest-checkout", since).runs == 6
+    for scope in ({"source": "serve"}, {"location": "eu-west"}):
+        rate = reader.success_rate("guest-checkout", since, **scope)
+        assert (rate.passed, rate.failed) == (3, 1)
+        assert [b.maximum for b in reader.durations("guest-checkout", since, **scope)] == [3.0]
+        assert [
+            b.maximum for b in reader.durations("guest-checkout", since, step="pay", **scope)
+        ] == [2.0]
+        incidents = reader.incidents("guest-checkout", since, **scope)
+        assert [(i.runs_failed, i.ongoing) for i in incidents] == [(1, False)]
+        assert [r.started_at - T0 for r in reader.runs("guest-checkout", since, **scope)] == [
+            timedelta(minutes=minute) for minute in range(4)
+        ]
+        latest = reader.latest_runs(**scope)["guest-checkout"]
+        assert (latest.source, latest.location) == ("serve", "eu-west")
+        failure = reader.latest_failure("guest-checkout", **scope)
+        assert failure is not None and failure.started_at == T0 + timedelta(minutes=2)
+        assert reader.latest_failure(**scope) == failure
+        assert reader.step_names("guest-checkout", since, **scope) == ["open product", "pay"]
+    assert reader.step_names("guest-checkout", since, location="nowhere") == []
+    ci = reader.runs("guest-checkout", since, source="run-smoke", location="ci")
+    assert [(r.source, r.location) for r in ci] == [("run-smoke", "ci")] * 2
+    assert reader.runs("guest-checkout", since, source="run-smoke", location="eu-west") == []
+    assert [i.runs_failed for i in reader.incidents("guest-checkout", since)] == [1, 2]
 
 
 def test_success_rate_leaves_skipped_runs_out_and_can_count_only_some_classes(

@@ -36,9 +36,30 @@ def test_runs_older_than_the_retention_go_with_their_steps(tmp_path: Path) -> No
     db = sqlite3.connect(path)
     oldest = db.execute("SELECT min(finished_at) FROM runs").fetchone()[0]
     assert oldest >= NOW - 30 * DAY
-    assert db.execute("SELECT count(*) FROM steps WHERE run_id NOT IN (SELECT id FROM runs)")
+    orphans = "SELECT count(*) FROM steps WHERE run_id NOT IN (SELECT id FROM runs)"
+    assert db.execute(orphans).fetchone() == (0,)
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     db.close()
+
+
+def test_a_big_prune_goes_in_batches_with_a_checkpoint_between(tmp_path: Path) -> None:
+    """One transaction per batch: the WAL never holds every deleted page at once."""
+    path = tmp_path / "history.sqlite3"
+    store = HistoryStore(path)
+    for day in range(40):
+        store.record(result(day * 1440), source="serve")
+    statements: list[str] = []
+    store._connection.set_trace_callback(statements.append)  # what SQLite was asked to run
+    deleted = store.prune(Retention(days=30, max_bytes=10**9), now=NOW, batch_runs=4)
+    store.close()
+    assert deleted == 10 and counts(path) == (30, 60)
+    said = [s.split()[0] if s.startswith(("BEGIN", "COMMIT")) else s for s in statements]
+    transactions = [s for s in said if s in ("BEGIN", "COMMIT", "PRAGMA wal_checkpoint(PASSIVE)")]
+    # 4 + 4 + 2 runs: a checkpoint after each full batch
+    assert transactions == ["BEGIN", "COMMIT", "PRAGMA wal_checkpoint(PASSIVE)"] * 2 + [
+        "BEGIN",
+        "COMMIT",
+    ]
 
 
 def test_the_oldest_runs_go_until_the_file_fits_its_size(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """A folder that is a full or read-only disk for one process: a private mount namespace
-(`unshare`) with a 64 KiB tmpfs mounted over it, gone when the process goes."""
+(`unshare`) with a 64 KiB tmpfs mounted over it, gone when the process goes; or one existing
+file made read-only there (a bind mount of itself), its folder still writable."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ SETUP = {
     # fill the tmpfs: every later write there meets "No space left on device"
     "disk_full": f'{TMPFS} "$DIR" && (cat /dev/zero > "$DIR/filler" 2>/dev/null || true)',
     "read_only": f'{TMPFS} "$DIR" && mount -o remount,ro "$DIR"',
+    # $DIR is a file here: its content stays, every write to it meets "read-only file system"
+    "read_only_file": 'mount --bind "$DIR" "$DIR" && mount -o remount,bind,ro "$DIR"',
 }
 
 

@@ -24,6 +24,7 @@ from checkout_monitor.alerting.service import Alerting
 from checkout_monitor.config.model import LoadedConfig, check_listen
 from checkout_monitor.config.web_config import WebConfig, listener_web_config
 from checkout_monitor.errors import UsageError
+from checkout_monitor.evidence.redaction import redact
 from checkout_monitor.history.recorder import HistoryRecorder
 from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.run.monitors_loader import load_monitors
@@ -111,7 +112,8 @@ def serve(
         if alerting is not None:
             print(alerting.describe(), file=out, flush=True)
         if history is not None:
-            print(f"run history: {history.path}", file=out, flush=True)
+            # a path made from ${VAR} would print the variable's value
+            print(f"run history: {redact(str(history.path), loaded.secrets)}", file=out, flush=True)
         agent = Agent(load, metrics, readiness, alerting=alerting, history=history, first=first)
         asyncio.run(agent.run())
     finally:

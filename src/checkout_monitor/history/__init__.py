@@ -7,7 +7,10 @@ a CI run into the same kind of file. The schema is in ``schema.py`` and docs/his
 Writing (the agent and run-smoke do this; a broken database never stops a run)::
 
     recorder = HistoryRecorder(path, Retention(days=30, max_bytes=200 * 2**20), source="serve")
-    recorder.record(result)     # False if it could not; then recorder.problem says why
+    recorder.record(result)     # now, waiting for the file; False if it could not, then
+                                # recorder.problem says why (run-smoke)
+    recorder.submit(result)     # to the recorder's writer thread, never waiting (serve)
+    recorder.close()            # writes what is queued (bounded), then closes
 
 Reading (``HistoryReader`` raises ``sqlite3.Error`` if the file is missing or broken)::
 
@@ -16,7 +19,8 @@ Reading (``HistoryReader`` raises ``sqlite3.Error`` if the file is missing or br
     now = datetime.now(UTC)
     history.journeys()                                   # ["guest-checkout", ...]
     history.latest_runs()["guest-checkout"].ok           # the latest run of each journey
-    history.runs("guest-checkout", now - timedelta(hours=1))
+    history.runs("guest-checkout", now - timedelta(hours=1))  # the newest 10,000 at most
+    history.success_rate("guest-checkout", now - timedelta(days=7), source="serve")
     history.success_rate("guest-checkout", now - timedelta(days=7)).rate      # 0.97 or None
     last_week = history.success_rate(
         "guest-checkout", now - timedelta(days=14), now - timedelta(days=7),
@@ -30,17 +34,37 @@ Reading (``HistoryReader`` raises ``sqlite3.Error`` if the file is missing or br
 
 from __future__ import annotations
 
-from checkout_monitor.history.queries import (
-    DurationBucket,
-    HistoryReader,
-    Incident,
-    Run,
-    Step,
-    SuccessRate,
-)
-from checkout_monitor.history.recorder import WRITE_ERROR_REASONS, HistoryRecorder
-from checkout_monitor.history.schema import SCHEMA_VERSION
-from checkout_monitor.history.store import HistoryStore, Retention
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from checkout_monitor.history.queries import (
+        DurationBucket,
+        HistoryReader,
+        Incident,
+        Run,
+        Step,
+        SuccessRate,
+    )
+    from checkout_monitor.history.reasons import WRITE_ERROR_REASONS
+    from checkout_monitor.history.recorder import HistoryRecorder
+    from checkout_monitor.history.schema import SCHEMA_VERSION
+    from checkout_monitor.history.store import HistoryStore, Retention
+
+# names load on first use: the metric families take WRITE_ERROR_REASONS without the writer
+_HOMES = {
+    "SCHEMA_VERSION": "schema",
+    "WRITE_ERROR_REASONS": "reasons",
+    "DurationBucket": "queries",
+    "HistoryReader": "queries",
+    "HistoryRecorder": "recorder",
+    "HistoryStore": "store",
+    "Incident": "queries",
+    "Retention": "store",
+    "Run": "queries",
+    "Step": "queries",
+    "SuccessRate": "queries",
+}
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -55,3 +79,12 @@ __all__ = [
     "Step",
     "SuccessRate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

@@ -2,7 +2,9 @@
 
 Times go in and come out as timezone-aware ``datetime``s (UTC out); the file stores Unix
 seconds. Reads use their own read-only connection: in WAL mode they never block the writer,
-and each query is one short statement or two.
+and each query is one short statement or two. ``source`` and ``location`` narrow most queries
+to the agent's runs (``"serve"``) or one place, when run-smoke runs share the file; None
+takes all.
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ class Incident:
         return self.ended_at is None
 
 
+RUNS_LIMIT = 10_000  # runs() returns at most this many: the newest of the window
+
 _RUN_COLUMNS = (
     "id, journey, storefront, location, started_at, finished_at, status, ok, "
     "duration_seconds, attempt, failure_class, failure_kind, failed_step, message, "
@@ -124,22 +128,36 @@ class HistoryReader:
         rows = self._rows("SELECT DISTINCT journey FROM runs ORDER BY journey")
         return [row[0] for row in rows]
 
-    def latest_runs(self) -> dict[str, Run]:
+    def latest_runs(
+        self, *, source: str | None = None, location: str | None = None
+    ) -> dict[str, Run]:
         """Each journey's latest run, by journey name."""
+        where, args = _scope(source, location)
         rows = self._rows(
             f"SELECT {_RUN_COLUMNS} FROM runs WHERE id IN "
-            "(SELECT max(id) FROM runs GROUP BY journey) ORDER BY journey"
+            f"(SELECT max(id) FROM runs WHERE 1 {where} GROUP BY journey) ORDER BY journey",
+            args,
         )
         return {row[1]: _run(row) for row in rows}
 
     def runs(
-        self, journey: str, since: datetime, until: datetime | None = None, limit: int = 10_000
+        self,
+        journey: str,
+        since: datetime,
+        until: datetime | None = None,
+        limit: int = RUNS_LIMIT,
+        *,
+        source: str | None = None,
+        location: str | None = None,
     ) -> list[Run]:
-        """The journey's runs that finished in [since, until), oldest first."""
+        """The journey's runs that finished in [since, until), oldest first: the newest
+        ``limit`` of them when there are more (a window's start is what gets cut)."""
+        where, args = _scope(source, location)
         rows = self._rows(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE journey = ? AND finished_at >= ? "
-            "AND finished_at < ? ORDER BY finished_at, id LIMIT ?",
-            (journey, _ts(since), _until(until), limit),
+            f"SELECT * FROM (SELECT {_RUN_COLUMNS} FROM runs WHERE journey = ? "
+            f"AND finished_at >= ? AND finished_at < ? {where} "
+            "ORDER BY finished_at DESC, id DESC LIMIT ?) ORDER BY finished_at, id",
+            (journey, _ts(since), _until(until), *args, limit),
         )
         return [_run(row) for row in rows]
 
@@ -162,6 +180,8 @@ class HistoryReader:
         until: datetime | None = None,
         *,
         failure_classes: Collection[str] | None = None,
+        source: str | None = None,
+        location: str | None = None,
     ) -> SuccessRate:
         """Passed and failed runs finished in [since, until). ``failure_classes``: count only
         failures of these classes (e.g. ``{"site"}``, as alert rules do); others are left out."""
@@ -170,10 +190,11 @@ class HistoryReader:
         if failure_classes is not None:
             classes = sorted(failure_classes)
             counted += f" AND failure_class IN ({', '.join('?' * len(classes))})"
+        where, args = _scope(source, location)
         row = self._rows(
             f"SELECT sum(status = 'passed'), sum({counted}) FROM runs "
-            "WHERE journey = ? AND finished_at >= ? AND finished_at < ?",
-            (*classes, journey, _ts(since), _until(until)),
+            f"WHERE journey = ? AND finished_at >= ? AND finished_at < ? {where}",
+            (*classes, journey, _ts(since), _until(until), *args),
         )[0]
         return SuccessRate(passed=int(row[0] or 0), failed=int(row[1] or 0))
 
@@ -185,25 +206,28 @@ class HistoryReader:
         *,
         bucket_seconds: float = 3600,
         step: str | None = None,
+        source: str | None = None,
+        location: str | None = None,
     ) -> list[DurationBucket]:
         """Durations of the journey (or of one ``step``) per time bucket, for a chart.
 
         Only checked runs and steps count (a skipped one measured nothing); buckets with no
         run are left out. Buckets start at multiples of ``bucket_seconds`` since the epoch."""
+        where, scope = _scope(source, location, "runs.")
         if step is None:
             sql = (
                 "SELECT finished_at, duration_seconds FROM runs WHERE journey = ? "
-                "AND finished_at >= ? AND finished_at < ? AND status != 'skipped'"
+                f"AND finished_at >= ? AND finished_at < ? AND status != 'skipped' {where}"
             )
-            args: tuple[Any, ...] = (journey, _ts(since), _until(until))
+            args: tuple[Any, ...] = (journey, _ts(since), _until(until), *scope)
         else:
             sql = (
                 "SELECT runs.finished_at, steps.duration_seconds FROM runs "
                 "JOIN steps ON steps.run_id = runs.id WHERE runs.journey = ? "
                 "AND runs.finished_at >= ? AND runs.finished_at < ? AND steps.name = ? "
-                "AND steps.status != 'skipped'"
+                f"AND steps.status != 'skipped' {where}"
             )
-            args = (journey, _ts(since), _until(until), step)
+            args = (journey, _ts(since), _until(until), step, *scope)
         buckets: dict[int, list[float]] = {}
         for finished, duration in self._rows(sql + " ORDER BY 1", args):
             buckets.setdefault(math.floor(finished / bucket_seconds), []).append(duration)
@@ -211,32 +235,48 @@ class HistoryReader:
             _bucket(index * bucket_seconds, values) for index, values in sorted(buckets.items())
         ]
 
-    def step_names(self, journey: str, since: datetime, until: datetime | None = None) -> list[str]:
+    def step_names(
+        self,
+        journey: str,
+        since: datetime,
+        until: datetime | None = None,
+        *,
+        source: str | None = None,
+        location: str | None = None,
+    ) -> list[str]:
         """The steps the journey ran in the window, in the order they run."""
+        where, args = _scope(source, location, "runs.")
         rows = self._rows(
             "SELECT steps.name FROM steps JOIN runs ON steps.run_id = runs.id "
-            "WHERE runs.journey = ? AND runs.finished_at >= ? AND runs.finished_at < ? "
+            f"WHERE runs.journey = ? AND runs.finished_at >= ? AND runs.finished_at < ? {where} "
             "GROUP BY steps.name ORDER BY min(steps.position), steps.name",
-            (journey, _ts(since), _until(until)),
+            (journey, _ts(since), _until(until), *args),
         )
         return [row[0] for row in rows]
 
     def incidents(
-        self, journey: str, since: datetime, until: datetime | None = None
+        self,
+        journey: str,
+        since: datetime,
+        until: datetime | None = None,
+        *,
+        source: str | None = None,
+        location: str | None = None,
     ) -> list[Incident]:
         """Periods of consecutive failed runs that touch [since, until), oldest first.
 
         An incident already going at ``since`` is reported whole (from its first failed
         run); skipped runs neither end nor extend one."""
+        where, args = _scope(source, location)
         anchor = self._rows(
             "SELECT max(finished_at) FROM runs WHERE journey = ? AND status = 'passed' "
-            "AND finished_at < ?",
-            (journey, _ts(since)),
+            f"AND finished_at < ? {where}",
+            (journey, _ts(since), *args),
         )[0][0]
         rows = self._rows(
             f"SELECT {_RUN_COLUMNS} FROM runs WHERE journey = ? AND finished_at >= ? "
-            "AND finished_at < ? AND status != 'skipped' ORDER BY finished_at, id",
-            (journey, anchor if anchor is not None else 0.0, _until(until)),
+            f"AND finished_at < ? AND status != 'skipped' {where} ORDER BY finished_at, id",
+            (journey, anchor if anchor is not None else 0.0, _until(until), *args),
         )
         incidents: list[Incident] = []
         failed: list[Run] = []
@@ -250,9 +290,17 @@ class HistoryReader:
             incidents.append(_incident(failed, None))
         return incidents
 
-    def latest_failure(self, journey: str | None = None) -> Run | None:
+    def latest_failure(
+        self,
+        journey: str | None = None,
+        *,
+        source: str | None = None,
+        location: str | None = None,
+    ) -> Run | None:
         """The latest failed run (of one journey, or of any), with its evidence folder."""
-        where, args = ("AND journey = ?", (journey,)) if journey else ("", ())
+        where, args = _scope(source, location)
+        if journey:
+            where, args = f"AND journey = ? {where}", (journey, *args)
         rows = self._rows(
             f"SELECT {_RUN_COLUMNS} FROM runs WHERE status = 'failed' {where} "
             "ORDER BY finished_at DESC, id DESC LIMIT 1",
@@ -263,6 +311,19 @@ class HistoryReader:
     def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._connection.execute(sql, args).fetchall()
+
+
+def _scope(
+    source: str | None, location: str | None, table: str = ""
+) -> tuple[str, tuple[str, ...]]:
+    """The ``AND ...`` that narrows a query to one source and/or location (None: any)."""
+    clauses: list[str] = []
+    args: list[str] = []
+    for column, value in (("source", source), ("location", location)):
+        if value is not None:
+            clauses.append(f"AND {table}{column} = ?")
+            args.append(value)
+    return " ".join(clauses), tuple(args)
 
 
 def _ts(moment: datetime) -> float:

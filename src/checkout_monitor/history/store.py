@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Literal
 
 from checkout_monitor.evidence.redaction import redact
-from checkout_monitor.history.schema import connect
+from checkout_monitor.history.schema import BUSY_TIMEOUT_MS, connect, transaction
 from checkout_monitor.results import JourneyResult
 
 Source = Literal["serve", "run-smoke"]
 MESSAGE_LIMIT = 2000  # characters of the failing step's message kept, after redaction
+PRUNE_BATCH_RUNS = 5000  # runs deleted per transaction: the WAL holds one batch, not all
 _DAY = 86400.0
 
 
@@ -31,9 +32,9 @@ class Retention:
 class HistoryStore:
     """One history database opened for writing. Not thread-safe: the recorder serializes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.path = path
-        self._connection = connect(path)
+        self._connection = connect(path, busy_timeout_ms=busy_timeout_ms)
 
     def close(self) -> None:
         self._connection.close()
@@ -57,8 +58,7 @@ class HistoryStore:
         evidence = result.evidence.folder if result.evidence and not result.ok else None
         started = result.started_at.timestamp()
         connection = self._connection
-        connection.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(connection):
             cursor = connection.execute(
                 "INSERT INTO runs (journey, storefront, location, started_at, finished_at, "
                 "status, ok, duration_seconds, attempt, failure_class, failure_kind, "
@@ -99,28 +99,31 @@ class HistoryStore:
                     for position, step in enumerate(result.steps)
                 ],
             )
-            connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
         return run_id
 
-    def prune(self, retention: Retention, now: float | None = None) -> int:
+    def prune(
+        self,
+        retention: Retention,
+        now: float | None = None,
+        *,
+        batch_runs: int = PRUNE_BATCH_RUNS,
+    ) -> int:
         """Delete runs older than the retention, then the oldest until the data fits in
-        ``max_bytes``, and give the freed pages back to the disk; how many runs went."""
+        ``max_bytes``, and give the freed pages back to the disk; how many runs went.
+
+        In transactions of at most ``batch_runs`` runs with a checkpoint between
+        them: a WAL the size of every deleted page would need that much free disk, the very
+        thing a history pruned for its size may not have."""
         now = time.time() if now is None else now
-        deleted = self._delete("finished_at < ?", (now - retention.days * _DAY,))
+        cutoff = (now - retention.days * _DAY,)
+        deleted = self._delete("finished_at < ?", cutoff, math.inf, batch_runs)
         while (used := self.used_bytes()) > retention.max_bytes:
             count = self._connection.execute("SELECT count(*) FROM runs").fetchone()[0]
             if not count:
                 break
             # aim a tenth under the limit, so the next runs do not prune again at once
             share = (used - retention.max_bytes * 0.9) / used
-            oldest = max(1, math.ceil(count * share))
-            deleted += self._delete(
-                "id IN (SELECT id FROM runs ORDER BY finished_at, id LIMIT ?)", (oldest,)
-            )
+            deleted += self._delete("1", (), max(1, math.ceil(count * share)), batch_runs)
         if deleted:
             # executescript steps the statement to its end; execute() frees only one page
             self._connection.executescript("PRAGMA incremental_vacuum;")
@@ -135,17 +138,22 @@ class HistoryStore:
     def _pragma(self, name: str) -> int:
         return int(self._connection.execute(f"PRAGMA {name}").fetchone()[0])
 
-    def _delete(self, where: str, args: tuple[float | int, ...]) -> int:
+    def _delete(self, where: str, args: tuple[float, ...], most: float, batch_runs: int) -> int:
+        """Delete up to ``most`` of the oldest runs matching ``where``, a batch at a time."""
         connection = self._connection
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            connection.execute(
-                f"DELETE FROM steps WHERE run_id IN (SELECT id FROM runs WHERE {where})", args
-            )
-            deleted = connection.execute(f"DELETE FROM runs WHERE {where}", args).rowcount
-            connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
-        return int(deleted)
+        deleted = 0
+        while deleted < most:
+            batch = int(min(batch_runs, most - deleted))
+            oldest = f"SELECT id FROM runs WHERE {where} ORDER BY finished_at, id LIMIT {batch}"
+            with transaction(connection):
+                connection.execute(f"DELETE FROM steps WHERE run_id IN ({oldest})", args)
+                gone = int(
+                    connection.execute(f"DELETE FROM runs WHERE id IN ({oldest})", args).rowcount
+                )
+            deleted += gone
+            if gone < batch:
+                break
+            # a passive checkpoint copies the batch into the file without waiting for
+            # readers; the next batch then reuses the WAL from its start instead of growing it
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        return deleted

@@ -15,7 +15,7 @@ from checkout_monitor import __version__
 from checkout_monitor.browser.process_stats import ProcessTotals
 from checkout_monitor.evidence.artifacts import WRITE_ERROR_REASONS
 from checkout_monitor.failure_kinds import FailureClass
-from checkout_monitor.history.recorder import WRITE_ERROR_REASONS as HISTORY_ERROR_REASONS
+from checkout_monitor.history.reasons import WRITE_ERROR_REASONS as HISTORY_ERROR_REASONS
 from checkout_monitor.metrics.process_collector import AgentProcessCollector
 from checkout_monitor.results import JourneyResult, StepStatus
 
@@ -225,7 +225,7 @@ class Metrics:
         self.history_write_errors = Counter(
             "checkout_history_write_errors",
             "Journey runs the run history could not record, by reason: corrupt, locked, "
-            "disk_full, unwritable, too_new, other. Monitoring goes on without it.",
+            "disk_full, unwritable, too_new, queue_full, other. Monitoring goes on without it.",
             ["reason", *loc],
             registry=registry,
         )
