@@ -137,18 +137,23 @@ def test_serve_history_survives_kill_9_and_a_concurrent_run_smoke(
         db.close()
 
 
-def test_serve_prints_a_history_path_from_the_environment_redacted(
+def test_serve_prints_paths_from_the_environment_redacted(
     tmp_path: Path, start_shop: Callable[..., DemoShop]
 ) -> None:
-    """``history.path: ${VAR}/...``: every value substituted is a secret, in print too."""
+    """``history.path: ${VAR}/...`` and ``alerting.state_dir: ${VAR}/...``: every value
+    substituted is a secret, in the lines serve prints at start too."""
     folder = tmp_path / "h-9Xq2-private"
     config = history_config(tmp_path, start_shop(), Path("${HISTORY_FOLDER}/history.sqlite3"))
+    document = yaml.safe_load(config.read_text())
+    document["alerting"] = {"state_dir": "${HISTORY_FOLDER}/state"}
+    config.write_text(yaml.safe_dump(document, sort_keys=False))
     env = {"HISTORY_FOLDER": str(folder)}
     with AgentProcess(["--config", str(config), "--interval", "1s"], tmp_path, env=env) as agent:
         wait_until(lambda: count(folder / "history.sqlite3") >= 1, 90, "a run recorded")
         assert agent.stop()[0] == 0
     out = agent.output()
     assert "run history: <value from the environment>/history.sqlite3" in out, out
+    assert "state in <value from the environment>/state" in out, out
     assert "h-9Xq2-private" not in out
 
 

@@ -110,7 +110,7 @@ def serve(
             )
         out.flush()
         if alerting is not None:
-            print(alerting.describe(), file=out, flush=True)
+            print(redact(alerting.describe(), loaded.secrets), file=out, flush=True)
         if history is not None:
             # a path made from ${VAR} would print the variable's value
             print(f"run history: {redact(str(history.path), loaded.secrets)}", file=out, flush=True)
