@@ -202,14 +202,15 @@ class Agent:
         (result,) = scrub_results([result], scrub)
         self._metrics.observe(result)
         _log_result(result)
-        if self._alerting is not None:
-            self._alerting.observe(result)
         if self.history is not None:
-            # a commit waits on fsync or a lock: off the loop, so the schedule never waits
+            # a commit waits on fsync or a lock: off the loop, so the schedule never waits;
+            # before the alerting, so a week-over-week rule reading the history sees this run
             try:
                 await asyncio.to_thread(self.history.record, result)
             except Exception:  # a bug in the history must not stop the journeys
                 log.exception("run history: recording %s failed (a bug)", result.name)
+        if self._alerting is not None:
+            self._alerting.observe(result)
 
     async def _drain(self) -> None:
         tasks = list(self._inflight)

@@ -190,6 +190,17 @@ class HistoryReader:
 
         Only checked runs and steps count (a skipped one measured nothing); buckets with no
         run are left out. Buckets start at multiples of ``bucket_seconds`` since the epoch."""
+        buckets: dict[int, list[float]] = {}
+        for finished, duration in self._duration_rows(journey, since, until, step):
+            buckets.setdefault(math.floor(finished / bucket_seconds), []).append(duration)
+        return [
+            _bucket(index * bucket_seconds, values) for index, values in sorted(buckets.items())
+        ]
+
+    def _duration_rows(
+        self, journey: str, since: datetime, until: datetime | None, step: str | None
+    ) -> list[tuple[Any, ...]]:
+        """(finished_at, duration) of the checked runs, or of one step, oldest first."""
         if step is None:
             sql = (
                 "SELECT finished_at, duration_seconds FROM runs WHERE journey = ? "
@@ -204,12 +215,15 @@ class HistoryReader:
                 "AND steps.status != 'skipped'"
             )
             args = (journey, _ts(since), _until(until), step)
-        buckets: dict[int, list[float]] = {}
-        for finished, duration in self._rows(sql + " ORDER BY 1", args):
-            buckets.setdefault(math.floor(finished / bucket_seconds), []).append(duration)
-        return [
-            _bucket(index * bucket_seconds, values) for index, values in sorted(buckets.items())
-        ]
+        return self._rows(sql + " ORDER BY 1", args)
+
+    def duration_summary(
+        self, journey: str, since: datetime, until: datetime, *, step: str | None = None
+    ) -> DurationBucket | None:
+        """All durations of [since, until) as one bucket (the week-over-week latency rule's
+        p95); None with no checked run or step in it."""
+        rows = self._duration_rows(journey, since, until, step)
+        return _bucket(_ts(since), [duration for _finished, duration in rows]) if rows else None
 
     def step_names(self, journey: str, since: datetime, until: datetime | None = None) -> list[str]:
         """The steps the journey ran in the window, in the order they run."""
