@@ -86,6 +86,17 @@ def test_no_drop_does_not_fire_and_recovers(store: HistoryStore, reader: History
     assert "(a 10% drop; the rule fires above 20%)" in m.text
 
 
+@pytest.mark.parametrize(
+    ("outcomes", "words"), [("PPPPPPPPPPPF", "an 8% drop"), ("PPPPPPPPF", "an 11% drop")]
+)
+def test_the_drop_reads_as_english(
+    store: HistoryStore, reader: HistoryReader, outcomes: str, words: str
+) -> None:
+    seed_week(store)
+    seed_now(store, outcomes)
+    assert f"({words}; the rule fires" in measure_week_over_week(rule(), reader, JOURNEY, NOW).text
+
+
 def test_between_resolve_below_and_the_threshold_an_alert_keeps_its_state(
     store: HistoryStore, reader: HistoryReader
 ) -> None:

@@ -1,12 +1,15 @@
 """``week_over_week_drop_above`` end to end: a real ``serve`` agent whose run history holds
 last week's passing runs (seeded at timestamps a week ago, not waited for), the demo shop
-declining every card now, and a real webhook receiver that hears the alert exactly once."""
+declining every card now, and a real webhook receiver that hears the alert exactly once;
+then the fault is cleared and a rule with a short window resolves."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -24,17 +27,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 JOURNEY = "product-to-checkout"
 RULE = "checkout-dropped"
+FAST = "checkout-dropped-30s"  # a window short enough to see the failures leave it
 
 
 def seed_last_week(path: Path) -> None:
-    """Passing runs every 5 minutes from a week and an hour ago to a week and 20 minutes
-    from now: the same hour last week is full of passes however long the test takes."""
+    """Passing runs every 5 seconds from a week and 2 minutes ago to a week and 5 minutes
+    from now: the same hour (and the same 30 seconds) last week hold passes however long
+    the test takes."""
     week_ago = datetime.now(UTC) - timedelta(days=7)
     store = HistoryStore(path)
     try:
-        for minutes in range(-60, 25, 5):
+        for seconds in range(-120, 300, 5):
             store.record(
-                result_at(week_ago + timedelta(minutes=minutes), journey=JOURNEY),
+                result_at(week_ago + timedelta(seconds=seconds), journey=JOURNEY),
                 source="serve",
             )
     finally:
@@ -48,7 +53,12 @@ def agent_config(tmp: Path, shop: DemoShop, history: Path, hook: str) -> Path:
     document["history"] = {"path": str(history)}
     document["alerting"] = {
         "state_dir": str(tmp / "state"),
-        "rules": [{"name": RULE, "week_over_week_drop_above": 0.2, "window": "1h", "min_runs": 3}],
+        "min_firing": "0s",
+        "min_resolved": "0s",
+        "rules": [
+            {"name": RULE, "week_over_week_drop_above": 0.2, "window": "1h", "min_runs": 3},
+            {"name": FAST, "week_over_week_drop_above": 0.2, "window": "30s", "min_runs": 3},
+        ],
         "monitor_unhealthy": {"enabled": False},
         "channels": {"hook": {"webhook": {"url": f"{hook}/hook"}}},
     }
@@ -66,6 +76,11 @@ def failed_runs(metrics: str) -> float:
     return 0.0
 
 
+def notes(receiver: AlertReceiver, rule: str, status: str) -> list[dict[str, Any]]:
+    bodies = [request.json for request in receiver.requests]
+    return [body for body in bodies if (body["rule"], body["status"]) == (rule, status)]
+
+
 def test_a_seeded_week_fires_the_week_over_week_alert_to_a_real_receiver(
     tmp_path: Path, start_shop: Callable[..., DemoShop]
 ) -> None:
@@ -76,23 +91,36 @@ def test_a_seeded_week_fires_the_week_over_week_alert_to_a_real_receiver(
     with AlertReceiver() as receiver:
         config = agent_config(tmp_path, shop, history, receiver.url)
         with AgentProcess(["--config", str(config), "--interval", "1s"], tmp_path) as agent:
-            (firing,) = receiver.wait_for(1, timeout=120)
+            wait_until(lambda: notes(receiver, RULE, "firing"), 120, f"{RULE} to fire")
             runs_then = failed_runs(agent.metrics())
             # two more failing runs judged: still the one notification (no duplicate)
             wait_until(lambda: failed_runs(agent.metrics()) >= runs_then + 2, 120, "two more runs")
             (alert,) = [a for a in agent.alerts() if a["rule"] == RULE]
+            (firing,) = notes(receiver, RULE, "firing")
+            wait_until(lambda: notes(receiver, FAST, "firing"), 120, f"{FAST} to fire")
+            shop.faults.disable("payment-declines")
+            # the failures leave the 30s window; the history is read again within a minute
+            wait_until(lambda: notes(receiver, FAST, "resolved"), 180, f"{FAST} to resolve")
+            (fast,) = [a for a in agent.alerts() if a["rule"] == FAST]
             code, _took = agent.stop()
         assert code == 0, agent.output()[-3000:]
-        assert len(receiver.requests) == 1, [r.json["summary"] for r in receiver.requests]
-    body = firing.json
-    assert (body["status"], body["rule"], body["journey"]) == ("firing", RULE, JOURNEY)
-    assert body["summary"].startswith(
+        assert len(notes(receiver, RULE, "firing")) == 1
+        assert len(notes(receiver, FAST, "firing")) == 1
+    assert (firing["status"], firing["rule"], firing["journey"]) == ("firing", RULE, JOURNEY)
+    assert firing["summary"].startswith(
         f"{JOURNEY} succeeded 0% of runs in the last hour against 100% the same hour last "
         "week (a 100% drop; the rule fires above 20%)"
-    ), body["summary"]
-    assert "Owner: Test team" in body["description"]
-    assert "Runbook: https://runbooks.example.com/checkout" in body["description"]
-    assert "Rule: checkout-dropped (week_over_week_drop_above 0.2)" in body["description"]
+    ), firing["summary"]
+    assert "Owner: Test team" in firing["description"]
+    assert "Runbook: https://runbooks.example.com/checkout" in firing["description"]
+    assert "Rule: checkout-dropped (week_over_week_drop_above 0.2)" in firing["description"]
     assert alert["status"] == "firing"
     assert alert["last_check"].startswith(f"{JOURNEY} succeeded 0% of runs in the last hour")
+    (resolved,) = notes(receiver, FAST, "resolved")
+    assert re.search(
+        r"succeeded \d+% of runs in the last 30s against 100% the same 30s last week \((no|an?"
+        r" \d+%) drop; the rule fires above 20%\)",
+        resolved["summary"],
+    ), resolved["summary"]
+    assert fast["status"] == "resolved"
     assert "Traceback" not in agent.output()

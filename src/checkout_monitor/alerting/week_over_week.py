@@ -6,8 +6,9 @@ by more than 20% of last week's rate, as the Prometheus rule ``checkout-monitor 
 writes); with ``step``, that step's p95 latency's relative rise (nearest rank, as
 ``p95_above``). Both windows need ``min_runs`` runs, or there is no verdict.
 
-The history is read in one worker thread, at most once a minute per (rule, journey), so the
-agent's event loop never waits on the database file; the engine applies the latest answer.
+The history is read in one worker thread, at most once a minute per (rule, journey) (once a
+window, for a window under a minute), so the agent's event loop never waits on the database
+file; the engine applies the latest answer.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from checkout_monitor.text.durations import format_duration
 
 log = logging.getLogger("checkout_monitor.alerting.engine")  # the name logs and filters know
 WEEK = timedelta(days=7)
-QUERY_EVERY = 60.0  # seconds between two reads of the history for one (rule, journey)
+QUERY_EVERY = 60.0  # seconds between two reads of the history for one (rule, journey);
+# a window shorter than that is read once a window, or it would judge only every other one
 
 
 def measure_week_over_week(
@@ -105,7 +107,11 @@ def no_history(reason: str) -> Measurement:
 
 
 def _change(value: float, word: str) -> str:
-    return f"a {value:.0%} {word}" if value > 0 else f"no {word}"
+    if value <= 0:
+        return f"no {word}"
+    percent = f"{value:.0%}"
+    article = "an" if percent.startswith("8") or percent in ("11%", "18%") else "a"
+    return f"{article} {percent} {word}"  # "an 8% drop", "an 18% drop", "a 37% drop"
 
 
 def _percent(value: float) -> str:
@@ -122,9 +128,9 @@ class WeekOverWeekChecks:
     """The latest week-over-week measurement of each (rule, journey), refreshed off the loop.
 
     ``measurement`` never blocks: it returns the last answer and, when one is due, asks the
-    worker thread for a fresh one. A new answer is due ``QUERY_EVERY`` seconds after the
-    last, or at once after a run of the journey while the last answer had no verdict (a
-    new run may be the one it lacked)."""
+    worker thread for a fresh one. A new answer is due ``QUERY_EVERY`` seconds (or the
+    rule's window, if shorter) after the last, or at once after a run of the journey while
+    the last answer had no verdict (a new run may be the one it lacked)."""
 
     def __init__(self, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._monotonic = monotonic
@@ -162,7 +168,7 @@ class WeekOverWeekChecks:
             answer = self._answers.get(key)
             if self._path is None:
                 return no_history("the run history is disabled (history.enabled: false)")
-            if pending is None and self._due(key, answer):
+            if pending is None and self._due(key, answer, min(QUERY_EVERY, rule.window or 0)):
                 self._asked[key] = self._monotonic()
                 self._new_runs.discard(key)
                 self._pending[key] = self._worker().submit(
@@ -178,9 +184,9 @@ class WeekOverWeekChecks:
             executor.shutdown(wait=True, cancel_futures=True)
         self._close_reader()  # the worker is gone: no read can be using it
 
-    def _due(self, key: str, answer: Measurement | None) -> bool:
+    def _due(self, key: str, answer: Measurement | None, every: float) -> bool:
         asked = self._asked.get(key)
-        if asked is None or self._monotonic() - asked >= QUERY_EVERY:
+        if asked is None or self._monotonic() - asked >= every:
             return True
         return key in self._new_runs and (answer is None or answer.value is None)
 
