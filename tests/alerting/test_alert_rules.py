@@ -111,7 +111,10 @@ INVALID_RULES = [
     ({"failures": 3}, "failures needs of_last"),
     ({"failures": 6, "of_last": 5}, "failures (6) cannot be more than of_last (5)"),
     ({"consecutive_failures": 2, "of_last": 5}, "of_last only goes with failures"),
-    ({"consecutive_failures": 2, "step": "pay"}, "step only goes with p95_above"),
+    (
+        {"consecutive_failures": 2, "step": "pay"},
+        "step only goes with p95_above or week_over_week_drop_above",
+    ),
     (
         {"failure_rate_above": 0.2, "window": "5m", "resolve_below": 0.5},
         "resolve_below (0.5) must not be above",

@@ -148,6 +148,33 @@ CHECKED = [
         + ["CheckoutJourneySuccessDropped"] * 2,
     ),
     (
+        "week-over-week-rate-and-step-latency",
+        {
+            "rules": [
+                {
+                    "name": "checkout-dropped",
+                    "journeys": ["product-to-checkout"],
+                    "week_over_week_drop_above": 0.2,
+                    "window": "1h",
+                    "classes": ["site", "monitor"],
+                    "resolve_below": 0.1,
+                },
+                {
+                    "name": "pay-slower",
+                    "journeys": ["product-to-checkout"],
+                    "week_over_week_drop_above": 0.5,
+                    "window": "30m",
+                    "step": "pay",
+                    "min_runs": 5,
+                },
+            ],
+            "monitor_unhealthy": {"enabled": False},
+            "prometheus": NO_EXTRAS,
+        },
+        None,
+        ["checkout-dropped", "pay-slower", *EXTRA, EXTRA[1]],
+    ),
+    (
         "alerting-disabled-no-rules",
         {"enabled": False, "monitor_unhealthy": {"enabled": False}, "prometheus": NO_EXTRAS},
         None,

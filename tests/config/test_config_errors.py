@@ -167,11 +167,27 @@ CASES = [
     ),
     (
         "alert-rule-two-conditions",
-        "{file}:10: alerting.rules[0]: give exactly one condition: failure_rate_above (with window), failures with of_last, consecutive_failures, or p95_above (with window) (got failure_rate_above, consecutive_failures)",
+        "{file}:10: alerting.rules[0]: give exactly one condition: failure_rate_above (with window), failures with of_last, consecutive_failures, p95_above (with window) or week_over_week_drop_above (with window) (got failure_rate_above, consecutive_failures)",
     ),
     (
         "alert-rule-without-window",
         "{file}:10: alerting.rules[0]: failure_rate_above needs a window, e.g. window: 15m",
+    ),
+    (
+        "alert-week-over-week-without-history",
+        "{file}:13: alerting.rules[0].week_over_week_drop_above: compares with last week's runs in the run history, and history.enabled is false; set history.enabled: true, or use the Prometheus rule instead (alerting.prometheus.week_over_week_drop, see docs/alerts.md)",
+    ),
+    (
+        "alert-week-over-week-short-retention",
+        "{file}:13: alerting.rules[0].week_over_week_drop_above: compares with runs a week old, and history.retention_days (7) deletes them first; keep at least 8 days",
+    ),
+    (
+        "alert-week-over-week-without-window",
+        "{file}:10: alerting.rules[0]: week_over_week_drop_above needs a window, e.g. window: 15m",
+    ),
+    (
+        "alert-week-over-week-not-a-fraction",
+        "{file}:11: alerting.rules[0].week_over_week_drop_above: must be a fraction between 0 and 1, not 20: 0.2 fires when the value moved by more than 20% of last week's",
     ),
     (
         "alert-unknown-channel",
@@ -203,7 +219,7 @@ CASES = [
     ),
     (
         "alert-unknown-key",
-        "{file}:12: alerting.rules[0].fro: unknown key (did you mean 'for'? valid keys: channels, classes, consecutive_failures, failure_rate_above, failures, for, journeys, labels, min_runs, name, of_last, p95_above, resolve_below, severity, step, window)",
+        "{file}:12: alerting.rules[0].fro: unknown key (did you mean 'for'? valid keys: channels, classes, consecutive_failures, failure_rate_above, failures, for, journeys, labels, min_runs, name, of_last, p95_above, resolve_below, severity, step, week_over_week_drop_above, window)",
     ),
     # audit finding 9: validate said OK, then the run refused the header or the URL
     (

@@ -22,6 +22,28 @@ def result(
 ) -> JourneyResult:
     """One run that started ``minute`` minutes after T0: passed, failed (at 'pay') or
     skipped (every step skipped)."""
+    return result_at(
+        T0 + timedelta(minutes=minute),
+        outcome,
+        journey=journey,
+        kind=kind,
+        pay=pay,
+        message=message,
+        folder=f"run-{minute}",
+    )
+
+
+def result_at(
+    started_at: datetime,
+    outcome: str = "passed",
+    *,
+    journey: str = "guest-checkout",
+    kind: FailureKind = FailureKind.PAYMENT_DECLINED,
+    pay: float = 2.0,
+    message: str = "card declined",
+    folder: str = "run",
+) -> JourneyResult:
+    """One run that started at ``started_at`` (timezone-aware), as ``result`` describes."""
     if outcome == "skipped":
         steps = (
             StepResult("open product", StepStatus.SKIPPED, 0.0, message="not on this shop"),
@@ -44,10 +66,8 @@ def result(
         journey="product-to-checkout",
         storefront="shop",
         location="eu-west",
-        started_at=T0 + timedelta(minutes=minute),
+        started_at=started_at,
         duration_seconds=sum(step.duration_seconds for step in steps),
         steps=steps,
-        evidence=Evidence(folder=f"run-{minute}/{journey}/attempt-1")
-        if outcome == "failed"
-        else None,
+        evidence=Evidence(folder=f"{folder}/{journey}/attempt-1") if outcome == "failed" else None,
     )

@@ -202,12 +202,14 @@ class Agent:
         (result,) = scrub_results([result], scrub)
         self._metrics.observe(result)
         _log_result(result)
-        if self._alerting is not None:
-            self._alerting.observe(result)
         if self.history is not None:
             # a commit waits on fsync or a lock: the recorder's own thread writes it, so
-            # neither this slot, the loop nor the shared executor ever waits for the database
+            # neither this slot, the loop nor the shared executor ever waits for the database;
+            # handed over before the alerting looks, so a week-over-week rule's next read of
+            # the history finds it queued ahead of that read
             self.history.submit(result)
+        if self._alerting is not None:
+            self._alerting.observe(result)
 
     async def _drain(self) -> None:
         tasks = list(self._inflight)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from checkout_monitor.alerting.run_history import RunRecord
-from checkout_monitor.config.alerting import AlertRule, ConditionKind
+from checkout_monitor.config.alerting import WINDOWED, AlertRule, ConditionKind
 from checkout_monitor.text.durations import format_duration
 
 
@@ -76,6 +76,8 @@ def measure(
             if streak
             else "the last run passed",
         )
+    if kind is ConditionKind.WEEK_OVER_WEEK:  # needs a week: read from the run history
+        raise ValueError("week_over_week_drop_above is measured by alerting/week_over_week.py")
     return _latency(rule, [run for run, _failed in counted], now)
 
 
@@ -127,11 +129,7 @@ def _judge(rule: AlertRule, value: float, *, breached: bool, text: str) -> Measu
 
 
 def _too_few(count: int, rule: AlertRule) -> Measurement:
-    need = (
-        rule.min_runs
-        if rule.condition in (ConditionKind.FAILURE_RATE, ConditionKind.LATENCY)
-        else 1
-    )
+    need = rule.min_runs if rule.condition in WINDOWED else 1
     return Measurement(
         None, False, False, f"only {count} run{'s' * (count != 1)} to judge (needs {need})"
     )

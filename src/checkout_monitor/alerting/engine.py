@@ -23,11 +23,13 @@ from checkout_monitor.alerting.conditions import measure
 from checkout_monitor.alerting.notification import Notification, NotificationStatus
 from checkout_monitor.alerting.run_history import RunRecord
 from checkout_monitor.alerting.state_machine import AlertState, AlertStatus, Timing, Transition
+from checkout_monitor.alerting.week_over_week import WeekOverWeekChecks
 from checkout_monitor.config.alerting import (
     MONITOR_HEALTH_RULE,
     AlertingConfig,
     AlertRule,
     ChannelConfig,
+    ConditionKind,
 )
 from checkout_monitor.config.model import JourneyConfig, LoadedConfig
 from checkout_monitor.failure_kinds import FailureClass, FailureKind
@@ -51,6 +53,10 @@ class AlertTarget:
     @property
     def key(self) -> str:
         return f"{self.rule.name}/{self.journey.display_name}"
+
+    @property
+    def week_over_week(self) -> bool:
+        return self.rule.condition is ConditionKind.WEEK_OVER_WEEK
 
 
 def alert_targets(alerting: AlertingConfig, journeys: list[JourneyConfig]) -> list[AlertTarget]:
@@ -103,6 +109,8 @@ class AlertEngine:
         self._last_tick = -_TICK_EVERY
         self._latency_steps: frozenset[str] = frozenset()
         self._refreshed: dict[tuple[str, str], float] = {}  # Alertmanager re-posts
+        self._week_over_week = WeekOverWeekChecks(monotonic=monotonic)
+        self._last_check: dict[str, str] = {}  # each target's latest measurement, verdict or not
         self.queued = False  # set when notifications were queued; the agent wakes delivery
 
     def configure(self, loaded: LoadedConfig, generator_url: str | None) -> None:
@@ -119,7 +127,11 @@ class AlertEngine:
             0, alerting.min_firing, alerting.min_resolved, alerting.repeat_interval
         )
         self._latency_steps = frozenset(r.step for r in alerting.rules if r.step)
-        self._store.history.keep_seconds = max([3600.0, *(r.window or 0 for r in alerting.rules)])
+        in_memory = [r for r in alerting.rules if r.condition is not ConditionKind.WEEK_OVER_WEEK]
+        self._store.history.keep_seconds = max([3600.0, *(r.window or 0 for r in in_memory)])
+        history = loaded.config.history
+        self._week_over_week.configure(loaded.history_path() if history.enabled else None)
+        self._last_check = {k: v for k, v in self._last_check.items() if k in self._targets}
         self._store.history.forget_except(j.display_name for j in loaded.config.journeys)
         now = self._clock()
         for key in [key for key in self._store.alerts if key not in self._targets]:
@@ -179,6 +191,8 @@ class AlertEngine:
         now = self._clock()
         for target in self._targets.values():
             if target.journey.display_name == result.name:
+                if target.week_over_week:
+                    self._week_over_week.observed(target.key)
                 self._evaluate(target, now)
         self._store.save()
         self._store.save_history()
@@ -197,9 +211,18 @@ class AlertEngine:
 
     # --- evaluation --------------------------------------------------------------------------
 
+    def close(self) -> None:
+        """Stop the week-over-week reader thread."""
+        self._week_over_week.close()
+
     def _evaluate(self, target: AlertTarget, now: float) -> bool:
-        runs = self._store.history.runs(target.journey.display_name)
-        m = measure(target.rule, runs, now, others_pass=target.monitor_health)
+        name = target.journey.display_name
+        if target.week_over_week:  # last week is in the run history, read off the loop
+            m = self._week_over_week.measurement(target.key, target.rule, name, now)
+        else:
+            runs = self._store.history.runs(name)
+            m = measure(target.rule, runs, now, others_pass=target.monitor_health)
+        self._last_check[target.key] = m.text
         state = self._store.alerts.setdefault(target.key, AlertState(since=now))
         before = (state.status, state.measurement)
         transition = state.advance(m, now, dataclasses.replace(self._timing, for_=target.rule.for_))
@@ -303,6 +326,8 @@ class AlertEngine:
         if resolved:
             lasted = format_duration(now - (state.fired_at or now))
             return f"{name} has recovered after {lasted}: {state.measurement}."
+        if target.week_over_week:  # the measurement names the journey and both weeks
+            return f"{state.measurement}."
         failed = self._last_failure(target)
         where = (
             f"; the last failure was at step {failed.step!r} ({failed.failure_kind})"
@@ -366,6 +391,8 @@ class AlertEngine:
                     "status": state.status.value,
                     "since": _utc(state.since).isoformat() if state.since else None,
                     "measurement": state.measurement,
+                    # the latest look, also when it gave no verdict (too few runs, no history)
+                    "last_check": self._last_check.get(key, ""),
                     "channels": list(target.channels),
                 }
             )

@@ -29,6 +29,10 @@ semantics (``alerting/conditions.py``) as the exported series allow:
 - p95 is ``histogram_quantile`` over the runs in the window: interpolated between bucket
   bounds where the agent takes the nearest observed value, and over all runs where the agent
   leaves out runs failed for another class.
+- Week over week (``week_over_week_drop_above``) compares the window with the same window
+  ``offset 1w``: the success rate's relative drop, counted as a failure rate is, or with
+  ``step`` the relative rise of that step's ``histogram_quantile`` p95; both windows need
+  ``min_runs`` runs. The agent reads the same from its run history.
 - A firing alert stays firing while the value is at or above ``resolve_below``, and, as in
   the agent, while too few runs (``min_runs``) are in the window to judge; this reads the
   alert's own ``ALERTS{alertstate="firing"}`` series.
@@ -191,7 +195,7 @@ def _condition(rule: AlertRule, target: Target) -> Condition:
         counted = _counted_runs(journey, rule.classes, rule.window)
         failures = _sum(_count(_failures(journey, rule.classes), rule.window))
         rate = f"(\n{_indent(failures)}\n  /\n{_indent(counted)}\n)"
-        return _judged(rule, rate, counted, BY)
+        return _judged(rule, rate, f"{counted} >= {rule.min_runs}", BY)
     if kind is ConditionKind.LATENCY:
         assert rule.window is not None
         if rule.step is None:
@@ -202,7 +206,9 @@ def _condition(rule: AlertRule, target: Target) -> Condition:
         buckets = _count(_selector(f"{metric}_bucket", journey, extra=extra), rule.window)
         p95 = f"histogram_quantile(\n  0.95,\n  sum by ({by}, le) (\n{_indent(buckets, 4)}\n  )\n)"
         runs = _sum(_count(_selector(f"{metric}_count", journey, extra=extra), rule.window), by)
-        return _judged(rule, p95, runs, by)
+        return _judged(rule, p95, f"{runs} >= {rule.min_runs}", by)
+    if kind is ConditionKind.WEEK_OVER_WEEK:
+        return _week_over_week_condition(rule, journey)
     if kind is ConditionKind.FAILURES_OF_LAST:
         assert rule.of_last is not None
         value = _sum(_count(_failures(journey, rule.classes), rule.of_last * target.interval))
@@ -215,11 +221,10 @@ def _condition(rule: AlertRule, target: Target) -> Condition:
     return Condition(fire, f"{value} >= {_number(rule.resolve_below)}", BY)
 
 
-def _judged(rule: AlertRule, value: str, runs: str, by: str) -> Condition:
-    """A condition judged on at least ``min_runs`` runs in its window. With fewer, the agent
-    cannot judge and leaves an alert as it is: a firing one stays firing."""
+def _judged(rule: AlertRule, value: str, enough: str, by: str) -> Condition:
+    """A condition judged only where ``enough`` holds (``min_runs`` runs in its window). With
+    fewer, the agent cannot judge and leaves an alert as it is: a firing one stays firing."""
     threshold = _number(rule.threshold)
-    enough = f"{runs} >= {rule.min_runs}"
     fire = f"(\n{_indent(value)}\n  and\n{_indent(enough)}\n) > {threshold}"
     if rule.resolve_below is None:
         recovered = f"{value} <= {threshold}"  # the fire condition no longer holds
@@ -230,26 +235,73 @@ def _judged(rule: AlertRule, value: str, runs: str, by: str) -> Condition:
     return Condition(fire, stay, by)
 
 
+def _week_over_week_condition(rule: AlertRule, journey: str) -> Condition:
+    """The agent's ``week_over_week_drop_above``: the success rate's relative drop (or, with
+    ``step``, that step's p95's relative rise) against the same window a week earlier, with
+    ``min_runs`` runs in each window. With no pass at all last week there is no drop."""
+    assert rule.window is not None
+    window = rule.window
+    if rule.step is None:
+        by = BY
+        passes = _selector("checkout_journey_runs_total", journey, extra=['result="success"'])
+
+        def measured(offset: float) -> tuple[str, str]:
+            counted = _counted_runs(journey, rule.classes, window, offset)
+            # `or 0 * counted`: runs, but not one pass in the window, is a rate of 0
+            passed = (
+                f"sum by ({BY}) (\n  ({_count(passes, window, offset)})\n  or\n  0 * {counted}\n)"
+            )
+            return f"(\n{_indent(passed)}\n  /\n{_indent(counted)}\n)", counted
+
+        (now, runs_now), (before, runs_before) = measured(0), measured(WEEK)
+        value = f"1 - {now}\n  /\n{before}"
+    else:
+        by = "journey, step, location"
+        extra = [f"step={_quote(rule.step)}"]
+
+        def measured(offset: float) -> tuple[str, str]:
+            buckets = _selector("checkout_step_duration_seconds_bucket", journey, extra=extra)
+            quantile = _count(buckets, window, offset)
+            p95 = (
+                f"histogram_quantile(\n  0.95,\n  sum by ({by}, le) (\n"
+                f"{_indent(quantile, 4)}\n  )\n)"
+            )
+            count = _selector("checkout_step_duration_seconds_count", journey, extra=extra)
+            return p95, _sum(_count(count, window, offset), by)
+
+        (now, runs_now), (before, runs_before) = measured(0), measured(WEEK)
+        value = f"{now}\n  /\n{before}\n- 1"
+    enough = f"{runs_now} >= {rule.min_runs}\n  and\n{runs_before} >= {rule.min_runs}"
+    return _judged(rule, f"(\n{_indent(value)}\n)", f"(\n{_indent(enough)}\n)", by)
+
+
 def _failures(journey: str, classes: Sequence[FailureClass]) -> str:
     return _selector("checkout_journey_failures_total", journey, extra=_classes(classes))
 
 
-def _counted_runs(journey: str, classes: Sequence[FailureClass], window: float) -> str:
+def _counted_runs(
+    journey: str, classes: Sequence[FailureClass], window: float, offset: float = 0.0
+) -> str:
     """Runs the agent judges a rate on: the passes and the failures of the rule's classes.
 
     One sum over both counters (their label sets differ, so ``or`` keeps both): it is
     defined when either is missing.
     """
     passes = _count(
-        _selector("checkout_journey_runs_total", journey, extra=['result="success"']), window
+        _selector("checkout_journey_runs_total", journey, extra=['result="success"']),
+        window,
+        offset,
     )
-    failed = _count(_failures(journey, classes), window)
+    failed = _count(_failures(journey, classes), window, offset)
     return f"sum by ({BY}) (\n  ({passes})\n  or\n  ({failed})\n)"
 
 
 def _alert_class(rule: AlertRule) -> str:
     """Alertmanager routes on it: the monitor's own problems never page the shop's owner."""
-    counts_classes = rule.condition in (ConditionKind.FAILURE_RATE, ConditionKind.FAILURES_OF_LAST)
+    counts_classes = rule.condition in (
+        ConditionKind.FAILURE_RATE,
+        ConditionKind.FAILURES_OF_LAST,
+    ) or (rule.condition is ConditionKind.WEEK_OVER_WEEK and rule.step is None)
     if counts_classes and FailureClass.SITE not in rule.classes:
         return FailureClass.MONITOR.value
     return FailureClass.SITE.value
@@ -264,6 +316,16 @@ def _summary(rule: AlertRule) -> str:
         return f"{_WHERE}: {{{{ $value }}}} of about the last {rule.of_last} runs failed"
     if kind is ConditionKind.CONSECUTIVE:
         return f"{_WHERE}: {{{{ $value }}}} runs in a row failed"
+    if kind is ConditionKind.WEEK_OVER_WEEK:
+        if rule.step is None:
+            return (
+                f"{_WHERE}: success rate over {window} {{{{ $value | humanizePercentage }}}} "
+                "below the same time last week"
+            )
+        return (
+            f"{_WHERE}: p95 of step {{{{ $labels.step }}}} over {window} "
+            "{{ $value | humanizePercentage }} above the same time last week"
+        )
     what = "p95" if rule.step is None else "p95 of step {{ $labels.step }}"
     return f"{_WHERE}: {what} is {{{{ $value | humanizeDuration }}}} over {window}"
 
@@ -291,6 +353,18 @@ def _description(rule: AlertRule, target: Target) -> str:
             f"{rule.consecutive_failures} runs in a row failed on the shop's side (the "
             "monitor's own failures neither count nor break the row)"
         )
+    elif kind is ConditionKind.WEEK_OVER_WEEK and rule.step is None:
+        fires = (
+            f"the success rate over {window} is more than {_percent(rule.threshold)} below "
+            f"its rate over the same {window} a week earlier (failures for {classes} reasons "
+            f"count; at least {rule.min_runs} runs in each window)"
+        )
+    elif kind is ConditionKind.WEEK_OVER_WEEK:
+        fires = (
+            f"the 95th percentile duration of step '{_literal_text(rule.step or '')}' over "
+            f"{window} is more than {_percent(rule.threshold)} above its value over the same "
+            f"{window} a week earlier (at least {rule.min_runs} runs in each window)"
+        )
     else:
         what = "the journey" if rule.step is None else f"step '{_literal_text(rule.step)}'"
         fires = (
@@ -300,7 +374,7 @@ def _description(rule: AlertRule, target: Target) -> str:
     held = f" for {format_duration(rule.for_)}" if rule.for_ else ""
     if rule.resolve_below is None:
         resolves = "resolves when that no longer holds"
-    elif kind is ConditionKind.FAILURE_RATE:
+    elif kind in (ConditionKind.FAILURE_RATE, ConditionKind.WEEK_OVER_WEEK):
         resolves = f"resolves below {_percent(rule.resolve_below)}"
     elif kind is ConditionKind.LATENCY:
         resolves = f"resolves below {format_duration(rule.resolve_below)}"
@@ -400,7 +474,8 @@ def _locations_failing(target: Target, needed: int) -> Rule:
 
 
 def _week_over_week(target: Target, extra: PrometheusRulesConfig) -> Rule:
-    """The success rate dropped by at least the configured fraction of last week's."""
+    """The success rate dropped by more than the configured fraction of last week's, as
+    the agent's ``week_over_week_drop_above`` judges it (without its classes and min_runs)."""
     assert extra.week_over_week_drop is not None
     window = extra.week_over_week_window
     # passes and failures: a skipped run checked nothing, so it must not lower the rate
@@ -416,7 +491,7 @@ def _week_over_week(target: Target, extra: PrometheusRulesConfig) -> Rule:
         return f"(\n{_indent(passed)}\n  /\n{_indent(_sum(_count(runs, window, offset)))}\n)"
 
     factor = _number(round(1 - extra.week_over_week_drop, 12))
-    expr = f"{success_rate(0)}\n<= {factor} *\n{success_rate(WEEK)}"
+    expr = f"{success_rate(0)}\n< {factor} *\n{success_rate(WEEK)}"
     alert = _alert(
         "CheckoutJourneySuccessDropped",
         expr,
@@ -428,7 +503,7 @@ def _week_over_week(target: Target, extra: PrometheusRulesConfig) -> Rule:
                 f"over {format_duration(window)}"
             ),
             "description": (
-                f"The journey's success rate over {format_duration(window)} is at least "
+                f"The journey's success rate over {format_duration(window)} is more than "
                 f"{_percent(extra.week_over_week_drop)} below its rate over the same time a "
                 "week ago."
             ),

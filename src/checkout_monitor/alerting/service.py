@@ -118,6 +118,7 @@ class Alerting:
     async def stop(self) -> None:
         """Stop delivering; what is not delivered stays in the outbox for the next start."""
         await self._dispatcher.stop()
+        self.engine.close()
         self.store.save()
         self.store.save_history(now=True)
         if self._http is not None:

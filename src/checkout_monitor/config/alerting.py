@@ -1,8 +1,9 @@
 """The typed shape of the ``alerting:`` section: rules, flap control, channels, delivery.
 
 A rule has exactly one condition (a failure rate over a window, F of the last T runs,
-consecutive failures, or a p95 latency over a window), a fire threshold and an optional,
-lower resolve threshold (hysteresis). Channels are named, each with exactly one kind.
+consecutive failures, a p95 latency over a window, or a drop against the same window a week
+earlier), a fire threshold and an optional, lower resolve threshold (hysteresis). Channels
+are named, each with exactly one kind.
 """
 
 from __future__ import annotations
@@ -43,11 +44,15 @@ class ConditionKind(StrEnum):
     FAILURES_OF_LAST = "failures"
     CONSECUTIVE = "consecutive_failures"
     LATENCY = "p95_above"
+    WEEK_OVER_WEEK = "week_over_week_drop_above"
 
+
+WINDOWED = (ConditionKind.FAILURE_RATE, ConditionKind.LATENCY, ConditionKind.WEEK_OVER_WEEK)
+"""The conditions judged over a window of time, on at least ``min_runs`` runs."""
 
 _CONDITION_HINT = (
     "give exactly one condition: failure_rate_above (with window), failures with of_last, "
-    "consecutive_failures, or p95_above (with window)"
+    "consecutive_failures, p95_above (with window) or week_over_week_drop_above (with window)"
 )
 
 
@@ -69,6 +74,16 @@ def _number_or_duration(value: Any) -> Any:
     return parse_duration(value) if isinstance(value, str) else value
 
 
+def _fraction(value: float) -> float:
+    """A drop given in percent (20) is the likely mistake: say what the number means."""
+    if not 0 < value < 1:
+        raise ValueError(
+            f"must be a fraction between 0 and 1, not {value:g}: 0.2 fires when the value "
+            "moved by more than 20% of last week's"
+        )
+    return value
+
+
 class AlertRule(StrictModel):
     """When a journey's recent runs mean a person should be told."""
 
@@ -80,11 +95,22 @@ class AlertRule(StrictModel):
     failures: int | None = Field(None, ge=1, le=100)
     consecutive_failures: int | None = Field(None, ge=1, le=100)
     p95_above: Annotated[float, SECONDS, between(0.01, 3600)] | None = None
+    # the success rate (or, with step, that step's p95) against the same window a week ago
+    week_over_week_drop_above: (
+        Annotated[
+            float,
+            AfterValidator(_fraction),
+            WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}),
+        ]
+        | None
+    ) = None
     # what the condition looks at
     window: Window | None = None
     min_runs: int = Field(3, ge=1, le=1000)
     of_last: int | None = Field(None, ge=1, le=100)
-    step: str | None = None  # p95_above: a step's latency instead of the whole journey's
+    # p95_above: a step's latency instead of the whole journey's; week_over_week_drop_above:
+    # that step's p95 latency rising instead of the success rate falling
+    step: str | None = None
     classes: list[FailureClass] = Field(default_factory=lambda: [FailureClass.SITE], min_length=1)
     # how it fires and resolves
     resolve_below: (
@@ -114,7 +140,7 @@ class AlertRule(StrictModel):
             names = ", ".join(kind.value for kind in given) or "none"
             raise ValueError(f"{_CONDITION_HINT} (got {names})")
         kind = given[0]
-        if kind in (ConditionKind.FAILURE_RATE, ConditionKind.LATENCY) and self.window is None:
+        if kind in WINDOWED and self.window is None:
             raise ValueError(f"{kind.value} needs a window, e.g. window: 15m")
         if kind is ConditionKind.FAILURES_OF_LAST:
             if self.of_last is None:
@@ -125,8 +151,11 @@ class AlertRule(StrictModel):
                 )
         elif self.of_last is not None:
             raise ValueError("of_last only goes with failures")
-        if self.step is not None and kind is not ConditionKind.LATENCY:
-            raise ValueError("step only goes with p95_above")
+        if self.step is not None and kind not in (
+            ConditionKind.LATENCY,
+            ConditionKind.WEEK_OVER_WEEK,
+        ):
+            raise ValueError("step only goes with p95_above or week_over_week_drop_above")
         if self.resolve_below is not None and self.resolve_below > self.threshold:
 
             def shown(value: float) -> str:

@@ -7,9 +7,10 @@ to something defined elsewhere in the file (channels, journeys, storefronts).
 from __future__ import annotations
 
 import fnmatch
+import math
 from collections.abc import Collection, Iterator, Mapping
 
-from checkout_monitor.config.alerting import MONITOR_HEALTH_RULE
+from checkout_monitor.config.alerting import MONITOR_HEALTH_RULE, ConditionKind
 from checkout_monitor.config.locations import Loc, format_loc, line_of
 from checkout_monitor.config.model import Config
 from checkout_monitor.config.sandbox_cards import looks_real, mask_card
@@ -88,6 +89,8 @@ def _alerting_problems(
                 format_loc(loc), f"{rule.name!r} {why}; give it another name", line_of(loc, lines)
             )
         seen.add(rule.name)
+        if rule.condition is ConditionKind.WEEK_OVER_WEEK:
+            yield from _week_over_week_problems(config, rule.window or 0, base, lines)
         for j, pattern in enumerate(rule.journeys):
             if not unnamed and not fnmatch.filter(journeys, pattern):
                 loc = (*base, "journeys", j)
@@ -110,6 +113,30 @@ def _alerting_problems(
                     f"no channel named {name!r}; defined: {defined}",
                     line_of(loc, lines),
                 )
+
+
+def _week_over_week_problems(
+    config: Config, window: float, base: Loc, lines: Mapping[Loc, int]
+) -> Iterator[ConfigProblem]:
+    """The rule reads last week from the run history: refused where there can be none."""
+    loc: Loc = (*base, "week_over_week_drop_above")
+    history = config.history
+    needed = 7 + math.ceil(window / 86400)  # last week's window starts 7 days + window ago
+    if not history.enabled:
+        yield ConfigProblem(
+            format_loc(loc),
+            "compares with last week's runs in the run history, and history.enabled is false; "
+            "set history.enabled: true, or use the Prometheus rule instead "
+            "(alerting.prometheus.week_over_week_drop, see docs/alerts.md)",
+            line_of(loc, lines),
+        )
+    elif history.retention_days < needed:
+        yield ConfigProblem(
+            format_loc(loc),
+            f"compares with runs a week old, and history.retention_days ({history.retention_days}) "
+            f"deletes them first; keep at least {needed} days",
+            line_of(loc, lines),
+        )
 
 
 def _proxy_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:

@@ -213,6 +213,24 @@ class HistoryReader:
 
         Only checked runs and steps count (a skipped one measured nothing); buckets with no
         run are left out. Buckets start at multiples of ``bucket_seconds`` since the epoch."""
+        buckets: dict[int, list[float]] = {}
+        rows = self._duration_rows(journey, since, until, step, source, location)
+        for finished, duration in rows:
+            buckets.setdefault(math.floor(finished / bucket_seconds), []).append(duration)
+        return [
+            _bucket(index * bucket_seconds, values) for index, values in sorted(buckets.items())
+        ]
+
+    def _duration_rows(
+        self,
+        journey: str,
+        since: datetime,
+        until: datetime | None,
+        step: str | None,
+        source: str | None = None,
+        location: str | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """(finished_at, duration) of the checked runs, or of one step, oldest first."""
         where, scope = _scope(source, location, "runs.")
         if step is None:
             sql = (
@@ -228,12 +246,22 @@ class HistoryReader:
                 f"AND steps.status != 'skipped' {where}"
             )
             args = (journey, _ts(since), _until(until), step, *scope)
-        buckets: dict[int, list[float]] = {}
-        for finished, duration in self._rows(sql + " ORDER BY 1", args):
-            buckets.setdefault(math.floor(finished / bucket_seconds), []).append(duration)
-        return [
-            _bucket(index * bucket_seconds, values) for index, values in sorted(buckets.items())
-        ]
+        return self._rows(sql + " ORDER BY 1", args)
+
+    def duration_summary(
+        self,
+        journey: str,
+        since: datetime,
+        until: datetime,
+        *,
+        step: str | None = None,
+        source: str | None = None,
+        location: str | None = None,
+    ) -> DurationBucket | None:
+        """All durations of [since, until) as one bucket (the week-over-week latency rule's
+        p95); None with no checked run or step in it."""
+        rows = self._duration_rows(journey, since, until, step, source, location)
+        return _bucket(_ts(since), [duration for _finished, duration in rows]) if rows else None
 
     def step_names(
         self,
