@@ -33,4 +33,5 @@ bench: setup
 	$(BIN)/python tests/benchmarks/bench_allowlist.py
 	$(BIN)/python tests/benchmarks/bench_startup.py
 	$(BIN)/python tests/benchmarks/bench_throughput.py
+	$(BIN)/python tests/benchmarks/bench_status_page.py
 	$(BIN)/python tests/benchmarks/bench_soak.py

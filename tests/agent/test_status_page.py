@@ -22,13 +22,15 @@ from prometheus_client import CollectorRegistry
 
 from checkout_monitor.agent.latency_chart import latency_chart
 from checkout_monitor.agent.status_data import JourneyInfo
+from checkout_monitor.agent.status_html import INCIDENTS_SHOWN
 from checkout_monitor.agent.status_page import StatusSources, status_pages
 from checkout_monitor.agent.status_server import Readiness, StatusServer
 from checkout_monitor.config.web_config import load_web_config
 from checkout_monitor.failure_kinds import KIND_INFO, FailureKind
 from checkout_monitor.history import DurationBucket, HistoryStore
-from support.history_seed import T0, result
+from support.history_seed import SECRET, T0, result
 from support.listener_pki import HASH, PASSWORD, USER, web_config_file
+from support.secret_search import found_spelled
 
 HOSTILE = '<script>alert("pwned")</script> & <img src=x onerror=alert(1)>'
 NOW = T0 + timedelta(minutes=30)
@@ -286,3 +288,42 @@ def test_the_chart_says_what_it_shows() -> None:
 
 def test_now_is_after_the_seeded_runs() -> None:
     assert datetime(2026, 11, 2, 9, 30, tzinfo=T0.tzinfo) == NOW
+
+
+def test_config_secrets_never_reach_the_page_and_incidents_are_capped(tmp_path: Path) -> None:
+    """An owner or runbook from ``${ENV}``, or a message a history kept in clear (written
+    before a secret was one), shows redacted; a runbook's user:password@ not at all. A month
+    of a flapping journey lists the newest incidents, not thousands."""
+    history = tmp_path / "history.sqlite3"
+    store = HistoryStore(history)
+    for minute in range(24):  # F P F P ...: 12 incidents
+        outcome = "failed" if minute % 2 == 0 else "passed"
+        store.record(result(minute, outcome, message=f"token {SECRET} refused"), source="serve")
+    store.close()
+    runbook = f"https://ops:{SECRET}@wiki.example.com/pay?token={SECRET}"
+    sources = StatusSources(
+        journeys=lambda: [JourneyInfo("guest-checkout", f"Shop team, pager {SECRET}", runbook)],
+        history_path=lambda: history,
+        history_problem=lambda: None,
+        artifacts_root=lambda: tmp_path / "artifacts",
+        secrets=lambda: [SECRET],
+        clock=lambda: NOW,
+    )
+    server = StatusServer(
+        "127.0.0.1", 0, CollectorRegistry(), Readiness(), web_pages=status_pages(sources)
+    ).start()
+    try:
+        url = f"http://{server.address}"
+        overview = httpx.get(f"{url}/?range=1h", timeout=10).text
+        detail = httpx.get(f"{url}/?journey=guest-checkout&range=1h", timeout=10).text
+    finally:
+        server.stop()
+    pages = [("/", overview), ("/?journey=guest-checkout", detail)]
+    assert found_spelled([SECRET, "ops:"], texts=pages) == []
+    for page in (overview, detail):
+        assert "<td>Shop team, pager &lt;value from the environment&gt;</td>" in page
+        assert '<a href="https://wiki.example.com/pay?token=&lt;value' in page
+        assert "token &lt;value from the environment&gt; refused" in page
+    assert overview.count("<tr><td>") == INCIDENTS_SHOWN == 10
+    assert "the 10 newest of 12 in this range" in overview
+    assert detail.count("<tr><td>") == 12 and "newest of" not in detail

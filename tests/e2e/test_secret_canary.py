@@ -15,6 +15,7 @@ covered: see docs/security.md.
 from __future__ import annotations
 
 import json
+import re
 import time
 import zipfile
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from checkout_monitor.evidence.redaction import PLACEHOLDER
 from support.agent_process import AgentProcess
 from support.alert_receivers import AlertReceiver
 from support.cli_support import run_cli, write_shop_config
-from support.prometheus_servers import start_pushgateway
+from support.prometheus_servers import start_pushgateway, wait_until
 from support.secret_search import contents, files_under, found_spelled
 
 StartShop = Callable[..., DemoShop]
@@ -55,7 +56,15 @@ CANARIES = {
     "CANARY_HOOK_HEADER": "Bearer zq8cnry-hook-header",
     "CANARY_SLACK": "zq8cnry-slack-path",
     "CANARY_PAGERDUTY": "zq8cnry-routing-key",
+    # the journey's owner and runbook: shown on the status page and in every notification
+    "CANARY_OWNER_PHONE": "zq8cnry-pager-5550",
+    "CANARY_WIKI_PASSWORD": "zq8cnry-wiki-password",  # the runbook URL's user:password@
+    "CANARY_RUNBOOK_TOKEN": "zq8cnry-runbook-token",  # and a token in its query string
 }
+OWNER = "Test team, pager ${CANARY_OWNER_PHONE}"
+RUNBOOK = (
+    "https://ops:${CANARY_WIKI_PASSWORD}@wiki.example.com/checkout?token=${CANARY_RUNBOOK_TOKEN}"
+)
 
 
 def _config(tmp_path: Path, shop: DemoShop, journeys: list[str], **extra: Any) -> Path:
@@ -84,7 +93,8 @@ def _config(tmp_path: Path, shop: DemoShop, journeys: list[str], **extra: Any) -
         "user_agent_suffix": "${CANARY_USER_AGENT}",
     }
     document["journeys"] = [
-        {"journey": name, "storefront": "shop", "owner": "Test team"} for name in journeys
+        {"journey": name, "storefront": "shop", "owner": OWNER, "runbook": RUNBOOK}
+        for name in journeys
     ]
     document["artifacts"] = {"dir": str(tmp_path / "artifacts"), "traces": "always"}
     document.update(extra)
@@ -127,6 +137,43 @@ def _assert_no_cookies(files: list[Path]) -> None:
                     if h["name"].lower() in ("cookie", "set-cookie", "authorization")
                 ]
                 assert set(credentials) <= {PLACEHOLDER}, (trace, side, credentials)
+
+
+def _status_pages(agent: AgentProcess, journey: str) -> list[tuple[str, str | bytes]]:
+    """The status page in every range, whole and for the journey, and every file it links
+    under /evidence/, once the failing run is on it with its evidence."""
+
+    def page(path: str) -> str:
+        answer = agent.client.get(f"{agent.url}{path}")
+        assert answer.status_code == 200, (path, answer.text)
+        return answer.text
+
+    wait_until(lambda: "/evidence/" in page("/"), 60, "the failing run's evidence on /")
+    pages = [
+        (f"the status page {path}", page(path))
+        for range_name in ("1h", "24h", "7d", "30d")
+        for path in (f"/?range={range_name}", f"/?journey={journey}&range={range_name}")
+    ]
+    pages.append(("the status page /", page("/")))
+    links = {
+        link for _, text in pages for link in re.findall(r'(?:href|src)="(/evidence/[^"]+)"', text)
+    }
+    # the latest failure's screenshot, trace and page, each served
+    assert {link.rsplit("/", 1)[1] for link in links} == {
+        "screenshot.png",
+        "trace.zip",
+        "page.html",
+    }, links
+    evidence = [(f"GET {link}", agent.client.get(f"{agent.url}{link}")) for link in links]
+    assert all(answer.status_code == 200 for _, answer in evidence), evidence
+    return [*pages, *((name, answer.content) for name, answer in evidence)]
+
+
+def _history_files(history: Path) -> list[tuple[str, str | bytes]]:
+    """The run history's database and its write-ahead log, as they are while serve runs."""
+    wal = history.with_name(history.name + "-wal")
+    assert history.is_file() and wal.is_file(), list(history.parent.iterdir())
+    return [(f"{path} (serve running)", path.read_bytes()) for path in (history, wal)]
 
 
 @pytest.mark.browser
@@ -190,6 +237,8 @@ def test_serve_leaks_no_secret_into_any_output(start_shop: StartShop, tmp_path: 
         with AgentProcess(args, tmp_path, env=CANARIES) as agent:
             notifications = receiver.wait_for(3, timeout=120)
             metrics, alerts = agent.metrics(), httpx.get(f"{agent.url}/alerts").text
+            status = _status_pages(agent, "discount-codes")
+            history = _history_files(tmp_path / "state" / "history.sqlite3")
             code, _ = agent.stop()
         assert code == 0
         output = agent.output()
@@ -205,8 +254,16 @@ def test_serve_leaks_no_secret_into_any_output(start_shop: StartShop, tmp_path: 
     assert 'step="refuse ' in metrics  # the step named after the code is a label, scrubbed
     assert "trying again" in output  # the retry's log line names the step
     assert '"discounts-broken"' in alerts
+    # the status page showed the failing run, its step (named after a code), the owner and
+    # the runbook: each with its secrets redacted, the runbook without its user:password@
+    shown = dict(status)["the status page /?journey=discount-codes&range=24h"]
+    assert isinstance(shown, str)
+    assert "Latest failure" in shown and "refuse " in shown
+    assert "Test team, pager " in shown
+    assert "https://wiki.example.com/checkout?token=" in shown
 
     written = files_under(tmp_path / "state", tmp_path / "artifacts")
+    assert any(p.name == "history.sqlite3" for p in written)
     assert any(p.name == "alerts.json" for p in written)
     assert any(p.name == "trace.zip" for p in written)
     _assert_nowhere(
@@ -215,6 +272,8 @@ def test_serve_leaks_no_secret_into_any_output(start_shop: StartShop, tmp_path: 
             ("agent stdout and stderr", output),
             ("/metrics", metrics),
             ("/alerts", alerts),
+            *status,
+            *history,
             ("the webhook's body", notification.body),
             ("Slack's body", by_path["slack"].body),
             # everything in PagerDuty's body but the key it must carry

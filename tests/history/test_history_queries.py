@@ -3,6 +3,8 @@ recorded through the real writer into a real file, read back through the reader.
 
 from __future__ import annotations
 
+import math
+import random
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
@@ -336,3 +338,48 @@ def test_a_missing_file_is_an_error_for_the_reader_and_is_not_created(tmp_path: 
     with pytest.raises(sqlite3.OperationalError):
         HistoryReader(missing)
     assert not missing.exists()
+
+
+def test_durations_and_incidents_match_a_plain_reading_of_the_runs(
+    store: HistoryStore, path: Path
+) -> None:
+    """Buckets and incidents are computed in SQL (a month of runs never reaches Python):
+    checked against the same rules applied in Python to a random history."""
+    rng = random.Random(7)
+    runs = []  # (minute, outcome, pay seconds)
+    for minute in range(120):
+        outcome = rng.choice(["passed"] * 5 + ["failed"] * 3 + ["skipped"])
+        pay = round(rng.uniform(0.5, 9.5), 3)
+        runs.append((minute, outcome, pay))
+        store.record(result(minute, outcome, pay=pay), source="serve")
+    reader = HistoryReader(path)
+
+    expected: dict[int, list[float]] = {}
+    for minute, outcome, pay in runs:
+        if outcome != "skipped":  # one run a minute from T0, pay its last step: 7-min buckets
+            finished = (T0 + timedelta(minutes=minute, seconds=1.0 + pay)).timestamp()
+            expected.setdefault(math.floor(finished / 420), []).append(pay)
+    buckets = reader.durations("guest-checkout", T0, bucket_seconds=420, step="pay")
+    assert [(b.start.timestamp(), b.count, b.p95, b.maximum) for b in buckets] == [
+        (index * 420.0, len(pays), sorted(pays)[math.ceil(0.95 * len(pays)) - 1], max(pays))
+        for index, pays in sorted(expected.items())
+    ]
+    assert [b.average for b in buckets] == [
+        pytest.approx(sum(pays) / len(pays)) for _, pays in sorted(expected.items())
+    ]
+
+    streaks: list[tuple[int, int, bool]] = []  # (first failed minute, runs failed, ended)
+    failed: list[int] = []
+    for minute, outcome, _ in runs:
+        if outcome == "failed":
+            failed.append(minute)
+        elif outcome == "passed" and failed:
+            streaks.append((failed[0], len(failed), True))
+            failed = []
+    if failed:
+        streaks.append((failed[0], len(failed), False))
+    incidents = reader.incidents("guest-checkout", T0)
+    assert [(i.started_at, i.runs_failed, not i.ongoing) for i in incidents] == [
+        (T0 + timedelta(minutes=first), count, ended) for first, count, ended in streaks
+    ]
+    assert len(streaks) > 10

@@ -88,6 +88,7 @@ def serve(
         history_path=lambda: history.path if history else None,
         history_problem=lambda: history.problem if history else None,
         artifacts_root=artifacts_root,
+        secrets=lambda: current[0][0].secrets,
     )
     try:
         server = StatusServer(

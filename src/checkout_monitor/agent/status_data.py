@@ -7,14 +7,15 @@ are still listed, with no runs.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 from checkout_monitor.agent.evidence_files import PREFIX, evidence_path
 from checkout_monitor.evidence.recorder import HTML, SCREENSHOT, TRACE
+from checkout_monitor.evidence.redaction import redact
 from checkout_monitor.history import DurationBucket, HistoryReader, Incident, Run, SuccessRate
 
 # The ranges a person picks from, each with a bucket width that gives a readable chart.
@@ -77,12 +78,18 @@ def assemble(
     now: datetime,
     range_name: str = DEFAULT_RANGE,
     detail: str | None = None,
+    secrets: Iterable[str] = (),
 ) -> StatusData:
-    """Everything the page shows; ``detail``: one journey, with a chart per step."""
+    """Everything the page shows; ``detail``: one journey, with a chart per step.
+
+    ``secrets`` (the config's ``${ENV}`` values) are redacted from every text the config or
+    the history gives: an owner or runbook URL may hold a token, and the history's texts
+    were redacted with the secrets of whichever config wrote them."""
+    secrets = frozenset(secrets)
     span, bucket = RANGES[range_name]
     since = now - span
-    shown = [info for info in journeys if detail is None or info.name == detail]
-    problems = [history_problem] if history_problem else []
+    shown = [_info(info, secrets) for info in journeys if detail is None or info.name == detail]
+    problems = [redact(history_problem, secrets)] if history_problem else []
     statuses = [JourneyStatus(info) for info in shown]
     failure: Evidence | None = None
     if history_path is not None and history_path.exists():
@@ -91,16 +98,21 @@ def assemble(
             try:
                 latest = reader.latest_runs()
                 statuses = [
-                    _status(reader, info, latest.get(info.name), now, since, bucket, detail)
+                    _redacted_status(
+                        _status(reader, info, latest.get(info.name), now, since, bucket, detail),
+                        secrets,
+                    )
                     for info in shown
                 ]
                 run = reader.latest_failure(detail)
                 if run is not None:
-                    failure = Evidence(run, _links(artifacts_root, run.evidence_folder))
+                    links = _links(artifacts_root, run.evidence_folder)
+                    failure = Evidence(_redacted_run(run, secrets), links)
             finally:
                 reader.close()
         except sqlite3.Error as exc:
-            problems.append(f"the run history in {history_path} cannot be read: {exc}")
+            problem = f"the run history in {history_path} cannot be read: {exc}"
+            problems.append(redact(problem, secrets))
     return StatusData(now, range_name, since, bucket, statuses, problems, failure, detail)
 
 
@@ -132,6 +144,38 @@ def _status(
         chart=reader.durations(info.name, since, bucket_seconds=bucket),
         step_charts=steps,
         incidents=list(reversed(reader.incidents(info.name, since))),  # newest first
+    )
+
+
+def _info(info: JourneyInfo, secrets: frozenset[str]) -> JourneyInfo:
+    if not secrets:
+        return info
+    return JourneyInfo(
+        info.name,
+        None if info.owner is None else redact(info.owner, secrets),
+        None if info.runbook is None else redact(info.runbook, secrets),
+    )
+
+
+def _redacted_run(run: Run, secrets: frozenset[str]) -> Run:
+    if not secrets:
+        return run
+    failed_step = None if run.failed_step is None else redact(run.failed_step, secrets)
+    return replace(run, message=redact(run.message, secrets), failed_step=failed_step)
+
+
+def _redacted_status(status: JourneyStatus, secrets: frozenset[str]) -> JourneyStatus:
+    """The history's free texts (messages, step names) redacted once more."""
+    if not secrets:
+        return status
+    return replace(
+        status,
+        latest=None if status.latest is None else _redacted_run(status.latest, secrets),
+        step_charts=[(redact(step, secrets), chart) for step, chart in status.step_charts],
+        incidents=[
+            replace(incident, last_message=redact(incident.last_message, secrets))
+            for incident in status.incidents
+        ],
     )
 
 

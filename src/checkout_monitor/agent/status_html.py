@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from datetime import datetime
 from html import escape
 from urllib.parse import urlencode
@@ -19,6 +20,10 @@ from checkout_monitor.failure_kinds import KIND_INFO, FailureKind
 from checkout_monitor.history import Incident, SuccessRate
 
 REFRESH_SECONDS = 60
+# Incidents listed per journey, newest first: a month of a flapping journey is thousands of
+# rows (a megabyte of HTML) nobody reads; the count says how many there were.
+INCIDENTS_SHOWN = 10
+INCIDENTS_SHOWN_IN_DETAIL = 100
 STYLE = (
     "body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222;max-width:70rem}"
     "h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}"
@@ -35,6 +40,7 @@ STYLE = (
     "img.screenshot{max-width:min(100%,40rem);border:1px solid #ccc}"
     "nav a{margin-right:.8rem}nav a.current{font-weight:bold}"
 )
+_USERINFO = re.compile(r"^(https?://)[^/?#]*@", re.IGNORECASE)
 _STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
 CONTENT_SECURITY_POLICY = (
     f"default-src 'none'; img-src 'self'; style-src 'sha256-{_STYLE_HASH}'; "
@@ -79,8 +85,14 @@ def _state(status: JourneyStatus) -> str:
 def _runbook(url: str) -> str:
     # Only web links become links: a javascript: runbook stays plain text.
     if url.startswith(("https://", "http://")):
+        url = _without_userinfo(url)
         return f'<a href="{escape(url)}">{escape(url)}</a>'
     return escape(url)
+
+
+def _without_userinfo(url: str) -> str:
+    """A user and password in a link are for the wiki, never for whoever reads the page."""
+    return _USERINFO.sub(r"\1", url, count=1)
 
 
 def _journey(status: StatusData, journey: JourneyStatus) -> str:
@@ -135,13 +147,14 @@ def _journey(status: StatusData, journey: JourneyStatus) -> str:
         f"<p>Duration of each run, last {escape(status.range_name)}: "
         '<span class="legend-avg">average (solid)</span>, '
         '<span class="legend-p95">95th percentile (dashed)</span></p>'
-        f"{chart}{steps}{_incidents(journey.incidents)}</section>"
+        f"{chart}{steps}{_incidents(journey.incidents, status)}</section>"
     )
 
 
-def _incidents(incidents: list[Incident]) -> str:
+def _incidents(incidents: list[Incident], status: StatusData) -> str:
     if not incidents:
         return "<p>No incidents in this range.</p>"
+    shown = INCIDENTS_SHOWN_IN_DETAIL if status.detail else INCIDENTS_SHOWN
     rows = "".join(
         "<tr>"
         f"<td>{_when(incident.started_at)}</td>"
@@ -150,10 +163,13 @@ def _incidents(incidents: list[Incident]) -> str:
         f"<td>{'<br>'.join(_kind_words(kind) for kind in incident.failure_kinds)}</td>"
         f"<td>{escape(incident.last_message)}</td>"
         "</tr>"
-        for incident in incidents
+        for incident in incidents[:shown]
     )
+    caption = "Incidents (failed runs in a row), newest first"
+    if len(incidents) > shown:
+        caption += f": the {shown} newest of {len(incidents)} in this range"
     return (
-        '<table class="incidents"><caption>Incidents (failed runs in a row), newest first'
+        f'<table class="incidents"><caption>{caption}'
         "</caption><tr><th>started</th><th>ended</th><th>runs failed</th>"
         f"<th>failure kind</th><th>latest message</th></tr>{rows}</table>"
     )

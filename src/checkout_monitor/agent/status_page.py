@@ -7,7 +7,7 @@ a new history path or artifacts folder) shows at the next load of the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -29,6 +29,8 @@ class StatusSources:
     history_path: Callable[[], Path | None]  # None: the history is off
     history_problem: Callable[[], str | None]  # why the last run was not recorded
     artifacts_root: Callable[[], Path]
+    # the config's ${ENV} values, redacted from every text the page shows
+    secrets: Callable[[], Iterable[str]] = lambda: ()
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -61,6 +63,7 @@ def status_page(sources: StatusSources) -> WebPage:
             sources.clock(),
             range_name,
             detail,
+            sources.secrets(),
         )
         return Answer(200, render(data).encode(), _HTML, _headers())
 

@@ -32,6 +32,7 @@ from checkout_monitor.config.alerting import (
     ConditionKind,
 )
 from checkout_monitor.config.model import JourneyConfig, LoadedConfig
+from checkout_monitor.evidence.redaction import MARKUP_SAFE, redact
 from checkout_monitor.failure_kinds import FailureClass, FailureKind
 from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.results import JourneyResult
@@ -315,8 +316,8 @@ class AlertEngine:
             if resolved
             else None,
             reminder=transition is Transition.REMINDER,
-            owner=journey.owner,
-            runbook=journey.runbook,
+            owner=self._redacted(journey.owner),
+            runbook=self._redacted(journey.runbook),
             generator_url=self._generator_url,
             labels=labels,
         )
@@ -352,10 +353,16 @@ class AlertEngine:
                 yield f"What to do: {kind.advice}"
         if target.monitor_health and not resolved:
             yield "This is the monitor's own problem, not the shop's; the shop may be fine."
-        yield f"Owner: {target.journey.owner or 'not set (add owner: to the journey)'}"
+        owner = self._redacted(target.journey.owner)
+        yield f"Owner: {owner or 'not set (add owner: to the journey)'}"
         if target.journey.runbook:
-            yield f"Runbook: {target.journey.runbook}"
+            yield f"Runbook: {self._redacted(target.journey.runbook)}"
         yield f"Rule: {target.rule.name} ({target.rule.condition.value} {target.rule.threshold:g})"
+
+    def _redacted(self, text: str | None) -> str | None:
+        """An owner or runbook URL may hold a ``${ENV}`` secret (a token in a query string);
+        the placeholder has no angle brackets, so a Slack link or a JSON body stays whole."""
+        return None if text is None else redact(text, self._secrets, MARKUP_SAFE)
 
     def _last_failure(self, target: AlertTarget) -> RunRecord | None:
         classes = {c.value for c in target.rule.classes}

@@ -213,12 +213,42 @@ class HistoryReader:
 
         Only checked runs and steps count (a skipped one measured nothing); buckets with no
         run are left out. Buckets start at multiples of ``bucket_seconds`` since the epoch."""
-        buckets: dict[int, list[float]] = {}
-        rows = self._duration_rows(journey, since, until, step, source, location)
-        for finished, duration in rows:
-            buckets.setdefault(math.floor(finished / bucket_seconds), []).append(duration)
+        # Bucketed, counted and ranked in SQLite: a 30-day chart over a busy history is
+        # 100,000s of rows that Python need not see. CAST truncates: the floor of a positive.
+        where, scope = _scope(source, location, "runs.")
+        if step is None:
+            rows = (
+                "SELECT CAST(finished_at / ? AS INTEGER) AS bucket, duration_seconds AS d "
+                "FROM runs WHERE journey = ? AND finished_at >= ? AND finished_at < ? "
+                f"AND status != 'skipped' {where}"
+            )
+            args: tuple[Any, ...] = (bucket_seconds, journey, _ts(since), _until(until), *scope)
+        else:
+            rows = (
+                "SELECT CAST(runs.finished_at / ? AS INTEGER) AS bucket, "
+                "steps.duration_seconds AS d FROM runs "
+                "JOIN steps ON steps.run_id = runs.id WHERE runs.journey = ? "
+                "AND runs.finished_at >= ? AND runs.finished_at < ? AND steps.name = ? "
+                f"AND steps.status != 'skipped' {where}"
+            )
+            args = (bucket_seconds, journey, _ts(since), _until(until), step, *scope)
+        # nearest rank, as _bucket: the ceil(0.95 n)-th smallest, in integers (95 n + 99) / 100
+        sql = (
+            "SELECT bucket, count(*), sum(d), max(d), "
+            "max(CASE WHEN rank = (95 * n + 99) / 100 THEN d END) FROM ("
+            "SELECT bucket, d, row_number() OVER (PARTITION BY bucket ORDER BY d) AS rank, "
+            f"count(*) OVER (PARTITION BY bucket) AS n FROM ({rows})"
+            ") GROUP BY bucket ORDER BY bucket"
+        )
         return [
-            _bucket(index * bucket_seconds, values) for index, values in sorted(buckets.items())
+            DurationBucket(
+                start=_time(index * bucket_seconds),
+                count=count,
+                average=total / count,
+                p95=p95,
+                maximum=maximum,
+            )
+            for index, count, total, maximum, p95 in self._rows(sql, args)
         ]
 
     def _duration_rows(
@@ -301,9 +331,14 @@ class HistoryReader:
             f"AND finished_at < ? {where}",
             (journey, _ts(since), *args),
         )[0][0]
+        # Only failed runs and the passed runs that end them: a month of passing runs
+        # between incidents changes nothing below, and is most of the rows.
         rows = self._rows(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE journey = ? AND finished_at >= ? "
-            f"AND finished_at < ? AND status != 'skipped' {where} ORDER BY finished_at, id",
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE id IN (SELECT id FROM ("
+            "SELECT id, status, lag(status) OVER (ORDER BY finished_at, id) AS before "
+            "FROM runs WHERE journey = ? AND finished_at >= ? AND finished_at < ? "
+            f"AND status != 'skipped' {where}) WHERE status = 'failed' OR before = 'failed') "
+            "ORDER BY finished_at, id",
             (journey, anchor if anchor is not None else 0.0, _until(until), *args),
         )
         incidents: list[Incident] = []
