@@ -10,8 +10,8 @@ import re
 import shutil
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from html import unescape
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from checkout_monitor.agent.status_page import StatusSources, status_pages
 from checkout_monitor.agent.status_server import Readiness, StatusServer
 from checkout_monitor.config.web_config import load_web_config
 from checkout_monitor.failure_kinds import KIND_INFO, FailureKind
-from checkout_monitor.history import DurationBucket, HistoryStore
+from checkout_monitor.history import DurationBucket, HistoryReader, HistoryStore, SuccessRate
 from support.history_seed import SECRET, T0, result
 from support.listener_pki import HASH, PASSWORD, USER, web_config_file
 from support.secret_search import found_spelled
@@ -286,8 +286,63 @@ def test_the_chart_says_what_it_shows() -> None:
     assert "no runs in this range" in empty and "<path" not in empty
 
 
-def test_now_is_after_the_seeded_runs() -> None:
-    assert datetime(2026, 11, 2, 9, 30, tzinfo=T0.tzinfo) == NOW
+def test_only_the_agents_own_runs_set_the_state_and_a_skipped_run_hides_no_incident(
+    tmp_path: Path,
+) -> None:
+    """run-smoke --history runs (a CI failure after a deploy) and another location's runs
+    in the same file change nothing; a skipped latest run leaves an incident failing."""
+    history = tmp_path / "history.sqlite3"
+    store = HistoryStore(history)
+    for minute in range(3):
+        store.record(result(minute, "passed"), source="serve")
+    for minute in range(3, 6):  # CI and another agent fail after the agent's last pass
+        store.record(result(minute, "failed"), source="run-smoke")
+        elsewhere = replace(result(minute + 0.5, "failed"), location="us-east")
+        store.record(elsewhere, source="serve")
+    for minute, outcome in ((1, "failed"), (2, "failed"), (3, "skipped")):
+        store.record(result(minute, outcome, journey="flaky"), source="serve")
+    store.close()
+    sources = StatusSources(
+        journeys=lambda: [JourneyInfo("guest-checkout"), JourneyInfo("flaky")],
+        history_path=lambda: history,
+        history_problem=lambda: None,
+        artifacts_root=lambda: tmp_path / "artifacts",
+        location=lambda: "eu-west",
+        clock=lambda: NOW,
+    )
+    server = StatusServer(
+        "127.0.0.1", 0, CollectorRegistry(), Readiness(), web_pages=status_pages(sources)
+    ).start()
+    try:
+        url = f"http://{server.address}"
+        page = httpx.get(f"{url}/?journey=guest-checkout", timeout=10).text
+        flaky = _text(httpx.get(f"{url}/?journey=flaky", timeout=10).text)
+    finally:
+        server.stop()
+    text = _text(page)
+    assert "state now passing" in text
+    assert "success rate, 24 hours 100.0% (3 of 3)" in text
+    assert "No incidents in this range" in text and "Latest failure" not in text
+    assert "3 runs" in page  # the chart's summary: the agent's runs only
+    assert "state now failing since 2026-11-02 09:01:00 UTC" in flaky
+
+
+def test_a_page_reads_one_snapshot_of_the_history(tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite3"
+    store = HistoryStore(history)
+    store.record(result(0, "passed"), source="serve")
+    reader = HistoryReader(history)
+    try:
+        with reader.snapshot():
+            before = reader.success_rate("guest-checkout", T0)
+            store.record(result(1, "failed"), source="serve")  # written mid-page
+            during = reader.success_rate("guest-checkout", T0)
+        after = reader.success_rate("guest-checkout", T0)
+    finally:
+        reader.close()
+        store.close()
+    assert before == during == SuccessRate(passed=1, failed=0)
+    assert after == SuccessRate(passed=1, failed=1)
 
 
 def test_config_secrets_never_reach_the_page_and_incidents_are_capped(tmp_path: Path) -> None:

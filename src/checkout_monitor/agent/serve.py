@@ -89,6 +89,7 @@ def serve(
         history_problem=lambda: history.problem if history else None,
         artifacts_root=artifacts_root,
         secrets=lambda: current[0][0].secrets,
+        location=lambda: current[0][0].config.location,
     )
     try:
         server = StatusServer(

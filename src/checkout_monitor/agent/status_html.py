@@ -73,10 +73,10 @@ def _href(**query: str | None) -> str:
 
 def _state(status: JourneyStatus) -> str:
     latest = status.latest
+    if status.failing_since is not None:  # an ongoing incident wins over a skipped run
+        return f'<span class="failing">failing since {_when(status.failing_since)}</span>'
     if latest is None:
         return '<span class="norun">no runs yet</span>'
-    if status.failing_since is not None:
-        return f'<span class="failing">failing since {_when(status.failing_since)}</span>'
     if latest.status == "skipped":
         return '<span class="norun">skipped (nothing checked)</span>'
     return '<span class="passing">passing</span>'
