@@ -28,13 +28,15 @@ from checkout_monitor.agent.status_server import Readiness, StatusServer
 from checkout_monitor.config.web_config import load_web_config
 from checkout_monitor.failure_kinds import KIND_INFO, FailureKind
 from checkout_monitor.history import DurationBucket, HistoryReader, HistoryStore, SuccessRate
+from checkout_monitor.results import Evidence
 from support.history_seed import SECRET, T0, result
 from support.listener_pki import HASH, PASSWORD, USER, web_config_file
 from support.secret_search import found_spelled
 
 HOSTILE = '<script>alert("pwned")</script> & <img src=x onerror=alert(1)>'
 NOW = T0 + timedelta(minutes=30)
-EVIDENCE = "run-8/guest-checkout/attempt-1"  # the ongoing incident's run (history_seed)
+RUN = "2026-11-02T09-08-00Z-0a1b2c"  # a run folder, named as evidence/artifacts.py names it
+EVIDENCE = f"{RUN}/guest-checkout/attempt-1"  # the ongoing incident's evidence
 
 
 @dataclass
@@ -65,7 +67,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         if minute == 8:
             kwargs = {"kind": FailureKind.ELEMENT_MISSING, "message": HOSTILE}
         outcome = {"P": "passed", "F": "failed"}[letter]
-        store.record(result(minute, outcome, **kwargs), source="serve")  # type: ignore[arg-type]
+        run = result(minute, outcome, **kwargs)  # type: ignore[arg-type]
+        if minute == 8:
+            run = replace(run, evidence=Evidence(folder=EVIDENCE))
+        store.record(run, source="serve")
     store.close()
     root = folder / "artifacts"
     evidence = root / EVIDENCE
@@ -75,6 +80,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with zipfile.ZipFile(evidence / "trace.zip", "w") as trace:
         trace.writestr("trace.trace", "{}")
     (evidence / "notes.py").write_text("print('not evidence')")
+    (evidence / "notes.json").write_text("{}")
+    (evidence / "screenshot.PNG").write_bytes(_png())
+    (root / "last-passed.json").write_text("{}")  # the recorder's, but not evidence
+    (root / RUN / "screenshot.png").write_bytes(_png())  # not at an attempt's depth
+    inside = root / "alerts" / "guest-checkout" / "attempt-1"  # not a run folder
+    inside.mkdir(parents=True)
+    (inside / "console.txt").write_text("alert state")
+    (root / "2026-11-02T09-09-00Z-eeeeee").symlink_to(root / "alerts")
     (folder / "outside.txt").write_text("outside the artifacts folder")
     (evidence / "escape.txt").symlink_to(folder / "outside.txt")
     problem: list[str | None] = [None]
@@ -217,6 +230,13 @@ def test_evidence_files_are_served_with_their_types(site: Site) -> None:
         f"{EVIDENCE}/./screenshot.png",
         f"{EVIDENCE}/escape.txt",  # a symlink out of the folder
         f"{EVIDENCE}/notes.py",  # not a kind of evidence
+        f"{EVIDENCE}/notes.json",  # a kind, but not a name the recorder writes
+        f"{EVIDENCE}/screenshot.PNG",
+        "last-passed.json",
+        f"{RUN}/screenshot.png",  # a name the recorder writes, at the wrong depth
+        "2026-11-02T09-09-00Z-eeeeee/guest-checkout/attempt-1/console.txt",  # symlinked folder
+        "%252e%252e/outside.txt",  # encoded twice
+        f"{EVIDENCE}/%252e%252e/%252e%252e/%252e%252e/%252e%252e/outside.txt",
         f"{EVIDENCE}/screenshot.png%00.txt",
         f"{EVIDENCE}/missing.png",
         f"{EVIDENCE}",
