@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from datetime import datetime
 from html import escape
 from urllib.parse import urlencode
@@ -18,6 +17,7 @@ from checkout_monitor.agent.status_data import RANGES, JourneyStatus, StatusData
 from checkout_monitor.evidence.recorder import HTML, SCREENSHOT, TRACE
 from checkout_monitor.failure_kinds import KIND_INFO, FailureKind
 from checkout_monitor.history import Incident, SuccessRate
+from checkout_monitor.reports.runbook_links import runbook_html
 
 REFRESH_SECONDS = 60
 # Incidents listed per journey, newest first: a month of a flapping journey is thousands of
@@ -40,7 +40,6 @@ STYLE = (
     "img.screenshot{max-width:min(100%,40rem);border:1px solid #ccc}"
     "nav a{margin-right:.8rem}nav a.current{font-weight:bold}"
 )
-_USERINFO = re.compile(r"^(https?://)[^/?#]*@", re.IGNORECASE)
 _STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
 CONTENT_SECURITY_POLICY = (
     f"default-src 'none'; img-src 'self'; style-src 'sha256-{_STYLE_HASH}'; "
@@ -82,19 +81,6 @@ def _state(status: JourneyStatus) -> str:
     return '<span class="passing">passing</span>'
 
 
-def _runbook(url: str) -> str:
-    # Only web links become links: a javascript: runbook stays plain text.
-    if url.startswith(("https://", "http://")):
-        url = _without_userinfo(url)
-        return f'<a href="{escape(url)}">{escape(url)}</a>'
-    return escape(url)
-
-
-def _without_userinfo(url: str) -> str:
-    """A user and password in a link are for the wiki, never for whoever reads the page."""
-    return _USERINFO.sub(r"\1", url, count=1)
-
-
 def _journey(status: StatusData, journey: JourneyStatus) -> str:
     info, latest = journey.info, journey.latest
     name = escape(info.name)
@@ -113,7 +99,7 @@ def _journey(status: StatusData, journey: JourneyStatus) -> str:
     if info.owner:
         rows.append(("owner", escape(info.owner)))
     if info.runbook:
-        rows.append(("runbook", _runbook(info.runbook)))
+        rows.append(("runbook", runbook_html(info.runbook)))
     table = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
     chart = latency_chart(
         journey.chart,
