@@ -302,6 +302,11 @@ def test_the_chart_says_what_it_shows() -> None:
     assert ">09:00 UTC<" in svg and ">09:10 UTC<" in svg  # the time axis
     day = latency_chart([], since, T0 + timedelta(days=1), 900, "x")
     assert ">02 Nov 09:00 UTC<" in day and ">03 Nov 09:00 UTC<" in day  # a date past a day
+    ticks = re.search(r'<path class="p95-mark" d="([^"]+)"', svg)
+    assert ticks and ticks.group(1).count("h10") == 2  # each p95 visible on its own
+    one = latency_chart(buckets[:1], since, T0 + timedelta(minutes=10), 60, "x")
+    tick = re.search(r'<path class="p95-mark" d="M([\d.]+),([\d.]+) h10"/>', one)
+    assert tick and '<circle class="point"' in one  # one bucket: a point and a p95 tick
     empty = latency_chart([], since, T0 + timedelta(hours=1), 60, "x")
     assert "no runs in this range" in empty and "<path" not in empty
 

@@ -36,6 +36,7 @@ STYLE = (
     ".chart .axis{stroke:#888}.chart .label{font-size:11px;fill:#444}"
     ".chart .average{fill:none;stroke:#2471a3;stroke-width:2}"
     ".chart .p95{fill:none;stroke:#c0392b;stroke-width:1.5;stroke-dasharray:4 3}"
+    ".chart .p95-mark{fill:none;stroke:#c0392b;stroke-width:2}"
     ".chart .point{fill:#2471a3}.legend-avg{color:#2471a3}.legend-p95{color:#c0392b}"
     "img.screenshot{max-width:min(100%,40rem);border:1px solid #ccc}"
     "nav a{margin-right:.8rem}nav a.current{font-weight:bold}"
@@ -132,7 +133,7 @@ def _journey(status: StatusData, journey: JourneyStatus) -> str:
         f"<table>{table}</table>"
         f"<p>Duration of each run, last {escape(status.range_name)}: "
         '<span class="legend-avg">average (solid)</span>, '
-        '<span class="legend-p95">95th percentile (dashed)</span></p>'
+        '<span class="legend-p95">95th percentile (dashed, a tick per bucket)</span></p>'
         f"{chart}{steps}{_incidents(journey.incidents, status)}</section>"
     )
 
