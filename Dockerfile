@@ -65,4 +65,6 @@ EXPOSE 9115
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9115/healthz', timeout=4)"]
 
+# 0.0.0.0: the status page's /evidence/ files (screenshots, traces with cookies) answer 403
+# until a web config turns basic auth on (--web-config, docs/serve.md); serve warns at start.
 CMD ["checkout-monitor", "serve", "--config", "/etc/checkout-monitor/config.yaml", "--listen", "0.0.0.0:9115"]

@@ -8,7 +8,9 @@ bound is several times what the listener needs and well under what the old liste
 
 from __future__ import annotations
 
+import contextlib
 import json
+import random
 import selectors
 import socket
 import ssl
@@ -26,6 +28,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from checkout_monitor.agent.basic_auth import BCRYPT_SLOTS, BasicAuth, Verdict
+from checkout_monitor.agent.evidence_files import MAX_DOWNLOADS, PREFIX, evidence_page
 from checkout_monitor.agent.status_server import Readiness, StatusServer
 from checkout_monitor.config.web_config import load_web_config
 from support.listener_pki import USER, Pki, basic_header, trusting_ca, web_config_file
@@ -412,3 +415,102 @@ def test_password_checks_run_side_by_side_and_one_address_gets_its_share(
         thread.join(10)
     assert sorted(v.value for v in verdicts) == ["allowed"] + ["refused"] * 4
     assert auth.most_at_once == 2 and auth.bcrypt_checks == 5
+
+
+# Evidence downloads (review items 4, 5): a trace of megabytes over a slow link.
+DOWNLOAD_DEADLINE = 1.0  # short, so a download outlives it many times over
+TRACE_PATH = "2026-11-02T09-08-00Z-0a1b2c/guest-checkout/attempt-1/trace.zip"
+TRACE_BYTES = 16 * 1024 * 1024  # beyond the kernel's socket buffers (4 MiB each way)
+
+
+@dataclass
+class Downloads:
+    server: StatusServer
+    trace: bytes
+
+
+def _downloads(
+    started: list[StatusServer], root: Path, max_downloads: int = MAX_DOWNLOADS
+) -> Downloads:
+    trace = root / TRACE_PATH
+    trace.parent.mkdir(parents=True)
+    trace.write_bytes(random.randbytes(TRACE_BYTES))
+    server = StatusServer(
+        "127.0.0.1",
+        0,
+        CollectorRegistry(),
+        Readiness(),
+        web_pages={PREFIX: evidence_page(lambda: root, max_downloads)},
+        request_deadline=DOWNLOAD_DEADLINE,
+    )
+    started.append(server.start())
+    return Downloads(server, trace.read_bytes())
+
+
+def _request(address: str) -> tuple[socket.socket, int, bytes]:
+    """A GET of the trace through a small receive window; its status and first bytes."""
+    host, _, port = address.rpartition(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)  # before the handshake
+    sock.settimeout(30)
+    sock.connect((host, int(port)))
+    sock.sendall(f"GET /evidence/{TRACE_PATH} HTTP/1.1\r\nHost: {address}\r\n\r\n".encode())
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    return sock, int(head.split()[1]), body
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_a_slow_download_that_keeps_reading_finishes_long_past_the_deadline(
+    tmp_path: Path, servers: list[StatusServer]
+) -> None:
+    site = _downloads(servers, tmp_path)
+    started = time.monotonic()
+    sock, status, body = _request(site.server.address)
+    with sock:
+        while len(body) < TRACE_BYTES:
+            chunk = sock.recv(64 * 1024)
+            if not chunk:
+                break
+            body += chunk
+            time.sleep(0.01)  # a slow link: about 6 MB/s at best
+    took = time.monotonic() - started
+    assert status == 200
+    assert len(body) == TRACE_BYTES and body == site.trace  # whole
+    assert took > 2 * DOWNLOAD_DEADLINE  # though the download outlived the deadline
+    assert site.server.connections.expired == 0
+
+
+def test_a_download_that_stops_reading_is_cut_and_frees_its_thread_and_slot(
+    tmp_path: Path, servers: list[StatusServer]
+) -> None:
+    site = _downloads(servers, tmp_path, max_downloads=1)
+    stalled, status, _ = _request(site.server.address)
+    with stalled:
+        assert status == 200
+        # the one download slot is taken: another download waits for a 503, not a thread
+        busy = httpx.get(f"http://{site.server.address}/evidence/{TRACE_PATH}", timeout=10)
+        assert busy.status_code == 503 and busy.headers["retry-after"]
+        # the stalled client never reads again: the listener ends it, the thread is free
+        assert _wait_until(lambda: site.server.connections.live == 0)
+        assert site.server.connections.expired == 1
+        left = b""
+        with contextlib.suppress(OSError):  # a reset is as good as a close
+            while chunk := stalled.recv(1024 * 1024):
+                left += chunk
+        assert len(left) < TRACE_BYTES  # cut short, never finished
+    again = httpx.get(f"http://{site.server.address}/evidence/{TRACE_PATH}", timeout=30)
+    assert again.status_code == 200 and again.content == site.trace  # the slot came back

@@ -23,7 +23,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from checkout_monitor.agent.basic_auth import BasicAuth
-from checkout_monitor.agent.status_server import Readiness, StatusServer
+from checkout_monitor.agent.evidence_files import PREFIX, evidence_page
+from checkout_monitor.agent.serve import evidence_warning
+from checkout_monitor.agent.status_server import Answer, Readiness, StatusServer, is_loopback
 from checkout_monitor.config.model import AgentConfig
 from checkout_monitor.config.web_config import load_web_config
 from checkout_monitor.errors import ConfigError
@@ -462,3 +464,82 @@ def test_a_web_config_path_that_is_no_file_is_a_plain_error(
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"{config}:2: agent.web_config_file: {problem}: {tmp_path / given}" in result.stderr
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+# --- evidence off loopback only behind a password; a bug answers 500 -----------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.53", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.1.2.3", False),
+        ("monitor.example.com", False),
+    ],
+)
+def test_which_listen_hosts_are_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+def test_evidence_is_refused_without_a_password_where_serve_says_so(
+    tmp_path: Path, listener: list[StatusServer]
+) -> None:
+    """``serve`` names /evidence/ password-only off loopback (the container's 0.0.0.0);
+    without basic auth it answers 403 saying why and how, with it the file."""
+    evidence = tmp_path / "2026-11-02T09-08-00Z-0a1b2c" / "shop" / "attempt-1"
+    evidence.mkdir(parents=True)
+    (evidence / "console.txt").write_text("TypeError: x is undefined\n")
+    path = "/evidence/2026-11-02T09-08-00Z-0a1b2c/shop/attempt-1/console.txt"
+    pages = {"/": _page_ok, PREFIX: evidence_page(lambda: tmp_path)}
+    web = load_web_config(web_config_file(tmp_path, f"basic_auth_users:\n  {USER}: '{HASH}'\n"))
+    for config in (None, web):
+        server = StatusServer(
+            "127.0.0.1",
+            0,
+            CollectorRegistry(),
+            Readiness(),
+            web=config,
+            web_pages=pages,
+            password_only=(PREFIX,),
+        )
+        listener.append(server.start())
+    open_one, locked = (f"http://{server.address}" for server in listener)
+    refused = httpx.get(open_one + path, timeout=10)
+    assert refused.status_code == 403
+    assert "served only behind a password" in refused.text
+    assert "docs/serve.md, 'TLS and a password for the listener'" in refused.text
+    assert httpx.get(open_one + "/", timeout=10).status_code == 200  # the page stays open
+    served = httpx.get(locked + path, auth=(USER, PASSWORD), timeout=10)
+    assert served.status_code == 200 and served.text == "TypeError: x is undefined\n"
+    assert "listening on 0.0.0.0 without basic auth: /evidence/ answers 403" in evidence_warning(
+        "0.0.0.0"
+    )
+
+
+def _page_ok(path: str, query: object) -> Answer:
+    return Answer(200, b"status\n", "text/plain")
+
+
+def test_a_bug_in_a_page_answers_500_and_is_logged_once(
+    listener: list[StatusServer], caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(path: str, query: object) -> Answer:
+        raise KeyError("a bug")
+
+    server = StatusServer("127.0.0.1", 0, CollectorRegistry(), Readiness(), web_pages={"/": broken})
+    listener.append(server.start())
+    with caplog.at_level("DEBUG", logger="checkout_monitor.status_server"):
+        answers = [httpx.get(f"http://{server.address}/", timeout=10) for _ in range(3)]
+    for answer in answers:
+        assert answer.status_code == 500
+        assert answer.text.startswith("500 Internal Server Error: the agent could not build")
+        assert "KeyError" not in answer.text  # the log says what, never the client
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and "builtins.KeyError" in errors[0].getMessage()
+    assert errors[0].exc_info is not None

@@ -10,8 +10,8 @@ import re
 import shutil
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from html import unescape
 from pathlib import Path
 
@@ -27,14 +27,16 @@ from checkout_monitor.agent.status_page import StatusSources, status_pages
 from checkout_monitor.agent.status_server import Readiness, StatusServer
 from checkout_monitor.config.web_config import load_web_config
 from checkout_monitor.failure_kinds import KIND_INFO, FailureKind
-from checkout_monitor.history import DurationBucket, HistoryStore
+from checkout_monitor.history import DurationBucket, HistoryReader, HistoryStore, SuccessRate
+from checkout_monitor.results import Evidence
 from support.history_seed import SECRET, T0, result
 from support.listener_pki import HASH, PASSWORD, USER, web_config_file
 from support.secret_search import found_spelled
 
 HOSTILE = '<script>alert("pwned")</script> & <img src=x onerror=alert(1)>'
 NOW = T0 + timedelta(minutes=30)
-EVIDENCE = "run-8/guest-checkout/attempt-1"  # the ongoing incident's run (history_seed)
+RUN = "2026-11-02T09-08-00Z-0a1b2c"  # a run folder, named as evidence/artifacts.py names it
+EVIDENCE = f"{RUN}/guest-checkout/attempt-1"  # the ongoing incident's evidence
 
 
 @dataclass
@@ -65,7 +67,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         if minute == 8:
             kwargs = {"kind": FailureKind.ELEMENT_MISSING, "message": HOSTILE}
         outcome = {"P": "passed", "F": "failed"}[letter]
-        store.record(result(minute, outcome, **kwargs), source="serve")  # type: ignore[arg-type]
+        run = result(minute, outcome, **kwargs)  # type: ignore[arg-type]
+        if minute == 8:
+            run = replace(run, evidence=Evidence(folder=EVIDENCE))
+        store.record(run, source="serve")
     store.close()
     root = folder / "artifacts"
     evidence = root / EVIDENCE
@@ -75,6 +80,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with zipfile.ZipFile(evidence / "trace.zip", "w") as trace:
         trace.writestr("trace.trace", "{}")
     (evidence / "notes.py").write_text("print('not evidence')")
+    (evidence / "notes.json").write_text("{}")
+    (evidence / "screenshot.PNG").write_bytes(_png())
+    (root / "last-passed.json").write_text("{}")  # the recorder's, but not evidence
+    (root / RUN / "screenshot.png").write_bytes(_png())  # not at an attempt's depth
+    inside = root / "alerts" / "guest-checkout" / "attempt-1"  # not a run folder
+    inside.mkdir(parents=True)
+    (inside / "console.txt").write_text("alert state")
+    (root / "2026-11-02T09-09-00Z-eeeeee").symlink_to(root / "alerts")
     (folder / "outside.txt").write_text("outside the artifacts folder")
     (evidence / "escape.txt").symlink_to(folder / "outside.txt")
     problem: list[str | None] = [None]
@@ -217,6 +230,13 @@ def test_evidence_files_are_served_with_their_types(site: Site) -> None:
         f"{EVIDENCE}/./screenshot.png",
         f"{EVIDENCE}/escape.txt",  # a symlink out of the folder
         f"{EVIDENCE}/notes.py",  # not a kind of evidence
+        f"{EVIDENCE}/notes.json",  # a kind, but not a name the recorder writes
+        f"{EVIDENCE}/screenshot.PNG",
+        "last-passed.json",
+        f"{RUN}/screenshot.png",  # a name the recorder writes, at the wrong depth
+        "2026-11-02T09-09-00Z-eeeeee/guest-checkout/attempt-1/console.txt",  # symlinked folder
+        "%252e%252e/outside.txt",  # encoded twice
+        f"{EVIDENCE}/%252e%252e/%252e%252e/%252e%252e/%252e%252e/outside.txt",
         f"{EVIDENCE}/screenshot.png%00.txt",
         f"{EVIDENCE}/missing.png",
         f"{EVIDENCE}",
@@ -282,12 +302,72 @@ def test_the_chart_says_what_it_shows() -> None:
     assert ">09:00 UTC<" in svg and ">09:10 UTC<" in svg  # the time axis
     day = latency_chart([], since, T0 + timedelta(days=1), 900, "x")
     assert ">02 Nov 09:00 UTC<" in day and ">03 Nov 09:00 UTC<" in day  # a date past a day
+    ticks = re.search(r'<path class="p95-mark" d="([^"]+)"', svg)
+    assert ticks and ticks.group(1).count("h10") == 2  # each p95 visible on its own
+    one = latency_chart(buckets[:1], since, T0 + timedelta(minutes=10), 60, "x")
+    tick = re.search(r'<path class="p95-mark" d="M([\d.]+),([\d.]+) h10"/>', one)
+    assert tick and '<circle class="point"' in one  # one bucket: a point and a p95 tick
     empty = latency_chart([], since, T0 + timedelta(hours=1), 60, "x")
     assert "no runs in this range" in empty and "<path" not in empty
 
 
-def test_now_is_after_the_seeded_runs() -> None:
-    assert datetime(2026, 11, 2, 9, 30, tzinfo=T0.tzinfo) == NOW
+def test_only_the_agents_own_runs_set_the_state_and_a_skipped_run_hides_no_incident(
+    tmp_path: Path,
+) -> None:
+    """run-smoke --history runs (a CI failure after a deploy) and another location's runs
+    in the same file change nothing; a skipped latest run leaves an incident failing."""
+    history = tmp_path / "history.sqlite3"
+    store = HistoryStore(history)
+    for minute in range(3):
+        store.record(result(minute, "passed"), source="serve")
+    for minute in range(3, 6):  # CI and another agent fail after the agent's last pass
+        store.record(result(minute, "failed"), source="run-smoke")
+        elsewhere = replace(result(minute + 0.5, "failed"), location="us-east")
+        store.record(elsewhere, source="serve")
+    for minute, outcome in ((1, "failed"), (2, "failed"), (3, "skipped")):
+        store.record(result(minute, outcome, journey="flaky"), source="serve")
+    store.close()
+    sources = StatusSources(
+        journeys=lambda: [JourneyInfo("guest-checkout"), JourneyInfo("flaky")],
+        history_path=lambda: history,
+        history_problem=lambda: None,
+        artifacts_root=lambda: tmp_path / "artifacts",
+        location=lambda: "eu-west",
+        clock=lambda: NOW,
+    )
+    server = StatusServer(
+        "127.0.0.1", 0, CollectorRegistry(), Readiness(), web_pages=status_pages(sources)
+    ).start()
+    try:
+        url = f"http://{server.address}"
+        page = httpx.get(f"{url}/?journey=guest-checkout", timeout=10).text
+        flaky = _text(httpx.get(f"{url}/?journey=flaky", timeout=10).text)
+    finally:
+        server.stop()
+    text = _text(page)
+    assert "state now passing" in text
+    assert "success rate, 24 hours 100.0% (3 of 3)" in text
+    assert "No incidents in this range" in text and "Latest failure" not in text
+    assert "3 runs" in page  # the chart's summary: the agent's runs only
+    assert "state now failing since 2026-11-02 09:01:00 UTC" in flaky
+
+
+def test_a_page_reads_one_snapshot_of_the_history(tmp_path: Path) -> None:
+    history = tmp_path / "history.sqlite3"
+    store = HistoryStore(history)
+    store.record(result(0, "passed"), source="serve")
+    reader = HistoryReader(history)
+    try:
+        with reader.snapshot():
+            before = reader.success_rate("guest-checkout", T0)
+            store.record(result(1, "failed"), source="serve")  # written mid-page
+            during = reader.success_rate("guest-checkout", T0)
+        after = reader.success_rate("guest-checkout", T0)
+    finally:
+        reader.close()
+        store.close()
+    assert before == during == SuccessRate(passed=1, failed=0)
+    assert after == SuccessRate(passed=1, failed=1)
 
 
 def test_config_secrets_never_reach_the_page_and_incidents_are_capped(tmp_path: Path) -> None:

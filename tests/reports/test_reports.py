@@ -18,6 +18,8 @@ from junitparser import Failure, JUnitXml, Skipped, SystemOut, TestCase, TestSui
 from PIL import Image
 from playwright.async_api import Route, async_playwright
 
+from checkout_monitor.agent.status_data import JourneyInfo, JourneyStatus, StatusData
+from checkout_monitor.agent.status_html import render
 from checkout_monitor.browser.chromium import LAUNCH_FLAGS, find_chromium
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.reports.html_report import render_html, write_html
@@ -329,6 +331,36 @@ def test_html_escapes_shop_text_and_links_only_web_runbooks(run: Run) -> None:
     links = re.findall(r'(?:src|href)="([^"]*)"', page)
     assert links, "the screenshot and the summary's anchors are there"
     assert all(link.startswith(("data:image/png;base64,", "#journey-")) for link in links)
+
+
+@pytest.mark.parametrize(
+    ("runbook", "shown"),
+    [
+        (
+            "HTTPS://ops:pw@wiki.example.com/pay#step",
+            '<a href="HTTPS://wiki.example.com/pay#step">HTTPS://wiki.example.com/pay#step</a>',
+        ),
+        ("ftp://ops:pw@files.example.com/runbook.txt", "ftp://files.example.com/runbook.txt"),
+        ("javascript:alert(1)", "javascript:alert(1)"),
+        ("wiki page <pay>", "wiki page &lt;pay&gt;"),
+        ("mailto:shop@example.com", "mailto:shop@example.com"),
+    ],
+)
+def test_the_report_and_the_status_page_show_a_runbook_alike(
+    run: Run, runbook: str, shown: str
+) -> None:
+    """One rule (reports/runbook_links.py): any case of http(s) links, a user:password@
+    never shows, in a link or as text."""
+    now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    page = render_html([replace(run.results[0], runbook=runbook)], run.info)
+    assert f"<dt>Runbook</dt><dd>{shown}</dd>" in page
+    status = render(
+        StatusData(
+            now, "24h", now, 900, [JourneyStatus(JourneyInfo("x", None, runbook))], [], None, None
+        )
+    )
+    assert f"<th>runbook</th><td>{shown}</td>" in status
+    assert "pw@" not in page and "pw@" not in status
 
 
 def test_html_says_when_a_screenshot_is_missing(run: Run) -> None:

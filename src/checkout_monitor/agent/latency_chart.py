@@ -83,6 +83,9 @@ def latency_chart(
             f'<circle class="point" cx="{x(b.start):.1f}" cy="{y(b.average):.1f}" r="2.5"/>'
             for b in buckets
         )
+        # a tick per bucket: a line through one point draws nothing, a tick always shows
+        ticks = " ".join(f"M{x(b.start) - 5:.1f},{y(b.p95):.1f} h10" for b in buckets)
+        parts.append(f'<path class="p95-mark" d="{ticks}"/>')
     else:
         parts.append(
             f'<text class="label" x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle">'

@@ -16,10 +16,11 @@ from typing import TextIO
 
 from prometheus_client import CollectorRegistry
 
+from checkout_monitor.agent.evidence_files import PREFIX
 from checkout_monitor.agent.scheduler import Agent
 from checkout_monitor.agent.status_data import JourneyInfo
 from checkout_monitor.agent.status_page import StatusSources, status_pages
-from checkout_monitor.agent.status_server import Readiness, StatusServer
+from checkout_monitor.agent.status_server import Readiness, StatusServer, is_loopback
 from checkout_monitor.alerting.service import Alerting
 from checkout_monitor.config.model import LoadedConfig, check_listen
 from checkout_monitor.config.web_config import WebConfig, listener_web_config
@@ -89,10 +90,21 @@ def serve(
         history_problem=lambda: history.problem if history else None,
         artifacts_root=artifacts_root,
         secrets=lambda: current[0][0].secrets,
+        location=lambda: current[0][0].config.location,
     )
+    # evidence holds screenshots, page HTML and traces with cookies: on a listener others
+    # can reach (the container image's 0.0.0.0), only behind a password
+    password_only = () if is_loopback(host) else (PREFIX,)
     try:
         server = StatusServer(
-            host, int(port), registry, readiness, pages, web, web_pages=status_pages(sources)
+            host,
+            int(port),
+            registry,
+            readiness,
+            pages,
+            web,
+            web_pages=status_pages(sources),
+            password_only=password_only,
         ).start()
     except OSError as exc:
         raise UsageError(f"cannot listen on {listen}: {exc.strerror}") from None
@@ -109,6 +121,8 @@ def serve(
                 f"text; add tls_server_config to {web.source}",
                 file=sys.stderr,
             )
+        if password_only and not (web and web.users):
+            print(evidence_warning(host), file=sys.stderr)
         out.flush()
         if alerting is not None:
             print(redact(alerting.describe(), loaded.secrets), file=out, flush=True)
@@ -119,6 +133,15 @@ def serve(
         asyncio.run(agent.run())
     finally:
         server.stop()
+
+
+def evidence_warning(host: str) -> str:
+    """Said once at start by a listener others can reach without a password."""
+    return (
+        f"warning: listening on {host} without basic auth: {PREFIX} answers 403 until a "
+        "web config turns basic auth on (with TLS); see docs/serve.md, 'TLS and a password "
+        "for the listener'"
+    )
 
 
 def _start_alerting(loaded: LoadedConfig, metrics: Metrics, status_url: str) -> Alerting | None:

@@ -26,6 +26,7 @@ RANGES: dict[str, tuple[timedelta, int]] = {
     "30d": (timedelta(days=30), 12 * 3600),
 }
 DEFAULT_RANGE = "24h"
+SOURCE = "serve"  # the agent's own runs; run-smoke --history may share the file
 _NO_RUNS = SuccessRate(passed=0, failed=0)
 
 
@@ -79,8 +80,13 @@ def assemble(
     range_name: str = DEFAULT_RANGE,
     detail: str | None = None,
     secrets: Iterable[str] = (),
+    location: str | None = None,
 ) -> StatusData:
     """Everything the page shows; ``detail``: one journey, with a chart per step.
+
+    Only the agent's own runs (``source="serve"``, at ``location``; None: any location)
+    count: a run-smoke run recorded in the same file after a deploy never makes a journey
+    "failing since", nor changes its rates, incidents or charts.
 
     ``secrets`` (the config's ``${ENV}`` values) are redacted from every text the config or
     the history gives: an owner or runbook URL may hold a token, and the history's texts
@@ -95,16 +101,18 @@ def assemble(
     if history_path is not None and history_path.exists():
         try:
             reader = HistoryReader(history_path)
+            scope = _Scope(reader, location)
             try:
-                latest = reader.latest_runs()
-                statuses = [
-                    _redacted_status(
-                        _status(reader, info, latest.get(info.name), now, since, bucket, detail),
-                        secrets,
-                    )
-                    for info in shown
-                ]
-                run = reader.latest_failure(detail)
+                with reader.snapshot():  # one page view, one state of the history
+                    latest = reader.latest_runs(source=SOURCE, location=location)
+                    statuses = [
+                        _redacted_status(
+                            _status(scope, info, latest.get(info.name), now, since, bucket, detail),
+                            secrets,
+                        )
+                        for info in shown
+                    ]
+                    run = reader.latest_failure(detail, source=SOURCE, location=location)
                 if run is not None:
                     links = _links(artifacts_root, run.evidence_folder)
                     failure = Evidence(_redacted_run(run, secrets), links)
@@ -116,8 +124,32 @@ def assemble(
     return StatusData(now, range_name, since, bucket, statuses, problems, failure, detail)
 
 
+class _Scope:
+    """The reader's queries narrowed to the agent's own runs."""
+
+    def __init__(self, reader: HistoryReader, location: str | None) -> None:
+        self.reader = reader
+        self.location = location
+
+    def incidents(self, journey: str, since: datetime) -> list[Incident]:
+        return self.reader.incidents(journey, since, source=SOURCE, location=self.location)
+
+    def success_rate(self, journey: str, since: datetime) -> SuccessRate:
+        return self.reader.success_rate(journey, since, source=SOURCE, location=self.location)
+
+    def durations(
+        self, journey: str, since: datetime, bucket: int, step: str | None = None
+    ) -> list[DurationBucket]:
+        return self.reader.durations(
+            journey, since, bucket_seconds=bucket, step=step, source=SOURCE, location=self.location
+        )
+
+    def step_names(self, journey: str, since: datetime) -> list[str]:
+        return self.reader.step_names(journey, since, source=SOURCE, location=self.location)
+
+
 def _status(
-    reader: HistoryReader,
+    scope: _Scope,
     info: JourneyInfo,
     latest: Run | None,
     now: datetime,
@@ -126,24 +158,28 @@ def _status(
     detail: str | None,
 ) -> JourneyStatus:
     failing_since = None
-    if latest is not None and latest.status == "failed":
-        ongoing = reader.incidents(info.name, latest.finished_at)
-        failing_since = ongoing[-1].started_at if ongoing else latest.started_at
+    if latest is not None and latest.status != "passed":
+        # a skipped latest run neither ends nor hides an incident still going
+        ongoing = [i for i in scope.incidents(info.name, latest.finished_at) if i.ongoing]
+        if ongoing:
+            failing_since = ongoing[-1].started_at
+        elif latest.status == "failed":
+            failing_since = latest.started_at
     steps: list[tuple[str, list[DurationBucket]]] = []
     if detail is not None:
         steps = [
-            (step, reader.durations(info.name, since, bucket_seconds=bucket, step=step))
-            for step in reader.step_names(info.name, since)
+            (step, scope.durations(info.name, since, bucket, step))
+            for step in scope.step_names(info.name, since)
         ]
     return JourneyStatus(
         info=info,
         latest=latest,
         failing_since=failing_since,
-        day=reader.success_rate(info.name, now - timedelta(days=1)),
-        week=reader.success_rate(info.name, now - timedelta(days=7)),
-        chart=reader.durations(info.name, since, bucket_seconds=bucket),
+        day=scope.success_rate(info.name, now - timedelta(days=1)),
+        week=scope.success_rate(info.name, now - timedelta(days=7)),
+        chart=scope.durations(info.name, since, bucket),
         step_charts=steps,
-        incidents=list(reversed(reader.incidents(info.name, since))),  # newest first
+        incidents=list(reversed(scope.incidents(info.name, since))),  # newest first
     )
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from datetime import datetime
 from html import escape
 from urllib.parse import urlencode
@@ -18,6 +17,7 @@ from checkout_monitor.agent.status_data import RANGES, JourneyStatus, StatusData
 from checkout_monitor.evidence.recorder import HTML, SCREENSHOT, TRACE
 from checkout_monitor.failure_kinds import KIND_INFO, FailureKind
 from checkout_monitor.history import Incident, SuccessRate
+from checkout_monitor.reports.runbook_links import runbook_html
 
 REFRESH_SECONDS = 60
 # Incidents listed per journey, newest first: a month of a flapping journey is thousands of
@@ -36,11 +36,11 @@ STYLE = (
     ".chart .axis{stroke:#888}.chart .label{font-size:11px;fill:#444}"
     ".chart .average{fill:none;stroke:#2471a3;stroke-width:2}"
     ".chart .p95{fill:none;stroke:#c0392b;stroke-width:1.5;stroke-dasharray:4 3}"
+    ".chart .p95-mark{fill:none;stroke:#c0392b;stroke-width:2}"
     ".chart .point{fill:#2471a3}.legend-avg{color:#2471a3}.legend-p95{color:#c0392b}"
     "img.screenshot{max-width:min(100%,40rem);border:1px solid #ccc}"
     "nav a{margin-right:.8rem}nav a.current{font-weight:bold}"
 )
-_USERINFO = re.compile(r"^(https?://)[^/?#]*@", re.IGNORECASE)
 _STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
 CONTENT_SECURITY_POLICY = (
     f"default-src 'none'; img-src 'self'; style-src 'sha256-{_STYLE_HASH}'; "
@@ -73,26 +73,13 @@ def _href(**query: str | None) -> str:
 
 def _state(status: JourneyStatus) -> str:
     latest = status.latest
+    if status.failing_since is not None:  # an ongoing incident wins over a skipped run
+        return f'<span class="failing">failing since {_when(status.failing_since)}</span>'
     if latest is None:
         return '<span class="norun">no runs yet</span>'
-    if status.failing_since is not None:
-        return f'<span class="failing">failing since {_when(status.failing_since)}</span>'
     if latest.status == "skipped":
         return '<span class="norun">skipped (nothing checked)</span>'
     return '<span class="passing">passing</span>'
-
-
-def _runbook(url: str) -> str:
-    # Only web links become links: a javascript: runbook stays plain text.
-    if url.startswith(("https://", "http://")):
-        url = _without_userinfo(url)
-        return f'<a href="{escape(url)}">{escape(url)}</a>'
-    return escape(url)
-
-
-def _without_userinfo(url: str) -> str:
-    """A user and password in a link are for the wiki, never for whoever reads the page."""
-    return _USERINFO.sub(r"\1", url, count=1)
 
 
 def _journey(status: StatusData, journey: JourneyStatus) -> str:
@@ -113,7 +100,7 @@ def _journey(status: StatusData, journey: JourneyStatus) -> str:
     if info.owner:
         rows.append(("owner", escape(info.owner)))
     if info.runbook:
-        rows.append(("runbook", _runbook(info.runbook)))
+        rows.append(("runbook", runbook_html(info.runbook)))
     table = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
     chart = latency_chart(
         journey.chart,
@@ -146,7 +133,7 @@ def _journey(status: StatusData, journey: JourneyStatus) -> str:
         f"<table>{table}</table>"
         f"<p>Duration of each run, last {escape(status.range_name)}: "
         '<span class="legend-avg">average (solid)</span>, '
-        '<span class="legend-p95">95th percentile (dashed)</span></p>'
+        '<span class="legend-p95">95th percentile (dashed, a tick per bucket)</span></p>'
         f"{chart}{steps}{_incidents(journey.incidents, status)}</section>"
     )
 

@@ -31,6 +31,8 @@ class StatusSources:
     artifacts_root: Callable[[], Path]
     # the config's ${ENV} values, redacted from every text the page shows
     secrets: Callable[[], Iterable[str]] = lambda: ()
+    # the config's location: the page shows the runs this agent made there (None: any)
+    location: Callable[[], str | None] = lambda: None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
@@ -64,6 +66,7 @@ def status_page(sources: StatusSources) -> WebPage:
             range_name,
             detail,
             sources.secrets(),
+            sources.location(),
         )
         return Answer(200, render(data).encode(), _HTML, _headers())
 

@@ -4,22 +4,26 @@ and pages the agent adds (/alerts: the alert states as JSON; /: the status page 
 
 A thread per connection, but never more than ``max_connections`` of them, and no connection
 lives longer than ``request_deadline`` from accept to its last byte: the handshake, request
-and answer as a whole, however slowly a client trickles them (see _Connections).
+and answer as a whole, however slowly a client trickles them (see _Connections). An answer
+streamed from a file (an evidence download of megabytes) is the exception: each chunk it
+writes gives it ``request_deadline`` more, so a slow link that keeps reading finishes, while
+a client that stops reading is cut ``request_deadline`` after its last progress.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import socket
 import ssl
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -59,14 +63,26 @@ class Readiness:
 Page = Callable[[], tuple[bytes, str]]  # body and content type, rendered per request
 
 
+class Stream(Protocol):
+    """A body sent in chunks (an open file), closed once sent or abandoned."""
+
+    size: int
+
+    def read(self, size: int) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class Answer:
-    """What a web page of the agent answers: status, body, type and its own headers."""
+    """What a web page of the agent answers: status, body, type and its own headers;
+    with ``stream``, the body is read from it in chunks instead (``body`` is ignored)."""
 
     status: int
     body: bytes
     content_type: str
     headers: tuple[tuple[str, str], ...] = ()
+    stream: Stream | None = None
 
 
 WebPage = Callable[[str, Mapping[str, list[str]]], Answer]
@@ -88,6 +104,48 @@ _PLAIN_HTTP_ANSWER = (
     b"Client sent an HTTP request to an HTTPS server: use https://\n"
 )
 _WARN_EVERY_SECONDS = 60.0  # a flood is worth one warning a minute, not one per connection
+_CHUNK_BYTES = 64 * 1024  # per write of a streamed answer: each one is progress
+_INTERNAL_ERROR = (
+    b"500 Internal Server Error: the agent could not build this answer; "
+    b"its log says why (a bug worth reporting)\n"
+)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a listen host is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def password_only_refusal(prefix: str) -> bytes:
+    """Why a path under ``prefix`` is refused on an open listener, and what to do."""
+    return (
+        f"403 Forbidden: {prefix} (screenshots, page HTML, traces with cookies) is served "
+        "only behind a password, or on a loopback listener; this listener is neither. "
+        "Turn on basic auth, with TLS, in a web config (--web-config): see docs/serve.md, "
+        "'TLS and a password for the listener'.\n"
+    ).encode()
+
+
+class _ErrorLog:
+    """Logs an unexpected error once per kind with its traceback, later ones at debug:
+    a bug hit by every page view (one a minute per open browser) is one log entry."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: set[str] = set()
+
+    def error(self, path: str, error: Exception) -> None:
+        kind = f"{type(error).__module__}.{type(error).__qualname__}"
+        with self._lock:
+            first = kind not in self._seen
+            self._seen.add(kind)
+        level = logging.ERROR if first else logging.DEBUG
+        log.log(level, "listener: answering %s failed (%s)", path, kind, exc_info=first)
 
 
 @dataclass(eq=False)
@@ -99,6 +157,10 @@ class _Connection:
     deadline: float
     answering: bool = False  # the request is read: no longer a slow client to push out
     dropped: str | None = None  # why the listener ended it early
+
+    def progress(self, seconds: float) -> None:
+        """A streamed answer wrote a chunk: it may take ``seconds`` more from now."""
+        self.deadline = time.monotonic() + seconds
 
     def drop(self, why: str) -> None:
         """End the connection from another thread: its blocked recv or send returns at once."""
@@ -144,6 +206,12 @@ class _Connections:
             connection = _Connection(request.dup(), now, now + self.deadline)
             self._live.add(connection)
             return connection
+
+    @property
+    def live(self) -> int:
+        """Connections open now, each holding a thread."""
+        with self._lock:
+            return len(self._live)
 
     def done(self, connection: _Connection) -> None:
         with self._lock:
@@ -234,6 +302,12 @@ class _Server(ThreadingHTTPServer):
         if connection is not None:
             connection.answering = True
 
+    def progress(self) -> None:
+        """A chunk of a streamed answer is on its way: the deadline moves on."""
+        connection: _Connection | None = getattr(self._current, "connection", None)
+        if connection is not None:
+            connection.progress(self.connections.deadline)
+
     def service_actions(self) -> None:
         """Between accepts (at least every poll interval): enforce the request deadline."""
         self.connections.expire()
@@ -278,11 +352,14 @@ class StatusServer:
         web_pages: Mapping[str, WebPage] | None = None,
         max_connections: int = MAX_CONNECTIONS,
         request_deadline: float = REQUEST_DEADLINE_SECONDS,
+        password_only: Sequence[str] = (),
     ):
+        """``password_only``: path prefixes answered only while basic auth is on (403 else);
+        ``serve`` names ``/evidence/`` there when the listener is not on loopback."""
         self.paths = ["/metrics", "/healthz", "/readyz", *(pages or {}), *(web_pages or {})]
         self._server = _Server(
             (host, port),
-            _handler(registry, ready, dict(pages or {}), dict(web_pages or {})),
+            _handler(registry, ready, dict(pages or {}), dict(web_pages or {}), password_only),
             _Connections(max_connections, request_deadline),
         )
         self.secure(web)
@@ -329,19 +406,39 @@ def _web_page(web_pages: dict[str, WebPage], path: str) -> WebPage | None:
     return None
 
 
+def _locked(prefixes: Sequence[str], path: str, auth: BasicAuth | None) -> str | None:
+    """The password-only prefix ``path`` is under while no password is asked, or None."""
+    if auth is not None:
+        return None
+    return next((prefix for prefix in prefixes if path.startswith(prefix)), None)
+
+
 def _handler(
     registry: CollectorRegistry,
     ready: Readiness,
     pages: dict[str, Page],
     web_pages: dict[str, WebPage],
+    password_only: Sequence[str] = (),
 ) -> type[BaseHTTPRequestHandler]:
+    errors = _ErrorLog()
+
     class Handler(BaseHTTPRequestHandler):
         timeout = _RECV_TIMEOUT_SECONDS
         server_version, sys_version = "checkout-monitor", ""  # no Python version for scanners
         server: _Server
+        _started = False  # the status line is out: too late for a 500
 
         def do_GET(self) -> None:
             self.server.answering()
+            try:
+                self._answer()
+            except Exception as error:
+                if self._started:
+                    raise  # mid-answer (a client gone): handle_error says so at debug
+                errors.error(self.path.partition("?")[0], error)
+                self._send(500, _INTERNAL_ERROR)
+
+        def _answer(self) -> None:
             path, _, query = self.path.partition("?")
             auth = self.server.security.auth
             verdict = Verdict.ALLOWED
@@ -368,9 +465,17 @@ def _handler(
                     self._send(503, f"not ready: {problem}\n".encode())
             elif path in pages:
                 self._send(200, *pages[path]())
+            elif (locked := _locked(password_only, path, auth)) is not None:
+                self._send(403, password_only_refusal(locked))
             elif (page := _web_page(web_pages, path)) is not None:
                 answer = page(path, parse_qs(query))
-                self._send(answer.status, answer.body, answer.content_type, headers=answer.headers)
+                self._send(
+                    answer.status,
+                    answer.body,
+                    answer.content_type,
+                    headers=answer.headers,
+                    stream=answer.stream,
+                )
             else:
                 known = ", ".join(["/metrics", "/healthz", "/readyz", *pages, *web_pages])
                 self._send(404, f"not found: try {known}\n".encode())
@@ -384,10 +489,32 @@ def _handler(
             challenge: bool = False,
             retry_after: int | None = None,
             headers: tuple[tuple[str, str], ...] = (),
+            stream: Stream | None = None,
         ) -> None:
+            try:
+                length = stream.size if stream else len(body)
+                self._send_headers(status, content_type, length, challenge, retry_after, headers)
+                if stream is None:
+                    self.wfile.write(body)
+                else:
+                    self._stream(stream)
+            finally:
+                if stream is not None:
+                    stream.close()
+
+        def _send_headers(
+            self,
+            status: int,
+            content_type: str,
+            length: int,
+            challenge: bool,
+            retry_after: int | None,
+            headers: tuple[tuple[str, str], ...],
+        ) -> None:
+            self._started = True
             self.send_response(status)
             self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(length))
             self.send_header("X-Content-Type-Options", "nosniff")
             for name, value in headers:
                 self.send_header(name, value)
@@ -396,7 +523,17 @@ def _handler(
             if retry_after is not None:
                 self.send_header("Retry-After", str(retry_after))
             self.end_headers()
-            self.wfile.write(body)
+
+        def _stream(self, stream: Stream) -> None:
+            """Chunk by chunk, each write bounded by the deadline from the one before."""
+            left = stream.size
+            while left > 0:
+                chunk = stream.read(min(_CHUNK_BYTES, left))
+                if not chunk:  # the file shrank: the short answer tells the client
+                    return
+                self.server.progress()
+                self.wfile.write(chunk)
+                left -= len(chunk)
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # scrapes every few seconds are not news

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,6 +123,20 @@ class HistoryReader:
 
     def close(self) -> None:
         self._connection.close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """The queries inside read one state of the file: a page built from several
+        queries never mixes runs written between them (WAL keeps the writer going)."""
+        with self._lock:
+            self._connection.execute("BEGIN")
+            # a read transaction takes its snapshot at its first read, not at BEGIN
+            self._connection.execute("SELECT count(*) FROM runs WHERE 0").fetchall()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._connection.execute("COMMIT")
 
     def journeys(self) -> list[str]:
         """Every journey with a run in the history, by name."""

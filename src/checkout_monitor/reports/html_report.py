@@ -19,6 +19,7 @@ from checkout_monitor.failure_kinds import FailureClass
 from checkout_monitor.reports.atomic_files import write_text
 from checkout_monitor.reports.blocked_requests import blocked_note
 from checkout_monitor.reports.run_info import RunInfo
+from checkout_monitor.reports.runbook_links import runbook_html
 from checkout_monitor.results import Evidence, JourneyResult, StepResult, StepStatus
 
 _IMAGE_TYPES = {
@@ -32,7 +33,6 @@ _IMAGE_TYPES = {
 _MAX_INLINE_BYTES = 8 * 1024 * 1024
 # C0 controls other than tab and newline, and DEL: noise from a shop page, never meant to show.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_LINK_SCHEMES = ("http://", "https://")
 
 _CSS = """
 *{box-sizing:border-box}
@@ -350,13 +350,7 @@ def _definitions(
         f"<dt>{_text(label)}</dt><dd>{wrap.format(_text(value))}</dd>" for label, value in rows
     ]
     if runbook:
-        # Only web links become links: a javascript: or file: runbook stays plain text.
-        shown = (
-            f'<a href="{_text(runbook)}">{_text(runbook)}</a>'
-            if runbook.lower().startswith(_LINK_SCHEMES)
-            else _text(runbook)
-        )
-        items.append(f"<dt>Runbook</dt><dd>{shown}</dd>")
+        items.append(f"<dt>Runbook</dt><dd>{runbook_html(runbook)}</dd>")
     if tags:
         items.append(f"<dt>Tags</dt><dd>{_text(', '.join(tags))}</dd>")
     return "<dl>" + "".join(items) + "</dl>"
