@@ -10,9 +10,9 @@ Names are loaded on first use (PEP 562), so ``run-smoke --help`` does not pay fo
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from checkout_monitor.compat.lazy_names import lazy_getattr
 from checkout_monitor.compat.old_paths import install_old_paths
 
 # The one place the version is written: pyproject.toml reads it from here (hatch), and
@@ -80,13 +80,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'checkout_monitor' has no attribute {name!r}")
-    value = getattr(import_module(home), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+__getattr__ = lazy_getattr(__name__, _HOMES, globals())
 
 
 def __dir__() -> list[str]:

@@ -1,1 +1,2 @@
-"""Compatibility for code written against an earlier release; each piece says when it goes."""
+"""How our modules load: the paths of an earlier release (each piece says when it goes), and
+names a package loads on first use."""

@@ -6,8 +6,9 @@ the command line can offer the faults and themes without importing Flask.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from checkout_monitor.compat.lazy_names import lazy_getattr
 
 if TYPE_CHECKING:
     from .faults import FAULTS, FaultSwitches
@@ -18,15 +19,15 @@ if TYPE_CHECKING:
     from .themes import THEMES
 
 _HOMES = {
-    "FAULTS": "faults",
-    "FaultSwitches": "faults",
-    "Order": "orders",
-    "OrderStore": "orders",
-    "OVERLAYS": "payment_modes",
-    "PAYMENT_MODES": "payment_modes",
-    "TEST_CARDS": "payment_sandbox",
-    "DemoShop": "server",
-    "THEMES": "themes",
+    "FAULTS": ".faults",
+    "FaultSwitches": ".faults",
+    "Order": ".orders",
+    "OrderStore": ".orders",
+    "OVERLAYS": ".payment_modes",
+    "PAYMENT_MODES": ".payment_modes",
+    "TEST_CARDS": ".payment_sandbox",
+    "DemoShop": ".server",
+    "THEMES": ".themes",
 }
 
 __all__ = [
@@ -42,10 +43,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _HOMES, globals())

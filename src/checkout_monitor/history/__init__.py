@@ -34,8 +34,9 @@ Reading (``HistoryReader`` raises ``sqlite3.Error`` if the file is missing or br
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from checkout_monitor.compat.lazy_names import lazy_getattr
 
 if TYPE_CHECKING:
     from checkout_monitor.history.queries import (
@@ -53,17 +54,17 @@ if TYPE_CHECKING:
 
 # names load on first use: the metric families take WRITE_ERROR_REASONS without the writer
 _HOMES = {
-    "SCHEMA_VERSION": "schema",
-    "WRITE_ERROR_REASONS": "reasons",
-    "DurationBucket": "queries",
-    "HistoryReader": "queries",
-    "HistoryRecorder": "recorder",
-    "HistoryStore": "store",
-    "Incident": "queries",
-    "Retention": "store",
-    "Run": "queries",
-    "Step": "queries",
-    "SuccessRate": "queries",
+    "SCHEMA_VERSION": ".schema",
+    "WRITE_ERROR_REASONS": ".reasons",
+    "DurationBucket": ".queries",
+    "HistoryReader": ".queries",
+    "HistoryRecorder": ".recorder",
+    "HistoryStore": ".store",
+    "Incident": ".queries",
+    "Retention": ".store",
+    "Run": ".queries",
+    "Step": ".queries",
+    "SuccessRate": ".queries",
 }
 
 __all__ = [
@@ -81,10 +82,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _HOMES, globals())
