@@ -3,6 +3,7 @@ recorded through the real writer into a real SQLite file, judged through the rea
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -11,14 +12,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 
+from checkout_monitor.alerting.alert_store import AlertStore
 from checkout_monitor.alerting.conditions import Measurement
+from checkout_monitor.alerting.engine import AlertEngine
+from checkout_monitor.alerting.service import Alerting
+from checkout_monitor.alerting.state_machine import AlertState, AlertStatus, Timing, Transition
 from checkout_monitor.alerting.week_over_week import WeekOverWeekChecks, measure_week_over_week
 from checkout_monitor.config.alerting import AlertRule
+from checkout_monitor.config.loader import parse_config
+from checkout_monitor.config.model import LoadedConfig
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.history import HistoryReader, HistoryStore
 from checkout_monitor.history.recorder import HistoryRecorder
 from checkout_monitor.history.store import Retention
+from checkout_monitor.metrics.families import Metrics
 from support.history_seed import SECRET, T0, result
 from support.prometheus_servers import wait_until
 
@@ -445,3 +454,123 @@ def test_invalid_week_over_week_rules_say_what_is_wrong(
     with pytest.raises(ValueError) as raised:
         rule(**fields)
     assert message in str(raised.value)
+
+
+ENGINE_CONFIG = """
+location: eu-west
+storefronts:
+  shop:
+    extends: demo
+    base_url: http://127.0.0.1:9
+journeys:
+  - journey: product-to-checkout
+    name: guest-checkout
+    storefront: shop
+history:
+  path: history.sqlite3
+alerting:
+  state_dir: state
+  rules:
+    - name: wow
+      week_over_week_drop_above: 0.2
+      window: 1h
+      for: 5m
+{more}
+"""
+
+
+class Clock:
+    """The engine's wall clock and its monotonic pace, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now - NOW + 1000.0
+
+
+def loaded_config(tmp_path: Path, more: str = "") -> LoadedConfig:
+    return parse_config(ENGINE_CONFIG.format(more=more), "config.yaml", tmp_path, {})
+
+
+def status(engine: AlertEngine) -> str:
+    (alert,) = [a for a in engine.snapshot() if a["rule"] == "wow"]
+    return str(alert["status"])
+
+
+def tick(engine: AlertEngine, clock: Clock, seconds: float = 1.0) -> str:
+    """Move the clock on and let the engine look, as the scheduler's tick does."""
+    clock.now += seconds
+    engine.tick()
+    return status(engine)
+
+
+def test_a_reload_keeps_a_pending_alert_waiting_and_it_fires_on_time(
+    store: HistoryStore, tmp_path: Path
+) -> None:
+    """SIGHUP used to clear the answers: the next look had no verdict and a pending alert
+    went back to ok, so a rule with for: never fired across reloads."""
+    seed_week(store)
+    seed_now(store, "PPFPFPFPFP")  # a 40% drop, judged at NOW
+    clock = Clock()
+    engine = AlertEngine(
+        AlertStore(tmp_path / "state" / "alerts.json", keep_seconds=3600),
+        Metrics(CollectorRegistry(), "eu-west"),
+        clock=clock,
+        monotonic=clock.monotonic,
+    )
+    engine.configure(loaded_config(tmp_path), None)
+    try:
+        wait_until(lambda: tick(engine, clock) == "pending", 30, "the alert pending")
+        since = clock.now
+        # the same file again, with a rule added: what serve does on SIGHUP
+        more = "    - name: other\n      consecutive_failures: 3"
+        engine.configure(loaded_config(tmp_path, more), None)
+        assert tick(engine, clock) == "pending"
+        assert tick(engine, clock, since + 299.0 - clock.now) == "pending"
+        assert tick(engine, clock) == "firing"
+        assert clock.now == since + 300.0
+    finally:
+        engine.close()
+
+
+def test_an_unknown_look_leaves_a_pending_alert_and_too_few_runs_does_not() -> None:
+    """A history not read yet (or unreadable) says nothing; too few runs is an answer, and
+    a pending alert ends on it as with every other rule."""
+    timing = Timing(for_=300, min_firing=0, min_resolved=0, repeat_interval=0)
+    state = AlertState()
+    state.advance(Measurement(0.4, True, False, "a 40% drop"), NOW, timing)
+    assert state.status is AlertStatus.PENDING
+    unread = Measurement(None, False, False, "no history: cannot read ...", unknown=True)
+    assert state.advance(unread, NOW + 100, timing) is None
+    assert (state.status, state.measurement) == (AlertStatus.PENDING, "a 40% drop")
+    assert state.advance(Measurement(0.4, True, False, "a 40% drop"), NOW + 300, timing) == (
+        Transition.FIRING
+    )
+    pending = AlertState()
+    pending.advance(Measurement(0.4, True, False, "a 40% drop"), NOW, timing)
+    pending.advance(Measurement(None, False, False, "no verdict: 2 runs ..."), NOW + 1, timing)
+    assert pending.status is AlertStatus.OK
+
+
+def test_stopping_alerting_stops_the_reader_thread(store: HistoryStore, tmp_path: Path) -> None:
+    seed_week(store)
+    seed_now(store, "PPPPPP")
+    alerting = Alerting(
+        loaded_config(tmp_path), Metrics(CollectorRegistry(), "eu-west"), None, clock=Clock()
+    )
+
+    def reading() -> bool:
+        return any(t.name.startswith("week-over-week") for t in threading.enumerate())
+
+    async def scenario() -> None:
+        await alerting.start()
+        alerting.tick()  # the first look asks the reader thread
+        assert reading()
+        await alerting.stop()
+
+    asyncio.run(scenario())
+    assert not reading()
