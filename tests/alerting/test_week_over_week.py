@@ -374,7 +374,9 @@ def test_without_a_history_the_rule_says_so_and_never_judges(tmp_path: Path) -> 
     checks = checks_on(None, wow)
     try:
         disabled = checks.measurement(KEY, wow, "guest-checkout", NOW)
-        assert disabled.text == "no history: the run history is disabled (history.enabled: false)"
+        assert disabled.text.startswith(
+            "no history: the run history is disabled (history.enabled: false when the agent"
+        )
         assert (disabled.value, disabled.breached, disabled.recovered) == (None, False, False)
         missing = tmp_path / "gone" / "history.sqlite3"
         checks.configure(missing, {KEY: wow}, location=LOCATION)
@@ -574,3 +576,33 @@ def test_stopping_alerting_stops_the_reader_thread(store: HistoryStore, tmp_path
 
     asyncio.run(scenario())
     assert not reading()
+
+
+def test_history_enabled_is_taken_at_start_as_the_recorder_takes_it(
+    store: HistoryStore, tmp_path: Path
+) -> None:
+    """serve starts the recorder only when history.enabled is true at start; a reload that
+    turns it on must not have the rule read a file nobody writes, nor one turning it off
+    have the rule say "disabled" while the recorder goes on writing."""
+    seed_week(store)
+    seed_now(store, "PPFPFPFPFP")
+    off = ENGINE_CONFIG.replace("history:\n  path: history.sqlite3", "history:\n  enabled: false")
+    off = off.replace(
+        "    - name: wow\n      week_over_week_drop_above: 0.2\n      window: 1h\n      for: 5m\n",
+        "    - name: other\n      consecutive_failures: 3\n",
+    )
+    clock = Clock()
+    engine = AlertEngine(
+        AlertStore(tmp_path / "state" / "alerts.json", keep_seconds=3600),
+        Metrics(CollectorRegistry(), "eu-west"),
+        clock=clock,
+        monotonic=clock.monotonic,
+    )
+    engine.configure(parse_config(off.format(more=""), "config.yaml", tmp_path, {}), None)
+    try:
+        engine.configure(loaded_config(tmp_path), None)  # reloaded: on, with the rule
+        tick(engine, clock)
+        (alert,) = [a for a in engine.snapshot() if a["rule"] == "wow"]
+        assert alert["last_check"].startswith("no history: the run history is disabled")
+    finally:
+        engine.close()

@@ -244,7 +244,10 @@ class WeekOverWeekChecks:
             if self._closed:
                 return unknown("no verdict: alerting has stopped")
             if self._path is None:
-                return no_history("the run history is disabled (history.enabled: false)")
+                return no_history(
+                    "the run history is disabled (history.enabled: false when the agent "
+                    "started; a change takes a restart)"
+                )
             pending = self._pending.get(key)
             if pending is not None and pending.done():
                 del self._pending[key]
