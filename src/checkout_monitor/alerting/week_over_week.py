@@ -24,6 +24,7 @@ from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from checkout_monitor.alerting.conditions import Measurement
@@ -49,38 +50,23 @@ def measure_week_over_week(
     Raises ``sqlite3.Error`` when the history cannot be read."""
     end = datetime.fromtimestamp(now, UTC)
     window = timedelta(seconds=rule.window or 0)
+    this_week, last_week = (end - window, end), (end - WEEK - window, end - WEEK)
+    # the runs a rule judges: passes and failures of its classes, the agent's own
     classes = {c.value for c in rule.classes}
     if rule.step is not None:
-        current_step = history.duration_summary(
+        p95 = partial(
+            history.duration_summary,
             journey,
-            end - window,
-            end,
             step=rule.step,
             failure_classes=classes,
             source=SOURCE,
             location=location,
         )
-        before_step = history.duration_summary(
-            journey,
-            end - WEEK - window,
-            end - WEEK,
-            step=rule.step,
-            failure_classes=classes,
-            source=SOURCE,
-            location=location,
-        )
-        return _latency(rule, journey, current_step, before_step)
-    current = history.success_rate(
-        journey, end - window, end, failure_classes=classes, source=SOURCE, location=location
+        return _latency(rule, journey, p95(*this_week), p95(*last_week))
+    rate = partial(
+        history.success_rate, journey, failure_classes=classes, source=SOURCE, location=location
     )
-    before = history.success_rate(
-        journey,
-        end - WEEK - window,
-        end - WEEK,
-        failure_classes=classes,
-        source=SOURCE,
-        location=location,
-    )
+    current, before = rate(*this_week), rate(*last_week)
     if (
         current.rate is None
         or before.rate is None
