@@ -1,11 +1,10 @@
 """``week_over_week_drop_above`` end to end: a real ``serve`` agent whose run history holds
 last week's passing runs (seeded at timestamps a week ago, not waited for), the demo shop
-declining every card now, and a real webhook receiver that hears the alert exactly once;
-then the fault is cleared and a rule with a short window resolves."""
+declining every card now, and a real webhook receiver that hears the alert exactly once.
+Resolving, reloads and unreadable histories are unit tests (test_week_over_week.py)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,21 +26,25 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 JOURNEY = "product-to-checkout"
 RULE = "checkout-dropped"
-FAST = "checkout-dropped-30s"  # a window short enough to see the failures leave it
+LOCATION = "test-lab"  # write_shop_config's location: the rule reads this agent's runs only
 
 
 def seed_last_week(path: Path) -> None:
-    """Passing runs every 5 seconds from a week and 2 minutes ago to a week and 5 minutes
-    from now: the same hour (and the same 30 seconds) last week hold passes however long
-    the test takes."""
+    """Passing runs every 5 seconds from a week and 2 minutes ago to a week and 10 minutes
+    from now: the same hour last week holds passes however long the test takes. A failing
+    run-smoke run of the same hour is left out (it would make last week's rate lower)."""
     week_ago = datetime.now(UTC) - timedelta(days=7)
     store = HistoryStore(path)
     try:
-        for seconds in range(-120, 300, 5):
-            store.record(
-                result_at(week_ago + timedelta(seconds=seconds), journey=JOURNEY),
-                source="serve",
+        for seconds in range(-120, 600, 5):
+            run = result_at(
+                week_ago + timedelta(seconds=seconds), journey=JOURNEY, location=LOCATION
             )
+            store.record(run, source="serve")
+        for seconds in range(-120, 600, 5):
+            at = week_ago + timedelta(seconds=seconds + 1)
+            ci = result_at(at, "failed", journey=JOURNEY, location=LOCATION)
+            store.record(ci, source="run-smoke")
     finally:
         store.close()
 
@@ -49,6 +52,7 @@ def seed_last_week(path: Path) -> None:
 def agent_config(tmp: Path, shop: DemoShop, history: Path, hook: str) -> Path:
     path = write_shop_config(tmp / "config.yaml", shop)
     document = yaml.safe_load(path.read_text())
+    assert document["location"] == LOCATION
     document["journeys"][0]["runbook"] = "https://runbooks.example.com/checkout"
     document["history"] = {"path": str(history)}
     document["alerting"] = {
@@ -57,7 +61,6 @@ def agent_config(tmp: Path, shop: DemoShop, history: Path, hook: str) -> Path:
         "min_resolved": "0s",
         "rules": [
             {"name": RULE, "week_over_week_drop_above": 0.2, "window": "1h", "min_runs": 3},
-            {"name": FAST, "week_over_week_drop_above": 0.2, "window": "30s", "min_runs": 3},
         ],
         "monitor_unhealthy": {"enabled": False},
         "channels": {"hook": {"webhook": {"url": f"{hook}/hook"}}},
@@ -76,9 +79,9 @@ def failed_runs(metrics: str) -> float:
     return 0.0
 
 
-def notes(receiver: AlertReceiver, rule: str, status: str) -> list[dict[str, Any]]:
+def notes(receiver: AlertReceiver, status: str) -> list[dict[str, Any]]:
     bodies = [request.json for request in receiver.requests]
-    return [body for body in bodies if (body["rule"], body["status"]) == (rule, status)]
+    return [body for body in bodies if (body["rule"], body["status"]) == (RULE, status)]
 
 
 def test_a_seeded_week_fires_the_week_over_week_alert_to_a_real_receiver(
@@ -91,36 +94,23 @@ def test_a_seeded_week_fires_the_week_over_week_alert_to_a_real_receiver(
     with AlertReceiver() as receiver:
         config = agent_config(tmp_path, shop, history, receiver.url)
         with AgentProcess(["--config", str(config), "--interval", "1s"], tmp_path) as agent:
-            wait_until(lambda: notes(receiver, RULE, "firing"), 120, f"{RULE} to fire")
+            # generous bounds for a loaded machine: each returns as soon as it holds
+            wait_until(lambda: notes(receiver, "firing"), 240, f"{RULE} to fire")
             runs_then = failed_runs(agent.metrics())
             # two more failing runs judged: still the one notification (no duplicate)
-            wait_until(lambda: failed_runs(agent.metrics()) >= runs_then + 2, 120, "two more runs")
+            wait_until(lambda: failed_runs(agent.metrics()) >= runs_then + 2, 240, "two more runs")
             (alert,) = [a for a in agent.alerts() if a["rule"] == RULE]
-            (firing,) = notes(receiver, RULE, "firing")
-            wait_until(lambda: notes(receiver, FAST, "firing"), 120, f"{FAST} to fire")
-            shop.faults.disable("payment-declines")
-            # the failures leave the 30s window; the history is read again within a minute
-            wait_until(lambda: notes(receiver, FAST, "resolved"), 180, f"{FAST} to resolve")
-            (fast,) = [a for a in agent.alerts() if a["rule"] == FAST]
             code, _took = agent.stop()
         assert code == 0, agent.output()[-3000:]
-        assert len(notes(receiver, RULE, "firing")) == 1
-        assert len(notes(receiver, FAST, "firing")) == 1
+        (firing,) = notes(receiver, "firing")
     assert (firing["status"], firing["rule"], firing["journey"]) == ("firing", RULE, JOURNEY)
     assert firing["summary"].startswith(
         f"{JOURNEY} succeeded 0% of runs in the last hour against 100% the same hour last "
-        "week (a 100% drop; the rule fires above 20%)"
+        "week (a 100% drop, counting site failures only; the rule fires above 20%)"
     ), firing["summary"]
     assert "Owner: Test team" in firing["description"]
     assert "Runbook: https://runbooks.example.com/checkout" in firing["description"]
     assert "Rule: checkout-dropped (week_over_week_drop_above 0.2)" in firing["description"]
     assert alert["status"] == "firing"
     assert alert["last_check"].startswith(f"{JOURNEY} succeeded 0% of runs in the last hour")
-    (resolved,) = notes(receiver, FAST, "resolved")
-    assert re.search(
-        r"succeeded \d+% of runs in the last 30s against 100% the same 30s last week \((no|an?"
-        r" \d+%) drop; the rule fires above 20%\)",
-        resolved["summary"],
-    ), resolved["summary"]
-    assert fast["status"] == "resolved"
     assert "Traceback" not in agent.output()

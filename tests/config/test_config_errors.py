@@ -187,7 +187,11 @@ CASES = [
     ),
     (
         "alert-week-over-week-not-a-fraction",
-        "{file}:11: alerting.rules[0].week_over_week_drop_above: must be a fraction between 0 and 1, not 20: 0.2 fires when the value moved by more than 20% of last week's",
+        "{file}:10: alerting.rules[0]: week_over_week_drop_above must be a fraction between 0 and 1 for a success rate, not 20: 0.2 fires when it fell by more than 20% of last week's (with step, a rise of 1 or more is allowed: 1.0 = the p95 doubled)",
+    ),
+    (
+        "alert-week-over-week-not-above-zero",
+        "{file}:11: alerting.rules[0].week_over_week_drop_above: must be above 0, not 0: 0.2 fires when the value moved by more than 20% of last week's",
     ),
     (
         "alert-unknown-channel",

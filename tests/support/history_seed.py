@@ -19,6 +19,7 @@ def result(
     kind: FailureKind = FailureKind.PAYMENT_DECLINED,
     pay: float = 2.0,
     message: str = "card declined",
+    location: str = "eu-west",
 ) -> JourneyResult:
     """One run that started ``minute`` minutes after T0: passed, failed (at 'pay') or
     skipped (every step skipped)."""
@@ -30,6 +31,7 @@ def result(
         pay=pay,
         message=message,
         folder=f"run-{minute}",
+        location=location,
     )
 
 
@@ -42,6 +44,7 @@ def result_at(
     pay: float = 2.0,
     message: str = "card declined",
     folder: str = "run",
+    location: str = "eu-west",
 ) -> JourneyResult:
     """One run that started at ``started_at`` (timezone-aware), as ``result`` describes."""
     if outcome == "skipped":
@@ -65,7 +68,7 @@ def result_at(
         name=journey,
         journey="product-to-checkout",
         storefront="shop",
-        location="eu-west",
+        location=location,
         started_at=started_at,
         duration_seconds=sum(step.duration_seconds for step in steps),
         steps=steps,

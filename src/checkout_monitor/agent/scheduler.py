@@ -204,9 +204,10 @@ class Agent:
         _log_result(result)
         if self.history is not None:
             # a commit waits on fsync or a lock: the recorder's own thread writes it, so
-            # neither this slot, the loop nor the shared executor ever waits for the database;
-            # handed over before the alerting looks, so a week-over-week rule's next read of
-            # the history finds it queued ahead of that read
+            # neither this slot, the loop nor the shared executor ever waits for the database.
+            # Handed over first, so it is committed as early as it can be; a week-over-week
+            # rule may still read the history before the commit, and reads again until a
+            # read has seen this run (WeekOverWeekChecks.observed)
             self.history.submit(result)
         if self._alerting is not None:
             self._alerting.observe(result)

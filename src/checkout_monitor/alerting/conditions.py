@@ -21,6 +21,9 @@ class Measurement:
     breached: bool
     recovered: bool
     text: str  # for people: "3 of the last 5 runs failed"
+    # nothing could be looked at (the run history not read yet, or unreadable): unlike too
+    # few runs, which is an answer, it leaves an alert as it is, a pending one too
+    unknown: bool = False
 
 
 def measure(

@@ -111,6 +111,7 @@ class AlertEngine:
         self._latency_steps: frozenset[str] = frozenset()
         self._refreshed: dict[tuple[str, str], float] = {}  # Alertmanager re-posts
         self._week_over_week = WeekOverWeekChecks(monotonic=monotonic)
+        self._history_enabled: bool | None = None  # history.enabled as the agent started
         self._last_check: dict[str, str] = {}  # each target's latest measurement, verdict or not
         self.queued = False  # set when notifications were queued; the agent wakes delivery
 
@@ -130,8 +131,20 @@ class AlertEngine:
         self._latency_steps = frozenset(r.step for r in alerting.rules if r.step)
         in_memory = [r for r in alerting.rules if r.condition is not ConditionKind.WEEK_OVER_WEEK]
         self._store.history.keep_seconds = max([3600.0, *(r.window or 0 for r in in_memory)])
-        history = loaded.config.history
-        self._week_over_week.configure(loaded.history_path() if history.enabled else None)
+        if self._history_enabled is None:  # read at start only, as serve starts the recorder
+            self._history_enabled = loaded.config.history.enabled
+        elif loaded.config.history.enabled != self._history_enabled:
+            log.warning(
+                "history.enabled takes effect at the next restart; until then the run "
+                "history is %s",
+                "recorded and read" if self._history_enabled else "off",
+            )
+        self._week_over_week.configure(
+            loaded.history_path() if self._history_enabled else None,
+            {key: t.rule for key, t in self._targets.items() if t.week_over_week},
+            location=self._location,
+            secrets=self._secrets,
+        )
         self._last_check = {k: v for k, v in self._last_check.items() if k in self._targets}
         self._store.history.forget_except(j.display_name for j in loaded.config.journeys)
         now = self._clock()
@@ -193,7 +206,7 @@ class AlertEngine:
         for target in self._targets.values():
             if target.journey.display_name == result.name:
                 if target.week_over_week:
-                    self._week_over_week.observed(target.key)
+                    self._week_over_week.observed(target.key, record.finished_at)
                 self._evaluate(target, now)
         self._store.save()
         self._store.save_history()
@@ -213,7 +226,7 @@ class AlertEngine:
     # --- evaluation --------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop the week-over-week reader thread."""
+        """Stop the week-over-week reader thread; it may be reading: call it off the loop."""
         self._week_over_week.close()
 
     def _evaluate(self, target: AlertTarget, now: float) -> bool:

@@ -221,15 +221,25 @@ def _condition(rule: AlertRule, target: Target) -> Condition:
     return Condition(fire, f"{value} >= {_number(rule.resolve_below)}", BY)
 
 
-def _judged(rule: AlertRule, value: str, enough: str, by: str) -> Condition:
+def _judged(
+    rule: AlertRule, value: str, enough: str, by: str, last_week: str | None = None
+) -> Condition:
     """A condition judged only where ``enough`` holds (``min_runs`` runs in its window). With
-    fewer, the agent cannot judge and leaves an alert as it is: a firing one stays firing."""
+    fewer, the agent cannot judge and leaves an alert as it is: a firing one stays firing.
+
+    ``last_week``: the value a week-over-week change is relative to. At 0 the agent sees no
+    change (nothing to fall or rise from) where PromQL divides by 0 (NaN, +Inf): it never
+    fires then, and it recovers."""
     threshold = _number(rule.threshold)
     fire = f"(\n{_indent(value)}\n  and\n{_indent(enough)}\n) > {threshold}"
+    if last_week is not None:
+        fire = f"(\n{_indent(fire)}\n)\nand\n(\n{_indent(last_week)}\n) > 0"
     if rule.resolve_below is None:
         recovered = f"{value} <= {threshold}"  # the fire condition no longer holds
     else:
         recovered = f"{value} < {_number(rule.resolve_below)}"
+    if last_week is not None:
+        recovered = f"(\n{_indent(recovered)}\n)\nor\n(\n{_indent(last_week)}\n) == 0"
     judged_recovered = f"(\n{_indent(recovered)}\n  and\n{_indent(enough)}\n)"
     stay = f"(\n{_indent(value)}\n  unless\n{_indent(judged_recovered)}\n)"
     return Condition(fire, stay, by)
@@ -272,7 +282,7 @@ def _week_over_week_condition(rule: AlertRule, journey: str) -> Condition:
         (now, runs_now), (before, runs_before) = measured(0), measured(WEEK)
         value = f"{now}\n  /\n{before}\n- 1"
     enough = f"{runs_now} >= {rule.min_runs}\n  and\n{runs_before} >= {rule.min_runs}"
-    return _judged(rule, f"(\n{_indent(value)}\n)", f"(\n{_indent(enough)}\n)", by)
+    return _judged(rule, f"(\n{_indent(value)}\n)", f"(\n{_indent(enough)}\n)", by, before)
 
 
 def _failures(journey: str, classes: Sequence[FailureClass]) -> str:

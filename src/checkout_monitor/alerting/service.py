@@ -6,6 +6,7 @@ delivery workers, so the scheduler needs four calls and knows nothing of channel
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -117,12 +118,15 @@ class Alerting:
 
     async def stop(self) -> None:
         """Stop delivering; what is not delivered stays in the outbox for the next start."""
-        await self._dispatcher.stop()
-        self.engine.close()
-        self.store.save()
-        self.store.save_history(now=True)
-        if self._http is not None:
-            await self._http.aclose()
+        try:
+            await self._dispatcher.stop()
+        finally:
+            # the reader thread may be in the middle of a read: waited for off the loop
+            await asyncio.to_thread(self.engine.close)
+            self.store.save()
+            self.store.save_history(now=True)
+            if self._http is not None:
+                await self._http.aclose()
 
     def page(self) -> tuple[bytes, str]:
         """``/alerts``: every (rule, journey) with its state, as JSON."""

@@ -71,7 +71,9 @@ class AlertState:
                 return None
             return self._fire(now)
         if self.status is AlertStatus.PENDING:
-            if not m.breached:
+            if m.unknown:
+                return None  # not a look at all: the wait goes on (fires on the next breach)
+            if not m.breached:  # too few runs to judge, too: as in Prometheus, no result
                 self._enter(AlertStatus.OK, now)  # it never fired: nobody to tell
                 return None
             if now - self.since >= timing.for_:

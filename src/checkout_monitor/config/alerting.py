@@ -74,12 +74,11 @@ def _number_or_duration(value: Any) -> Any:
     return parse_duration(value) if isinstance(value, str) else value
 
 
-def _fraction(value: float) -> float:
-    """A drop given in percent (20) is the likely mistake: say what the number means."""
-    if not 0 < value < 1:
+def _positive(value: float) -> float:
+    if value <= 0:
         raise ValueError(
-            f"must be a fraction between 0 and 1, not {value:g}: 0.2 fires when the value "
-            "moved by more than 20% of last week's"
+            f"must be above 0, not {value:g}: 0.2 fires when the value moved by more than 20% "
+            "of last week's"
         )
     return value
 
@@ -95,12 +94,13 @@ class AlertRule(StrictModel):
     failures: int | None = Field(None, ge=1, le=100)
     consecutive_failures: int | None = Field(None, ge=1, le=100)
     p95_above: Annotated[float, SECONDS, between(0.01, 3600)] | None = None
-    # the success rate (or, with step, that step's p95) against the same window a week ago
+    # the success rate's drop (a fraction under 1) or, with step, that step's p95's rise (1.0:
+    # it doubled) against the same window a week ago
     week_over_week_drop_above: (
         Annotated[
             float,
-            AfterValidator(_fraction),
-            WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}),
+            AfterValidator(_positive),
+            WithJsonSchema({"type": "number", "exclusiveMinimum": 0}),
         ]
         | None
     ) = None
@@ -156,6 +156,13 @@ class AlertRule(StrictModel):
             ConditionKind.WEEK_OVER_WEEK,
         ):
             raise ValueError("step only goes with p95_above or week_over_week_drop_above")
+        if kind is ConditionKind.WEEK_OVER_WEEK and self.step is None and self.threshold >= 1:
+            # a rate cannot fall by all of itself or more; a latency can rise by that much
+            raise ValueError(
+                f"week_over_week_drop_above must be a fraction between 0 and 1 for a success "
+                f"rate, not {self.threshold:g}: 0.2 fires when it fell by more than 20% of "
+                "last week's (with step, a rise of 1 or more is allowed: 1.0 = the p95 doubled)"
+            )
         if self.resolve_below is not None and self.resolve_below > self.threshold:
 
             def shown(value: float) -> str:

@@ -274,9 +274,18 @@ class HistoryReader:
         step: str | None,
         source: str | None = None,
         location: str | None = None,
+        failure_classes: Collection[str] | None = None,
     ) -> list[tuple[Any, ...]]:
-        """(finished_at, duration) of the checked runs, or of one step, oldest first."""
+        """(finished_at, duration) of the checked runs, or of one step, oldest first;
+        ``failure_classes``: of the failed runs, only those of these classes."""
         where, scope = _scope(source, location, "runs.")
+        if failure_classes is not None:
+            classes = sorted(failure_classes)
+            where += (
+                " AND (runs.status != 'failed' OR runs.failure_class IN "
+                f"({', '.join('?' * len(classes))}))"
+            )
+            scope = (*scope, *classes)
         if step is None:
             sql = (
                 "SELECT finished_at, duration_seconds FROM runs WHERE journey = ? "
@@ -302,10 +311,12 @@ class HistoryReader:
         step: str | None = None,
         source: str | None = None,
         location: str | None = None,
+        failure_classes: Collection[str] | None = None,
     ) -> DurationBucket | None:
         """All durations of [since, until) as one bucket (the week-over-week latency rule's
-        p95); None with no checked run or step in it."""
-        rows = self._duration_rows(journey, since, until, step, source, location)
+        p95); None with no checked run or step in it. ``failure_classes``: runs that failed
+        for other classes are left out (as ``p95_above`` leaves them out)."""
+        rows = self._duration_rows(journey, since, until, step, source, location, failure_classes)
         return _bucket(_ts(since), [duration for _finished, duration in rows]) if rows else None
 
     def step_names(
