@@ -162,3 +162,55 @@ def _check_failing(running: Running, page: Page, journey: Locator, chromium: Bro
     assert bare.url.endswith("?range=7d")
     assert "last 7d" in bare.locator("section.journey").first.inner_text()
     bare.context.close()
+
+
+def test_serve_demo_shows_the_incident_the_chart_and_the_screenshot(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """The issue's own words: `serve --demo` with a fault switched on and off, its page
+    looked at in the real Chromium. The shop and its operator token come from the header
+    `serve --demo` prints, as a person trying it would take them."""
+    agent = AgentProcess(["--demo", "--interval", "2s"], tmp_path)
+    try:
+        header = agent.output().splitlines()[0]
+        found = re.search(r"demo shop \(classic\) at (http://\S+?),.* admin token (\S+)", header)
+        assert found, header
+        admin = httpx.Client(
+            base_url=found[1], headers={"Authorization": f"Bearer {found[2]}"}, timeout=10
+        )
+
+        def section() -> str:
+            page = agent.client.get(f"{agent.url}/").text
+            start = page.find('id="journey-product-to-checkout"')
+            return page[start : page.find("</section>", start)] if start >= 0 else ""
+
+        wait_until(lambda: PASSING in section(), 90, "product-to-checkout passing")
+        admin.post(FAULT).raise_for_status()
+        try:
+            wait_until(lambda: "failing since" in section(), 90, "product-to-checkout failing")
+            page = _open(browser, agent.url)
+            journey = page.locator("section.journey", has_text="product-to-checkout")
+            assert (
+                "payment_declined"
+                in journey.locator("table.incidents tr", has_text="ongoing").inner_text()
+            )
+            assert _chart_points(page) >= 1
+            shot = page.locator("#latest-failure img.screenshot")
+            shot.scroll_into_view_if_needed()
+            wait_until(
+                lambda: shot.evaluate("img => img.complete && img.naturalWidth > 0"), 10, "img"
+            )
+            page.screenshot(path=tmp_path / "demo-failing.png", full_page=True)
+            _check_screenshot(tmp_path / "demo-failing.png")
+        finally:
+            admin.delete(FAULT).raise_for_status()
+        wait_until(lambda: PASSING in section(), 90, "product-to-checkout passing again")
+        page.reload()
+        ended = journey.locator("table.incidents tr", has_text="payment_declined")
+        assert ended.count() == 1 and "ongoing" not in ended.inner_text()
+        page.context.close()
+        admin.close()
+        assert agent.stop()[0] == 0
+    finally:
+        agent.kill()
+    assert "Traceback" not in agent.output()
