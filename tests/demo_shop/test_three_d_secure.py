@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import FrameLocator, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from checkout_monitor.demo_shop import DemoShop
 from support.browser_support import boutique_until_payment, browser, buy_until_payment, page
@@ -28,6 +29,16 @@ def bank(page: Page) -> FrameLocator:
     return page.frame_locator("iframe#three-ds-frame").frame_locator("iframe#acs-frame")
 
 
+def wait_for_order(page: Page) -> None:
+    """The confirmation page; when it does not come, say what the page showed instead (this
+    wait once timed out under load with the page still on /checkout/payment)."""
+    try:
+        page.wait_for_selector(".order-number")
+    except PlaywrightTimeoutError:
+        shown = page.locator("body").inner_text(timeout=2000)[:600]
+        raise AssertionError(f"no order page; {page.url} showed:\n{shown}") from None
+
+
 def pay_with_form(page: Page, shop: DemoShop) -> None:
     buy_until_payment(page, shop)
     page.fill("#card_number", CHALLENGE_CARD)
@@ -43,7 +54,7 @@ def test_completed_challenge_creates_the_order(page: Page, form_shop: DemoShop) 
     assert page.locator("#three-ds-modal").is_visible()
     assert len(form_shop.orders.list()) == before  # nothing until the bank answered
     bank(page).locator("button#complete-auth").click()
-    page.wait_for_selector(".order-number")
+    wait_for_order(page)
     assert len(form_shop.orders.list()) == before + 1
 
 
@@ -81,7 +92,7 @@ def test_hosted_fields_challenge_on_the_shop_page(page: Page) -> None:
         page.fill("#card_name", "Ana Lima")
         page.click("#pay-now")
         bank(page).locator("button#complete-auth").click()
-        page.wait_for_selector(".order-number")
+        wait_for_order(page)
         assert len(shop.orders.list()) == 1
 
 
