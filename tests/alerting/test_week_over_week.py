@@ -28,8 +28,10 @@ from checkout_monitor.history import HistoryReader, HistoryStore
 from checkout_monitor.history.recorder import HistoryRecorder
 from checkout_monitor.history.store import Retention
 from checkout_monitor.metrics.families import Metrics
-from support.history_seed import SECRET, T0, result
+from support.history_seed import SECRET, T0, path, result, store
 from support.prometheus_servers import wait_until
+
+__all__ = ["path", "store"]  # the history fixtures (support/history_seed.py)
 
 WEEK_MINUTES = 7 * 24 * 60
 JOURNEY = "guest-checkout"
@@ -43,18 +45,6 @@ def rule(**fields: Any) -> AlertRule:
     return AlertRule.model_validate(
         {"name": "wow", "week_over_week_drop_above": 0.2, "window": "1h", **fields}
     )
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "history.sqlite3"
-
-
-@pytest.fixture
-def store(path: Path) -> Iterator[HistoryStore]:
-    store = HistoryStore(path)
-    yield store
-    store.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import random
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,19 +14,9 @@ import pytest
 
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.history import SCHEMA_VERSION, HistoryReader, HistoryStore
-from support.history_seed import SECRET, T0, result
+from support.history_seed import SECRET, T0, path, result, store
 
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "history.sqlite3"
-
-
-@pytest.fixture
-def store(path: Path) -> Iterator[HistoryStore]:
-    store = HistoryStore(path)
-    yield store
-    store.close()
+__all__ = ["path", "store"]  # the history fixtures (support/history_seed.py)
 
 
 def seed(store: HistoryStore, outcomes: str, **kwargs: object) -> None:

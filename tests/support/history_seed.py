@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.history import HistoryStore
 from checkout_monitor.results import Evidence, JourneyResult, StepResult, StepStatus
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -74,3 +79,17 @@ def result_at(
         steps=steps,
         evidence=Evidence(folder=f"{folder}/{journey}/attempt-1") if outcome == "failed" else None,
     )
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    """Where a test's run history goes."""
+    return tmp_path / "history.sqlite3"
+
+
+@pytest.fixture
+def store(path: Path) -> Iterator[HistoryStore]:
+    """A history store on ``path``, closed after the test."""
+    store = HistoryStore(path)
+    yield store
+    store.close()
