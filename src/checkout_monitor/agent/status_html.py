@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from checkout_monitor.agent.latency_chart import latency_chart
 from checkout_monitor.agent.status_data import RANGES, JourneyStatus, StatusData
 from checkout_monitor.evidence.recorder import HTML, SCREENSHOT, TRACE
-from checkout_monitor.failure_kinds import KIND_INFO, FailureKind
+from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.history import Incident, SuccessRate
 from checkout_monitor.reports.runbook_links import runbook_html
 
@@ -61,7 +61,7 @@ def _rate(rate: SuccessRate) -> str:
 def _kind_words(kind: str) -> str:
     """A failure kind and what it means, in the words the reports use."""
     try:
-        advice = KIND_INFO[FailureKind(kind)].advice
+        advice = FailureKind(kind).advice
     except ValueError:
         return escape(kind)
     return f"<strong>{escape(kind)}</strong>: {escape(advice)}"
