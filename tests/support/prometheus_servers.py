@@ -6,7 +6,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,12 +58,13 @@ class Server:
 
 def start_prometheus(
     tmp: Path,
-    scrape_target: str,
+    scrape_target: str | Sequence[str],
     rule_file: Path | None = None,
     *,
     scrape: Mapping[str, Any] | None = None,
 ) -> Server:
-    """Prometheus scraping one target (and evaluating ``rule_file``), both every second.
+    """Prometheus scraping one target or several (and evaluating ``rule_file``), both every
+    second.
 
     ``scrape``: more keys for the scrape job, e.g. scheme, tls_config, basic_auth."""
     port = free_port()
@@ -71,7 +72,7 @@ def start_prometheus(
     job = {
         "job_name": "checkout-monitor",
         **(scrape or {}),
-        "static_configs": [{"targets": [scrape_target]}],
+        "static_configs": [{"targets": _targets(scrape_target)}],
     }
     document: dict[str, Any] = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"}}
     if rule_file:
@@ -90,6 +91,10 @@ def start_prometheus(
         "/-/ready",
         tmp / "prometheus.log",
     )
+
+
+def _targets(given: str | Sequence[str]) -> list[str]:
+    return [given] if isinstance(given, str) else list(given)
 
 
 def start_pushgateway(tmp: Path) -> Server:

@@ -26,6 +26,8 @@ semantics (``alerting/conditions.py``) as the exported series allow:
   about T runs, give or take one for jitter and scrape timing.
 - Consecutive failures read ``checkout_journey_consecutive_failures``: site failures in a
   row, which a monitor failure neither adds to nor resets (the agent's default classes).
+- N of M locations (``CheckoutJourneyFailingInLocations``) counts the locations where that
+  gauge is above 0: the shop's side failed the last checked run there.
 - p95 is ``histogram_quantile`` over the runs in the window: interpolated between bucket
   bounds where the agent takes the nearest observed value, and over all runs where the agent
   leaves out runs failed for another class.
@@ -464,9 +466,16 @@ def _missing(target: Target, extra: PrometheusRulesConfig) -> Rule:
 
 
 def _locations_failing(target: Target, needed: int) -> Rule:
-    """N of M: the journey's last run failed in N or more locations at once."""
-    success = _selector("checkout_journey_success", target.journey)
-    expr = f"count by (journey) (\n  max by ({BY}) ({success}) == 0\n) >= {needed}"
+    """N of M: the journey's last checked run failed on the shop's side in N or more
+    locations at once.
+
+    Read from the site failures in a row, not the success gauge: that is 0 after a monitor
+    failure too, and two agents' browsers crashing (or one browser server they share going
+    down) is not the shop broken for everyone. A monitor failure leaves the count as it
+    was, so a location counts as the shop was when last checked.
+    """
+    streak = _selector("checkout_journey_consecutive_failures", target.journey)
+    expr = f"count by (journey) (\n  max by ({BY}) ({streak}) > 0\n) >= {needed}"
     alert = _alert(
         "CheckoutJourneyFailingInLocations",
         expr,
@@ -475,8 +484,10 @@ def _locations_failing(target: Target, needed: int) -> Rule:
         {
             "summary": "{{ $labels.journey }} is failing in {{ $value }} locations",
             "description": (
-                f"The journey's last run failed in {needed} or more locations at once: the "
-                "shop is broken for everyone, not for one agent's network."
+                f"The journey's last checked run failed on the shop's side in {needed} or "
+                "more locations at once (the monitor's own failures, such as a browser "
+                "crash, do not count): the shop is broken for everyone, not for one agent's "
+                "network."
             ),
         },
     )

@@ -20,6 +20,10 @@ ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # tried in this order on a field holding an unset reference: text, a URL, a number (a port),
 # a duration, a boolean; none of them is a secret, and none looks like a card number
 PLACEHOLDERS = ("unset", "https://unset.invalid", "1", "60s", "true")
+# Fields every metric series and report publishes (``location`` is a label on each): a value
+# from the environment there is how one config is run in several places, not a secret, and
+# redacting it would blank the location out of every report and message.
+PUBLISHED_FIELDS: frozenset[Loc] = frozenset({("location",)})
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,8 @@ def substitute_env(
     placeholders: Placeholders | None = None,
 ) -> Any:
     """``value`` with every reference replaced; an unset variable is a problem, or with
-    ``placeholders`` a placeholder; every value substituted is added to ``secrets``."""
+    ``placeholders`` a placeholder; every value substituted is added to ``secrets``, except
+    in the ``PUBLISHED_FIELDS``."""
     if isinstance(value, dict):
         return {
             k: substitute_env(v, (*loc, k), environ, lines, problems, secrets, placeholders)
@@ -111,7 +116,7 @@ def substitute_env(
                 )
             )
             return ""
-        if environ[name]:
+        if environ[name] and loc not in PUBLISHED_FIELDS:
             secrets.add(environ[name])
         return environ[name]
 
