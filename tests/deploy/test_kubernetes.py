@@ -231,13 +231,30 @@ def test_every_pod_runs_locked_down_as_the_images_user(
             assert {"/tmp", "/dev/shm"} <= writable or name == "demo-shop", name
 
 
-def test_the_location_comes_from_the_kustomization(fleet: Objects) -> None:
-    configmap, config = shared_config(fleet)
-    location = env_of(agent_container(fleet))["CHECKOUT_MONITOR_LOCATION"]
-    ref = location["valueFrom"]["configMapKeyRef"]
+SECOND_LOCATION = """namespace: monitoring-eu-west
+configMapGenerator:
+  - name: checkout-monitor-config
+    behavior: merge
+    literals: [location=eu-west]
+"""
+
+
+@pytest.mark.parametrize(
+    ("location", "lines"), [("demo", None), ("eu-west", SECOND_LOCATION)], ids=["fleet", "overlay"]
+)
+def test_the_location_comes_from_the_kustomization(
+    location: str, lines: str | None, fleet: Objects, tmp_path: Path
+) -> None:
+    """The fleet's kustomization sets it; an overlay on top for a second location (as
+    deploy/README.md shows) changes it and nothing else of the agents."""
+    objects = fleet if lines is None else render(overlay(tmp_path, KUBERNETES, lines))
+    configmap, config = shared_config(objects)
+    env = env_of(agent_container(objects))
+    ref = env["CHECKOUT_MONITOR_LOCATION"]["valueFrom"]["configMapKeyRef"]
     assert ref["name"] == configmap["metadata"]["name"]
-    assert configmap["data"][ref["key"]] == "demo"
+    assert configmap["data"][ref["key"]] == location
     assert yaml.safe_load(config)["location"] == "${CHECKOUT_MONITOR_LOCATION}"
+    assert env["CHECKOUT_MONITOR_SHARD"] == env_of(agent_container(fleet))["CHECKOUT_MONITOR_SHARD"]
 
 
 def test_the_shared_config_is_the_deploy_config_but_for_the_location(fleet: Objects) -> None:
