@@ -2,7 +2,9 @@
 `agent.max_concurrent_journeys` 1, 2 and 4, each for a fixed window. Prints completed
 journeys per minute and CPU seconds per journey, split into the agent's own Python process,
 the Playwright driver (node) and Chromium (and Chromium by process type), plus the wall
-time per journey spent waiting (no process of the agent's running: the shop, timers). Then
+time per journey spent waiting (no process of the agent's running: the shop, timers), and the
+memory of the agent's tree with that many contexts open (RSS and PSS by kind, and Chromium's
+renderers), from which the memory each context adds follows. Then
 profiles the agent (cProfile on its main thread, clocked in CPU time, the level-2 case once
 more) to show where our own code spends its CPU. Asserts nothing about time.
 
@@ -236,6 +238,55 @@ class IdleSampler:
         self.cpu = time.thread_time() - started
 
 
+def _pss_bytes(pid: int) -> int | None:
+    """Proportional set size: a shared page counted once over the processes sharing it (RSS
+    counts it in each of Chromium's processes), so the sum of a tree is its real footprint."""
+    try:
+        for line in (PROC / str(pid) / "smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+@dataclass
+class Memory:
+    """The agent's tree, sampled about once a second over the window: mean and peak of the
+    sums of RSS and PSS by kind of process, and how many renderers (open pages) Chromium had."""
+
+    samples: int = 0
+    rss_sum: dict[str, float] = field(default_factory=lambda: dict.fromkeys(KINDS, 0.0))
+    pss_sum: dict[str, float] = field(default_factory=lambda: dict.fromkeys(KINDS, 0.0))
+    pss_peak: float = 0.0
+    renderers_sum: int = 0
+
+    def sample(self, root: int) -> None:
+        rss, pss = dict.fromkeys(KINDS, 0), dict.fromkeys(KINDS, 0)
+        renderers = 0
+        for pid, info in read_tree(root).items():
+            proportional = _pss_bytes(pid)
+            if proportional is None:
+                continue  # gone meanwhile
+            kind, chromium_type = _kind(pid, root, info.name)
+            rss[kind] += info.rss_bytes
+            pss[kind] += proportional
+            renderers += chromium_type == "renderer"
+        self.samples += 1
+        for kind in KINDS:
+            self.rss_sum[kind] += rss[kind]
+            self.pss_sum[kind] += pss[kind]
+        self.pss_peak = max(self.pss_peak, float(sum(pss.values())))
+        self.renderers_sum += renderers
+
+    def mean_mib(self, sums: dict[str, float], kind: str) -> float:
+        return sums[kind] / self.samples / 2**20 if self.samples else float("nan")
+
+    @property
+    def renderers(self) -> float:
+        return self.renderers_sum / self.samples if self.samples else float("nan")
+
+
 def everything_else(exclude: set[int]) -> dict[tuple[int, str], tuple[str, float]]:
     """Every other live process's own CPU seconds so far, by PID and start time: the
     difference of two reads shows who else kept the machine busy (one that ends in between
@@ -394,6 +445,7 @@ class Window:
     machine_busy: float
     machine_all: float
     others: dict[str, float]
+    memory: Memory = field(default_factory=Memory)
     exit_code: int | None = None
     killed: list[str] = field(default_factory=list)
     log_has_traceback: bool = False
@@ -403,6 +455,11 @@ class Window:
 
     def share(self, part: float, whole: float) -> float:
         return part / whole if whole else float("nan")
+
+    @property
+    def contexts_open(self) -> float:
+        """Mean contexts open over the window: each run holds one for its duration."""
+        return self.duration_sum / self.seconds if self.seconds else float("nan")
 
     @property
     def tree_cpu(self) -> float:
@@ -424,10 +481,12 @@ def measure(
     start_cpu, start_shop = read_cpu(root), this_process_cpu()
     start_busy, start_all = machine_busy_seconds()
     started = time.monotonic()
+    memory = Memory()
     with IdleSampler(root) as sampler:
-        while (left := started + seconds - time.monotonic()) > 0:
+        while time.monotonic() < started + seconds:
             agent.alive_or_exit()
-            time.sleep(min(1.0, left))
+            memory.sample(root)
+            time.sleep(max(0.0, min(1.0, started + seconds - time.monotonic())))
     end_cpu, end_shop = read_cpu(root), this_process_cpu()
     end_busy, end_all = machine_busy_seconds()
     took = time.monotonic() - started
@@ -459,6 +518,7 @@ def measure(
         machine_busy=end_busy - start_busy,
         machine_all=end_all - start_all,
         others=others,
+        memory=memory,
     )
 
 
@@ -498,6 +558,7 @@ def print_table(windows: list[Window]) -> None:
             f"  {w.level:>7}  "
             + ", ".join(f"{t} {w.per_journey(v):.3f}" for t, v in parts if v >= 0.0005)
         )
+    print_memory(windows)
     print(
         f"\n  {'at once':>7}  {'runs':>5} {'failed':>6}  {'window':>7}  {'run wall':>8}"
         f"  {'slots busy':>10}  {'tree idle':>9}  {'CPU/wall':>8}  {'machine busy':>12}"
@@ -533,6 +594,40 @@ def print_table(windows: list[Window]) -> None:
         )
 
 
+def print_memory(windows: list[Window]) -> None:
+    """Memory with N contexts open, and what one more context adds: the slope of PSS over the
+    mean number of contexts open (run time over the window: a run holds one context), from
+    the lowest level to the highest."""
+    print(
+        f"\n  memory, mean over the window (MiB){'':>15}PSS{'':>32}RSS"
+        f"\n  {'at once':>7}  {'contexts':>8} {'renderers':>9}  {'agent':>7} {'driver':>7}"
+        f" {'chromium':>8} {'total':>7} {'peak':>7}  {'agent':>7} {'driver':>7} {'chromium':>8}"
+    )
+    for w in windows:
+        m = w.memory
+        pss = {k: m.mean_mib(m.pss_sum, k) for k in KINDS}
+        rss = {k: m.mean_mib(m.rss_sum, k) for k in KINDS}
+        print(
+            f"  {w.level:>7}  {w.contexts_open:>8.2f} {m.renderers:>9.2f}  {pss['agent']:>7.0f}"
+            f" {pss['driver']:>7.0f} {pss['chromium']:>8.0f} {sum(pss.values()):>7.0f}"
+            f" {m.pss_peak / 2**20:>7.0f}  {rss['agent']:>7.0f} {rss['driver']:>7.0f}"
+            f" {rss['chromium']:>8.0f}"
+        )
+    low, high = windows[0], windows[-1]
+    opened = high.contexts_open - low.contexts_open
+    if opened < 0.5:
+        return
+    for label, kinds in (("Chromium's", ("chromium",)), ("the whole tree's", KINDS)):
+        at_low, at_high = (
+            sum(w.memory.mean_mib(w.memory.pss_sum, k) for k in kinds) for w in (low, high)
+        )
+        per_context = (at_high - at_low) / opened
+        print(
+            f"\n  {label} PSS per open context: {per_context:.0f} MiB; with none open"
+            f" (extrapolated): {at_low - per_context * low.contexts_open:.0f} MiB"
+        )
+
+
 EXPLAINED = (
     "\n  CPU s per journey: from /proc (utime+stime) of each process of the agent's tree by"
     " its kind, plus what each reaped of its exited children (the agent's: the driver's; the"
@@ -542,7 +637,10 @@ EXPLAINED = (
     " answers, timers. CPU/wall over 1x: the processes work side by side. slots busy: run"
     " time over window x slots. shop CPU: the demo shop's (in this process), per journey, not"
     " in the total. agent main thr.: the share of the agent's CPU on its main thread, the one"
-    " cProfile sees."
+    " cProfile sees. memory: PSS (a page shared by several processes counted once) and RSS"
+    " (counted in each), summed by kind, sampled once a second; contexts: the mean open (run"
+    " time over the window); renderers: Chromium's renderer processes (a page and its frames"
+    " of another site each have one, and Chromium keeps a spare)."
 )
 
 

@@ -36,6 +36,10 @@ README_PROFILE_ENV = {
 VALID_CONFIGS = {
     "config.example.yaml": EXAMPLE_ENV,
     "deploy/config.yaml": {"DEMO_SHOP_ADMIN_TOKEN": "token"},
+    "deploy/kubernetes/config.yaml": {
+        "DEMO_SHOP_ADMIN_TOKEN": "token",
+        "CHECKOUT_MONITOR_LOCATION": "demo",
+    },
     "tests/fixtures/prometheus-rules/config.yaml": {},
     "tests/fixtures/readme-profiles/boutique-redirect.yaml": README_PROFILE_ENV,
     "tests/fixtures/readme-profiles/boutique-hosted-fields.yaml": README_PROFILE_ENV,
