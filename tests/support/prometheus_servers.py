@@ -6,7 +6,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,20 +58,22 @@ class Server:
 
 def start_prometheus(
     tmp: Path,
-    scrape_target: str,
+    scrape_target: str | Sequence[str],
     rule_file: Path | None = None,
     *,
     scrape: Mapping[str, Any] | None = None,
 ) -> Server:
-    """Prometheus scraping one target (and evaluating ``rule_file``), both every second.
+    """Prometheus scraping one target, or several in one job (and evaluating
+    ``rule_file``), both every second.
 
     ``scrape``: more keys for the scrape job, e.g. scheme, tls_config, basic_auth."""
+    targets = [scrape_target] if isinstance(scrape_target, str) else list(scrape_target)
     port = free_port()
     config = tmp / "prometheus.yml"
     job = {
         "job_name": "checkout-monitor",
         **(scrape or {}),
-        "static_configs": [{"targets": [scrape_target]}],
+        "static_configs": [{"targets": targets}],
     }
     document: dict[str, Any] = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"}}
     if rule_file:
@@ -103,8 +105,10 @@ def start_pushgateway(tmp: Path) -> Server:
     )
 
 
-def query(prometheus: Server, promql: str) -> list[dict[str, Any]]:
-    answer = httpx.get(f"{prometheus.url}/api/v1/query", params={"query": promql}, timeout=5)
+def query(prometheus: Server, promql: str, at: float | None = None) -> list[dict[str, Any]]:
+    """An instant query, now or ``at`` a Unix time."""
+    params = {"query": promql} if at is None else {"query": promql, "time": str(at)}
+    answer = httpx.get(f"{prometheus.url}/api/v1/query", params=params, timeout=5)
     answer.raise_for_status()
     result: list[dict[str, Any]] = answer.json()["data"]["result"]
     return result

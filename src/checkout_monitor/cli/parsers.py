@@ -212,6 +212,13 @@ def main_parser() -> argparse.ArgumentParser:
         help="run every journey this often, overriding the config (e.g. 30s)",
     )
     serve.add_argument("--monitors", type=Path, metavar="DIR", help="folder of journey files")
+    serve.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="run only this shard's share of the journeys, of N agents sharing the config: "
+        "I/N (0-based) or hostname/N (the ordinal ending this host's name, as in a "
+        "StatefulSet) (default: $CHECKOUT_MONITOR_SHARD, else every journey)",
+    )
     serve.add_argument("-v", "--verbose", action="store_true")
 
     rules = commands.add_parser(
