@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -176,3 +177,30 @@ def test_shards_get_about_equal_shares() -> None:
 def test_one_shard_owns_every_journey() -> None:
     assert all(WHOLE.owns(name) for name in NAMES)
     assert sum(Shard(index, 5).owns("checkout.eu") for index in range(5)) == 1
+
+
+def test_validate_shows_the_split_and_warns_of_an_idle_shard(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    names = [f"shop-{n:02d}" for n in range(6)]
+    entries = "".join(
+        f"  - journey: product-images\n    name: {name}\n    storefront: shop\n" for name in names
+    )
+    config.write_text(
+        "storefronts:\n  shop:\n    extends: demo\n    base_url: http://127.0.0.1:9\n"
+        f"journeys:\n{entries}  - journey: product-images\n    name: paused\n"
+        "    storefront: shop\n    enabled: false\n"
+    )
+    result = run_cli("checkout-monitor", "validate", str(config), "--shards", "4")
+    assert result.returncode == 0, result.stderr
+    shards = split(names, 4)  # the disabled journey is nobody's
+    assert result.stdout.splitlines()[1:] == [
+        f"{config}: shard 0/4: 3 of 6 journeys: {', '.join(shards[0])}",
+        f"{config}: shard 1/4: 0 of 6 journeys",
+        f"{config}: shard 2/4: 1 of 6 journeys: {', '.join(shards[2])}",
+        f"{config}: shard 3/4: 2 of 6 journeys: {', '.join(shards[3])}",
+        f"{config}: warning: with 4 shards, shard 1 would own no journey and run nothing "
+        "(6 enabled journeys)",
+    ]
+    refused = run_cli("checkout-monitor", "validate", str(config), "--shards", "0")
+    assert refused.returncode == 2
+    assert "argument --shards: '0': a number of agents from 1 to 1000" in refused.stderr

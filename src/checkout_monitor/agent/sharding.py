@@ -126,6 +126,24 @@ def _ordinal(host: str, given: str) -> int:
     return int(match.group(1))
 
 
+def preview(journeys: list[str], count: int) -> list[str]:
+    """``validate --shards N``: the journeys each of N agents would run, and a warning for
+    a shard that would run none (legal, with more agents than journeys, but idle)."""
+    shards = split(journeys, count)
+    lines = [
+        f"shard {index}/{count}: {len(names)} of {len(journeys)} journeys"
+        + (f": {', '.join(names)}" if names else "")
+        for index, names in shards.items()
+    ]
+    idle = [str(index) for index, names in shards.items() if not names]
+    if idle:
+        lines.append(
+            f"warning: with {count} shards, shard{'s' * (len(idle) > 1)} {', '.join(idle)} "
+            f"would own no journey and run nothing ({len(journeys)} enabled journeys)"
+        )
+    return lines
+
+
 def describe(shard: Shard, location: str, owned: int, configured: int) -> str:
     """The line ``serve`` logs at start and on reload."""
     if shard == WHOLE:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from checkout_monitor import __version__
+from checkout_monitor.agent.sharding import MAX_SHARDS
 from checkout_monitor.config.locate import CONFIG_ENV
 from checkout_monitor.demo_shop.faults import FAULTS
 from checkout_monitor.demo_shop.payment_modes import OVERLAYS, PAYMENT_MODES
@@ -32,6 +33,13 @@ def _duration_between(low: float, high: float) -> Callable[[str], float]:
         return seconds
 
     return parse
+
+
+def _shard_count(text: str) -> int:
+    """``validate --shards N``: a whole number of agents, as ``serve --shard I/N`` takes."""
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_SHARDS:
+        raise argparse.ArgumentTypeError(f"{text!r}: a number of agents from 1 to {MAX_SHARDS}")
+    return int(text)
 
 
 def _add_theme_argument(parser: argparse._ActionsContainer) -> None:
@@ -188,6 +196,12 @@ def main_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="for CI without the secrets: list each ${ENV} reference whose variable is unset "
         "and check the rest (the value stands in with a placeholder)",
+    )
+    validate.add_argument(
+        "--shards",
+        type=_shard_count,
+        metavar="N",
+        help="also show which journeys each of N agents (serve --shard I/N) would run",
     )
     validate.add_argument("-v", "--verbose", action="store_true")
 

@@ -128,7 +128,8 @@ class Metrics:
         )
         self.interval = Gauge(
             "checkout_journey_interval_seconds",
-            "How often the agent runs the journey: the dead man's switch compares against it.",
+            "How often the journey runs; every agent exports every configured journey's, "
+            "whichever shard runs it, and the dead man's switches compare against it.",
             ["journey", *loc],
             registry=registry,
         )
