@@ -32,6 +32,7 @@ JOURNEYS = [
     {"journey": "discount-codes", "storefront": "shop", "interval": "2m"},
 ]
 EXTRA = ["CheckoutJourneyOverdue", "CheckoutJourneyMissing"]
+UNCOVERED = ["CheckoutJourneyUncovered"] * 2  # one per journey, after the missing ones
 
 
 def write_config(
@@ -92,7 +93,7 @@ CHECKED = [
             "prometheus": {**NO_EXTRAS, "evaluation_group": "shop-alerts"},
         },
         None,
-        ["checkout-failing"] * 2 + HEALTH + EXTRA[:1] + EXTRA[1:] * 2,
+        ["checkout-failing"] * 2 + HEALTH + EXTRA[:1] + EXTRA[1:] * 2 + UNCOVERED,
     ),
     (
         "monitor-rate-with-hysteresis",
@@ -111,7 +112,7 @@ CHECKED = [
             "prometheus": NO_EXTRAS,
         },
         None,
-        ["monitor-flaky", *EXTRA, EXTRA[1]],
+        ["monitor-flaky", *EXTRA, EXTRA[1], *UNCOVERED],
     ),
     (
         "step-latency-with-odd-step-name",
@@ -130,7 +131,7 @@ CHECKED = [
             "prometheus": NO_EXTRAS,
         },
         None,
-        ["pay-slow", *EXTRA, EXTRA[1]],
+        ["pay-slow", *EXTRA, EXTRA[1], *UNCOVERED],
     ),
     (
         "f-of-t-and-consecutive-with-extras",
@@ -147,6 +148,7 @@ CHECKED = [
         + HEALTH
         + [EXTRA[0]]
         + [EXTRA[1]] * 2
+        + UNCOVERED
         + ["CheckoutJourneyFailingInLocations"] * 2
         + ["CheckoutJourneySuccessDropped"] * 2,
     ),
@@ -175,13 +177,13 @@ CHECKED = [
             "prometheus": NO_EXTRAS,
         },
         None,
-        ["checkout-dropped", "pay-slower", *EXTRA, EXTRA[1]],
+        ["checkout-dropped", "pay-slower", *EXTRA, EXTRA[1], *UNCOVERED],
     ),
     (
         "alerting-disabled-no-rules",
         {"enabled": False, "monitor_unhealthy": {"enabled": False}, "prometheus": NO_EXTRAS},
         None,
-        [*EXTRA, EXTRA[1]],
+        [*EXTRA, EXTRA[1], *UNCOVERED],
     ),
     (
         "template-text-in-owner",
@@ -198,6 +200,7 @@ CHECKED = [
             "slow",
             "monitor-unhealthy",
             *EXTRA,
+            UNCOVERED[0],
             "CheckoutJourneySuccessDropped",
         ],
     ),

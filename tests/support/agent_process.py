@@ -24,6 +24,7 @@ class AgentProcess:
     With a web config in ``args``, ``ca`` (the CA that signed the listener's certificate)
     makes it https, and ``auth`` is the user and password ``metrics()`` and ``alerts()`` send.
     ``env``: more environment variables (e.g. the values of a config's ``${ENV}``s).
+    ``port``: listen there (a Prometheus already scraping it) instead of on a new free port.
     """
 
     def __init__(
@@ -34,12 +35,13 @@ class AgentProcess:
         ca: Path | None = None,
         auth: tuple[str, str] | None = None,
         env: Mapping[str, str] | None = None,
+        port: int | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"{'https' if ca else 'http'}://127.0.0.1:{self.port}"
         verify = ssl.create_default_context(cafile=ca) if ca else True
         self.client = httpx.Client(verify=verify, auth=auth, timeout=10)
-        self.out = (tmp / "agent.out").open("w+")
+        self.out = (tmp / f"agent-{self.port}.out").open("w+")
         self.process = subprocess.Popen(
             [str(BIN / "checkout-monitor"), "serve", "--listen", f"127.0.0.1:{self.port}", *args],
             stdout=self.out,

@@ -108,8 +108,10 @@ def start_pushgateway(tmp: Path) -> Server:
     )
 
 
-def query(prometheus: Server, promql: str) -> list[dict[str, Any]]:
-    answer = httpx.get(f"{prometheus.url}/api/v1/query", params={"query": promql}, timeout=5)
+def query(prometheus: Server, promql: str, at: float | None = None) -> list[dict[str, Any]]:
+    """An instant query, now or ``at`` a Unix time."""
+    params = {"query": promql} if at is None else {"query": promql, "time": str(at)}
+    answer = httpx.get(f"{prometheus.url}/api/v1/query", params=params, timeout=5)
     answer.raise_for_status()
     result: list[dict[str, Any]] = answer.json()["data"]["result"]
     return result

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from playwright.async_api import Browser, async_playwright
 
+from checkout_monitor.agent.sharding import WHOLE, Shard, describe
 from checkout_monitor.agent.status_server import Readiness
 from checkout_monitor.alerting.service import Alerting
 from checkout_monitor.browser.keeper import BrowserKeeper, RecycleReason
@@ -62,10 +63,13 @@ class Agent:
         history: HistoryRecorder | None = None,
         rng: random.Random | None = None,
         first: tuple[LoadedConfig, list[PlannedJourney]] | None = None,
+        shard: Shard = WHOLE,
     ) -> None:
         """``load`` is called on every reload; ``first``: what the caller's own first
-        call of it returned (serve loads before it listens), so start-up loads once."""
+        call of it returned (serve loads before it listens), so start-up loads once.
+        ``shard``: of the journeys ``load`` plans, only those this shard owns are run."""
         self._load = load
+        self.shard = shard
         self._metrics = metrics
         self._readiness = readiness
         self._alerting = alerting
@@ -156,17 +160,35 @@ class Agent:
     # --- schedule -------------------------------------------------------------------------
 
     def _plan(self, planned: list[PlannedJourney]) -> None:
-        """Keep the schedule of journeys that stay; new ones start within their jitter."""
+        """Keep the schedule of owned journeys that stay; new ones start within their jitter.
+
+        Every configured journey is exported (its interval and info), whichever shard owns
+        it; only this shard's get a slot, and with it run metrics and alert state."""
         now = time.monotonic()
         slots: dict[str, _Slot] = {}
-        for journey in planned:
+        owned = [journey for journey in planned if self.shard.owns(journey.name)]
+        self._metrics.journeys_configured(
+            {journey.name: (journey.interval, journey.storefront) for journey in planned}
+        )
+        self._metrics.sharded(
+            self.shard.index, self.shard.count, [journey.name for journey in owned]
+        )
+        location = self.loaded.config.location
+        log.info("%s", describe(self.shard, location, len(owned), len(planned)))
+        if not owned:
+            log.warning(
+                "shard %s owns none of the %d configured journeys: it runs nothing (legal, "
+                "with more agents than journeys, but check the shard count)",
+                self.shard.label,
+                len(planned),
+            )
+        for journey in owned:
             old = self._slots.get(journey.name)
             if old is not None:
                 old.journey = journey
                 slots[journey.name] = old
             else:
                 slots[journey.name] = _Slot(journey, now + self._jitter(journey))
-            self._metrics.journey_planned(journey.name, journey.interval, journey.storefront)
         self._slots = slots
 
     def _jitter(self, journey: PlannedJourney) -> float:
@@ -254,7 +276,7 @@ class Agent:
         if self.history is not None:
             self.history.configure(loaded)
         self._metrics.config_loaded(True, time.time())
-        log.info("config reloaded: %d journeys", len(planned))
+        log.info("config reloaded: %d journeys, %d run here", len(planned), len(self._slots))
 
 
 def _log_result(result: JourneyResult) -> None:

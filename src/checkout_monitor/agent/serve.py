@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from checkout_monitor.agent.evidence_files import PREFIX
 from checkout_monitor.agent.scheduler import Agent
+from checkout_monitor.agent.sharding import WHOLE, Shard
 from checkout_monitor.agent.status_data import JourneyInfo
 from checkout_monitor.agent.status_page import StatusSources, status_pages
 from checkout_monitor.agent.status_server import Readiness, StatusServer, is_loopback
@@ -39,6 +40,7 @@ class ServeOptions:
     web_config: Path | None = None
     interval: float | None = None  # every journey this often, overriding the config
     monitors: Path | None = None
+    shard: Shard = WHOLE  # which of the configured journeys this agent runs
 
 
 def serve(
@@ -77,7 +79,7 @@ def serve(
     readiness = Readiness()
     scheme = "https" if web and web.tls else "http"
     shown_host = socket.gethostname() if host in ("0.0.0.0", "::") else host
-    alerting = _start_alerting(loaded, metrics, f"{scheme}://{shown_host}:{port}")
+    alerting = _start_alerting(loaded, metrics, f"{scheme}://{shown_host}:{port}", options.shard)
     pages = {"/alerts": alerting.page} if alerting else {}
     history = _history(loaded, metrics)  # opens its file at the first run, not here
 
@@ -85,7 +87,9 @@ def serve(
         return current[0][0].artifacts_dir()
 
     sources = StatusSources(
-        journeys=lambda: [_journey_info(planned) for planned in current[0][1]],
+        journeys=lambda: [
+            _journey_info(planned) for planned in current[0][1] if options.shard.owns(planned.name)
+        ],
         history_path=lambda: history.path if history else None,
         history_problem=lambda: history.problem if history else None,
         artifacts_root=artifacts_root,
@@ -129,7 +133,15 @@ def serve(
         if history is not None:
             # a path made from ${VAR} would print the variable's value
             print(f"run history: {redact(str(history.path), loaded.secrets)}", file=out, flush=True)
-        agent = Agent(load, metrics, readiness, alerting=alerting, history=history, first=first)
+        agent = Agent(
+            load,
+            metrics,
+            readiness,
+            alerting=alerting,
+            history=history,
+            first=first,
+            shard=options.shard,
+        )
         asyncio.run(agent.run())
     finally:
         server.stop()
@@ -144,11 +156,13 @@ def evidence_warning(host: str) -> str:
     )
 
 
-def _start_alerting(loaded: LoadedConfig, metrics: Metrics, status_url: str) -> Alerting | None:
+def _start_alerting(
+    loaded: LoadedConfig, metrics: Metrics, status_url: str, shard: Shard
+) -> Alerting | None:
     if not loaded.config.alerting.enabled:
         return None
-    try:
-        return Alerting(loaded, metrics, status_url)
+    try:  # alert state stays with each journey's owner: this shard judges its own only
+        return Alerting(loaded, metrics, status_url, owns=shard.owns)
     except OSError as exc:
         raise UsageError(
             f"{loaded.source}: alerting.state_dir: cannot write the alert state in "

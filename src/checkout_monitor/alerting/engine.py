@@ -88,6 +88,11 @@ def alert_targets(alerting: AlertingConfig, journeys: list[JourneyConfig]) -> li
     return targets
 
 
+def everything(_journey: str) -> bool:
+    """An agent that is not sharded judges every journey."""
+    return True
+
+
 class AlertEngine:
     def __init__(
         self,
@@ -96,8 +101,11 @@ class AlertEngine:
         *,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        owns: Callable[[str], bool] = everything,
     ) -> None:
+        """``owns``: whether this agent runs a journey (its shard does); only those are judged."""
         self._store = store
+        self._owns = owns
         self._monotonic = monotonic  # the tick's pace: a wall clock set back must not stall it
         self._metrics = metrics
         self._clock = clock
@@ -117,10 +125,16 @@ class AlertEngine:
 
     def configure(self, loaded: LoadedConfig, generator_url: str | None) -> None:
         """Take a (re)loaded config. Alerts whose rule or journey is gone are resolved, also
-        when they were firing before a restart: the channels that heard them fire hear the end."""
+        when they were firing before a restart: the channels that heard them fire hear the end.
+
+        Alerts of a journey another shard owns (it moved away with a new shard count) are
+        dropped without a word: its owner judges it now, and a "resolved" from here would
+        end an alert that may still hold there (docs/fleet.md, "Alert state")."""
         alerting = loaded.config.alerting
         old = self._targets
-        self._targets = {t.key: t for t in alert_targets(alerting, loaded.config.journeys)}
+        configured = {t.key for t in alert_targets(alerting, loaded.config.journeys)}
+        owned = [j for j in loaded.config.journeys if self._owns(j.display_name)]
+        self._targets = {t.key: t for t in alert_targets(alerting, owned)}
         self._channels = dict(alerting.channels)
         self._secrets = loaded.secrets
         self._location = loaded.config.location
@@ -146,11 +160,18 @@ class AlertEngine:
             secrets=self._secrets,
         )
         self._last_check = {k: v for k, v in self._last_check.items() if k in self._targets}
-        self._store.history.forget_except(j.display_name for j in loaded.config.journeys)
+        self._store.history.forget_except(j.display_name for j in owned)
         now = self._clock()
         for key in [key for key in self._store.alerts if key not in self._targets]:
             state = self._store.alerts.pop(key)
-            if state.status is AlertStatus.FIRING:
+            if key in configured:
+                if state.status is AlertStatus.FIRING:
+                    log.warning(
+                        "firing alert %s is left to the shard that now owns its journey: "
+                        "dropped here without a resolved notification",
+                        key,
+                    )
+            elif state.status is AlertStatus.FIRING:
                 self._resolve_orphan(state, now)
         for key, target in old.items():
             kept = self._targets.get(key)

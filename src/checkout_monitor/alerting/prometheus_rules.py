@@ -70,6 +70,8 @@ BY = "journey, location"
 # stale (the agent is gone): it reports it that long, then CheckoutJourneyMissing does.
 STALE_LOOKBACK = 86400.0
 WEEK = 7 * 86400.0
+# CheckoutJourneyUncovered: a journey nobody in a location ran for this many intervals.
+COVERAGE_INTERVALS = 2
 # Labels the series or the rule set; as in the agent, a rule's own `labels` do not override them.
 FIXED_LABELS = frozenset(
     {"alertname", "alertstate", "journey", "location", "step", "le", "severity", "storefront"}
@@ -401,6 +403,7 @@ def _description(rule: AlertRule, target: Target) -> str:
 def _prometheus_only(extra: PrometheusRulesConfig, targets: Sequence[Target]) -> list[Rule]:
     rules = [_overdue([target.journey for target in targets], extra)]
     rules += [_missing(target, extra) for target in targets]
+    rules += [_uncovered(target) for target in targets]
     if extra.locations_failing is not None:
         rules += [_locations_failing(target, extra.locations_failing) for target in targets]
     if extra.week_over_week_drop is not None:
@@ -460,6 +463,45 @@ def _missing(target: Target, extra: PrometheusRulesConfig) -> Rule:
                 f"No agent has exported a run of the journey for {format_duration(wait)} "
                 f"({extra.dead_mans_switch_intervals} times its configured interval): the "
                 "agent is down, or its config leaves the journey out."
+            ),
+        },
+    )
+
+
+def _uncovered(target: Target) -> Rule:
+    """Coverage per location: a configured journey that no agent there ran within two of its
+    intervals: the shard that owns it is down, or the agents disagree on the split.
+
+    The locations are those where an agent exported the journey's interval (every agent
+    exports every configured journey's, owned or not) two intervals ago, looked back a day:
+    a location or journey newer than that is not judged before its first run was due, and a
+    location whose agents all went away is still reported."""
+    wait = COVERAGE_INTERVALS * target.interval
+    interval = _selector("checkout_journey_interval_seconds", target.journey)
+    last_run = _selector("checkout_journey_last_run_timestamp_seconds", target.journey)
+    lookback = _duration(STALE_LOOKBACK)
+    configured = (
+        f"max by ({BY}) (\n  last_over_time({interval}[{lookback}] offset {_duration(wait)})\n)"
+    )
+    latest = f"max by ({BY}) (\n  last_over_time({last_run}[{lookback}])\n)"
+    ran = f"time()\n-\n{latest}\n<= {_number(wait)}"
+    expr = f"{configured}\nunless on ({BY})\n(\n{_indent(ran)}\n)"
+    return _alert(
+        "CheckoutJourneyUncovered",
+        expr,
+        0,
+        {"severity": "warning", "class": FailureClass.MONITOR.value, "journey": target.journey},
+        {
+            "summary": (
+                f"{_WHERE}: no agent ran it within {COVERAGE_INTERVALS} intervals "
+                f"({format_duration(wait)})"
+            ),
+            "description": (
+                f"No agent at {{{{ $labels.location }}}} has finished a run of the journey for "
+                f"{COVERAGE_INTERVALS} times its {format_duration(target.interval)} interval: "
+                "the agent of the shard that owns it is down or stuck, or the agents there "
+                "disagree on the shard count (compare checkout_agent_shard_info), so nobody "
+                "owns it. Nothing watches this path there meanwhile."
             ),
         },
     )

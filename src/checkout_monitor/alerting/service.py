@@ -18,7 +18,7 @@ from checkout_monitor.alerting.alert_store import AlertStore
 from checkout_monitor.alerting.channels import build_channel
 from checkout_monitor.alerting.channels.base import Channel
 from checkout_monitor.alerting.dispatcher import Dispatcher
-from checkout_monitor.alerting.engine import AlertEngine
+from checkout_monitor.alerting.engine import AlertEngine, everything
 from checkout_monitor.config.alerting import ChannelConfig
 from checkout_monitor.config.model import LoadedConfig
 from checkout_monitor.metrics.families import Metrics
@@ -40,12 +40,14 @@ class Alerting:
         status_url: str | None,
         *,
         clock: Callable[[], float] = time.time,
+        owns: Callable[[str], bool] = everything,
     ) -> None:
-        """Open the state file; raises ``OSError`` if it cannot be written."""
+        """Open the state file; raises ``OSError`` if it cannot be written. ``owns``: the
+        journeys (by display name) this agent runs and so judges; a sharded agent's own."""
         self.store = AlertStore(loaded.state_dir() / STATE_FILE, keep_seconds=3600)
         self.store.check_writable()
         self._status_url = status_url
-        self.engine = AlertEngine(self.store, metrics, clock=clock)
+        self.engine = AlertEngine(self.store, metrics, clock=clock, owns=owns)
         self._dispatcher = Dispatcher(self.store, metrics, clock=clock)
         self._http: httpx.AsyncClient | None = None
         self._channels: dict[str, tuple[ChannelKey, Channel]] = {}

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from checkout_monitor import __version__
+from checkout_monitor.agent.sharding import MAX_SHARDS
 from checkout_monitor.config.locate import CONFIG_ENV
 from checkout_monitor.demo_shop.faults import FAULTS
 from checkout_monitor.demo_shop.payment_modes import OVERLAYS, PAYMENT_MODES
@@ -32,6 +33,13 @@ def _duration_between(low: float, high: float) -> Callable[[str], float]:
         return seconds
 
     return parse
+
+
+def _shard_count(text: str) -> int:
+    """``validate --shards N``: a whole number of agents, as ``serve --shard I/N`` takes."""
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_SHARDS:
+        raise argparse.ArgumentTypeError(f"{text!r}: a number of agents from 1 to {MAX_SHARDS}")
+    return int(text)
 
 
 def _add_theme_argument(parser: argparse._ActionsContainer) -> None:
@@ -189,6 +197,12 @@ def main_parser() -> argparse.ArgumentParser:
         help="for CI without the secrets: list each ${ENV} reference whose variable is unset "
         "and check the rest (the value stands in with a placeholder)",
     )
+    validate.add_argument(
+        "--shards",
+        type=_shard_count,
+        metavar="N",
+        help="also show which journeys each of N agents (serve --shard I/N) would run",
+    )
     validate.add_argument("-v", "--verbose", action="store_true")
 
     serve = commands.add_parser(
@@ -212,6 +226,13 @@ def main_parser() -> argparse.ArgumentParser:
         help="run every journey this often, overriding the config (e.g. 30s)",
     )
     serve.add_argument("--monitors", type=Path, metavar="DIR", help="folder of journey files")
+    serve.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="run only this shard's share of the journeys, of N agents sharing the config: "
+        "I/N (0-based) or hostname/N (the ordinal ending this host's name, as in a "
+        "StatefulSet) (default: $CHECKOUT_MONITOR_SHARD, else every journey)",
+    )
     serve.add_argument("-v", "--verbose", action="store_true")
 
     rules = commands.add_parser(

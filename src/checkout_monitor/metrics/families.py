@@ -7,7 +7,8 @@ order number or a message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
@@ -127,7 +128,8 @@ class Metrics:
         )
         self.interval = Gauge(
             "checkout_journey_interval_seconds",
-            "How often the agent runs the journey: the dead man's switch compares against it.",
+            "How often the journey runs; every agent exports every configured journey's, "
+            "whichever shard runs it, and the dead man's switches compare against it.",
             ["journey", *loc],
             registry=registry,
         )
@@ -139,6 +141,23 @@ class Metrics:
             registry=registry,
         )
         self._storefronts: dict[str, str] = {}
+        # --- sharding (serve only; see docs/fleet.md) --------------------------------------
+        self.shard_info = Gauge(
+            "checkout_agent_shard_info",
+            "Always 1: the shard this agent is (shard of shards; 0 of 1 when not sharded).",
+            ["location", "shard", "shards"],
+            registry=registry,
+        )
+        self.journey_owned = Gauge(
+            "checkout_journey_owned",
+            "Always 1, for each journey this agent's shard runs; every agent exports the "
+            "interval and info of every configured journey, owned or not.",
+            ["journey", "location", "shard"],
+            registry=registry,
+        )
+        self._owned: set[str] = set()
+        self._shard = "0"
+        # --- end of sharding -----------------------------------------------------------------
         self.alert_firing = Gauge(
             "checkout_alert_firing",
             "1 while the alert rule fires for the journey, else 0.",
@@ -302,6 +321,34 @@ class Metrics:
             self.journey_info.remove(journey, before, self.location)
         self._storefronts[journey] = storefront
         self.journey_info.labels(journey, storefront, self.location).set(1)
+
+    def journeys_configured(self, configured: dict[str, tuple[float, str]]) -> None:
+        """Every configured journey's interval and storefront (name -> both), whichever
+        shard runs it, so Prometheus knows what should run even when its owner is down; a
+        journey no longer configured loses both series."""
+        for journey in set(self._storefronts) - set(configured):
+            with contextlib.suppress(KeyError):
+                self.interval.remove(journey, self.location)
+            self.journey_info.remove(journey, self._storefronts.pop(journey), self.location)
+        for journey, (interval, storefront) in configured.items():
+            self.journey_planned(journey, interval, storefront)
+
+    def sharded(self, shard: int, shards: int, owned: Iterable[str]) -> None:
+        """The agent's shard, and one ``checkout_journey_owned`` per journey it runs; the
+        series of a journey it no longer runs (gone from a reloaded config) are removed."""
+        label = str(shard)
+        if label != self._shard:  # the shard is fixed per process; this only keeps it honest
+            self.shard_info.clear()
+            self.journey_owned.clear()
+            self._owned.clear()
+            self._shard = label
+        self.shard_info.labels(self.location, label, str(shards)).set(1)
+        now = set(owned)
+        for journey in self._owned - now:
+            self.journey_owned.remove(journey, self.location, label)
+        for journey in now:
+            self.journey_owned.labels(journey, self.location, label).set(1)
+        self._owned = now
 
     def config_loaded(self, ok: bool, when: float) -> None:
         self.config_reload_success.labels(self.location).set(1 if ok else 0)

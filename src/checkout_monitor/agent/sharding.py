@@ -1,0 +1,154 @@
+"""Which journeys this agent runs when N agents share one config: its shard, and the split.
+
+The shard is ``I/N`` (0-based ``I``) or ``hostname/N`` (``I`` is the ordinal at the end of
+this host's name, as a Kubernetes StatefulSet names its pods: ``checkout-monitor-2``), from
+``serve --shard`` or ``$CHECKOUT_MONITOR_SHARD``; the flag wins. Journeys are split by
+rendezvous (highest-random-weight) hashing of their display name: each journey goes to the
+shard whose (shard, journey) weight is highest, so going from N to N+1 shards moves only the
+journeys whose new highest weight is the new shard's, about 1/(N+1) of them, and never moves
+one between the shards that were already there. The weight is a SHA-256 digest, the same in
+every process, Python version and machine (``hash()`` is salted per process).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from checkout_monitor.errors import UsageError
+
+SHARD_ENV = "CHECKOUT_MONITOR_SHARD"
+HOSTNAME = "hostname"
+MAX_SHARDS = 1000  # more agents than any one config has journeys is a typo, not a fleet
+_SPEC = re.compile(r"^\s*([^/\s]+)\s*/\s*([^/\s]+)\s*$")
+_ORDINAL = re.compile(r"(\d+)$")
+_VALID = (
+    "valid: I/N with 0 <= I < N (e.g. 0/3, 1/3, 2/3), or hostname/N for the ordinal at the "
+    "end of this host's name (a StatefulSet pod checkout-monitor-2 with hostname/3 is 2 of 3)"
+)
+
+
+@dataclass(frozen=True)
+class Shard:
+    """This agent's shard: ``index`` of ``count``; ``Shard(0, 1)`` runs every journey."""
+
+    index: int
+    count: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.index}/{self.count}"
+
+    def owns(self, journey: str) -> bool:
+        return owner(journey, self.count) == self.index
+
+
+WHOLE = Shard(0, 1)
+
+
+def weight(shard: int, journey: str) -> int:
+    """The rendezvous weight of ``journey`` on ``shard``: stable everywhere, forever."""
+    digest = hashlib.sha256(f"{shard}\0{journey}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def owner(journey: str, count: int) -> int:
+    """The shard of ``count`` that runs ``journey``: the one with the highest weight (the
+    lower index on a tie, which 64 bits of SHA-256 make a curiosity)."""
+    return max(range(count), key=lambda shard: (weight(shard, journey), -shard))
+
+
+def split(journeys: Iterable[str], count: int) -> dict[int, list[str]]:
+    """Every shard's journeys, in the order given: what ``N`` agents would each run."""
+    shards: dict[int, list[str]] = {index: [] for index in range(count)}
+    for journey in journeys:
+        shards[owner(journey, count)].append(journey)
+    return shards
+
+
+def shard_from(flag: str | None, environ: Mapping[str, str], hostname: Callable[[], str]) -> Shard:
+    """The shard the flag, else the environment variable, names; neither: every journey.
+
+    ``hostname`` is only called for ``hostname/N`` (tests pass their own)."""
+    if flag is not None:
+        return parse_shard(flag, "--shard", hostname)
+    text = environ.get(SHARD_ENV)
+    if text is None or not text.strip():
+        return WHOLE
+    return parse_shard(text, f"${SHARD_ENV}", hostname)
+
+
+def parse_shard(text: str, source: str, hostname: Callable[[], str]) -> Shard:
+    """``I/N`` or ``hostname/N``; anything else is a ``UsageError`` naming ``source``."""
+    given = f"{source} {text!r}"
+    match = _SPEC.match(text)
+    if match is None:
+        raise UsageError(f"{given}: not a shard; {_VALID}")
+    index_text, count_text = match.groups()
+    if not count_text.isdigit():
+        raise UsageError(f"{given}: the shard count {count_text!r} is not a whole number; {_VALID}")
+    count = int(count_text)
+    if not 1 <= count <= MAX_SHARDS:
+        raise UsageError(
+            f"{given}: the shard count must be between 1 and {MAX_SHARDS}, not {count}; {_VALID}"
+        )
+    if index_text.lower() == HOSTNAME:
+        host = hostname()
+        index = _ordinal(host, given)
+        where = f"this host's name {host!r} ends in {index}, which"
+    elif index_text.isdigit():
+        index = int(index_text)
+        where = f"the index {index}"
+    else:
+        raise UsageError(
+            f"{given}: the shard index {index_text!r} is neither a whole number nor "
+            f"'{HOSTNAME}'; {_VALID}"
+        )
+    if index >= count:
+        raise UsageError(
+            f"{given}: {where} is not below the shard count {count} (shards are numbered "
+            f"from 0: 0 to {count - 1}); {_VALID}"
+        )
+    return Shard(index, count)
+
+
+def _ordinal(host: str, given: str) -> int:
+    """The number at the end of the host's first label: ``checkout-monitor-2.svc`` -> 2."""
+    first = host.split(".", 1)[0]
+    match = _ORDINAL.search(first)
+    if match is None:
+        raise UsageError(
+            f"{given}: this host's name {host!r} does not end in a number, so it names no "
+            f"shard; {_VALID}, or give the index itself"
+        )
+    return int(match.group(1))
+
+
+def preview(journeys: list[str], count: int) -> list[str]:
+    """``validate --shards N``: the journeys each of N agents would run, and a warning for
+    a shard that would run none (legal, with more agents than journeys, but idle)."""
+    shards = split(journeys, count)
+    lines = [
+        f"shard {index}/{count}: {len(names)} of {len(journeys)} journeys"
+        + (f": {', '.join(names)}" if names else "")
+        for index, names in shards.items()
+    ]
+    idle = [str(index) for index, names in shards.items() if not names]
+    if idle:
+        lines.append(
+            f"warning: with {count} shards, shard{'s' * (len(idle) > 1)} {', '.join(idle)} "
+            f"would own no journey and run nothing ({len(journeys)} enabled journeys)"
+        )
+    return lines
+
+
+def describe(shard: Shard, location: str, owned: int, configured: int) -> str:
+    """The line ``serve`` logs at start and on reload."""
+    if shard == WHOLE:
+        return f"not sharded (location {location}): running all {configured} journeys"
+    return (
+        f"shard {shard.label} (location {location}): owns {owned} of the {configured} "
+        "configured journeys"
+    )

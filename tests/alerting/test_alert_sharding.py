@@ -1,0 +1,164 @@
+"""Alert state stays with the journey's owner: a sharded agent judges only the journeys its
+shard owns, and an alert of a journey that moved to another shard is dropped without a
+"resolved" (the journey may still be failing there), while one whose journey left the config
+still resolves. A real webhook receiver hears what the channels send."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from checkout_monitor.agent.sharding import Shard, owner
+from checkout_monitor.alerting.service import Alerting
+from checkout_monitor.config.loader import parse_config
+from checkout_monitor.config.model import LoadedConfig
+from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.metrics.families import Metrics
+from checkout_monitor.results import JourneyResult, StepResult, StepStatus
+from support.alert_receivers import AlertReceiver
+
+JOURNEY = "product-to-checkout"
+OWNER = owner(JOURNEY, 3)
+ELSEWHERE = (OWNER + 1) % 3
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def config(tmp: Path, receiver_url: str, journeys: str = JOURNEY) -> LoadedConfig:
+    entries = "".join(
+        f"  - journey: product-to-checkout\n    name: {name}\n    storefront: shop\n"
+        for name in journeys.split(",")
+    )
+    text = f"""
+location: test-lab
+storefronts:
+  shop:
+    extends: demo
+    base_url: http://127.0.0.1:9
+journeys:
+{entries}
+alerting:
+  state_dir: state
+  min_firing: 0s
+  min_resolved: 0s
+  rules:
+    - name: checkout-failing
+      failures: 2
+      of_last: 3
+  channels:
+    hook:
+      webhook:
+        url: {receiver_url}/hook
+"""
+    return parse_config(text, "alerting.yaml", tmp, {})
+
+
+def failed(name: str, when: float) -> JourneyResult:
+    step = StepResult("pay", StepStatus.FAILED, 0.8, FailureKind.PAYMENT_DECLINED, "declined")
+    return JourneyResult(
+        name=name,
+        journey="product-to-checkout",
+        storefront="shop",
+        location="test-lab",
+        started_at=datetime.fromtimestamp(when, UTC),
+        duration_seconds=1.2,
+        steps=(step,),
+    )
+
+
+def alerting(
+    loaded: LoadedConfig, clock: Clock, owns: Callable[[str], bool] | None = None
+) -> Alerting:
+    metrics = Metrics(CollectorRegistry(), "test-lab")
+    if owns is None:
+        return Alerting(loaded, metrics, None, clock=clock)
+    return Alerting(loaded, metrics, None, clock=clock, owns=owns)
+
+
+async def until(check: Callable[[], bool], seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("gave up waiting")
+
+
+async def fire(tmp: Path, receiver: AlertReceiver, clock: Clock) -> None:
+    """An unsharded agent's alert for the journey fires, is delivered, and is saved."""
+    first = alerting(config(tmp, receiver.url), clock)
+    await first.start()
+    for _ in range(2):
+        clock.now += 60
+        first.observe(failed(JOURNEY, clock.now))
+    await until(lambda: len(receiver.requests) == 1)
+    await first.stop()
+
+
+def test_a_shard_judges_only_the_journeys_it_owns(tmp_path: Path) -> None:
+    clock = Clock()
+    other = "discount-codes"  # a name another shard of 3 owns
+    assert owner(other, 3) != OWNER
+    loaded = config(tmp_path, "http://127.0.0.1:9", f"{JOURNEY},{other}")
+    judged = alerting(loaded, clock, Shard(OWNER, 3).owns)
+    assert {a["journey"] for a in judged.engine.snapshot()} == {JOURNEY}
+    clock.now += 60
+    for _ in range(3):
+        judged.observe(failed(other, clock.now))  # a run from elsewhere is not judged here
+    assert {a["journey"] for a in judged.engine.snapshot()} == {JOURNEY}
+    everyone = alerting(loaded, clock)
+    assert {a["journey"] for a in everyone.engine.snapshot()} == {JOURNEY, other}
+
+
+def test_an_alert_that_moved_to_another_shard_ends_here_without_a_resolved(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+
+    async def scenario() -> None:
+        with AlertReceiver() as receiver:
+            clock = Clock()
+            await fire(tmp_path, receiver, clock)
+            # restarted as shard ELSEWHERE of 3: the journey is still configured, not its own
+            second = alerting(config(tmp_path, receiver.url), clock, Shard(ELSEWHERE, 3).owns)
+            await second.start()
+            clock.now += 60
+            second.tick()
+            await asyncio.sleep(0.3)
+            await second.stop()
+            assert [r.json["status"] for r in receiver.requests] == ["firing"]
+            assert second.store.alerts == {}
+            assert second.engine.snapshot() == []
+
+    asyncio.run(scenario())
+    assert "firing alert checkout-failing/product-to-checkout is left to the shard" in caplog.text
+
+
+def test_an_alert_whose_journey_left_the_config_still_resolves_on_a_shard(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        with AlertReceiver() as receiver:
+            clock = Clock()
+            await fire(tmp_path, receiver, clock)
+            renamed = config(tmp_path, receiver.url, "checkout.eu")
+            second = alerting(renamed, clock, Shard(ELSEWHERE, 3).owns)
+            await second.start()
+            await until(lambda: len(receiver.requests) == 2)
+            await second.stop()
+            ended = receiver.requests[1].json
+            assert ended["status"] == "resolved"
+            assert "removed from the config" in ended["summary"]
+
+    asyncio.run(scenario())
