@@ -84,10 +84,13 @@ def test_run_smoke_passes_the_demo_journeys_in_a_playwright_server(
 def test_run_smoke_passes_in_a_chromium_reached_over_its_debugging_port(
     tmp_path: Path, start_shop: Callable[..., DemoShop], debugging_chromium: DebuggingChromium
 ) -> None:
-    config = remote_config(tmp_path / "c.yaml", start_shop(), "cdp", debugging_chromium.url)
+    shop = start_shop()
+    config = remote_config(tmp_path / "c.yaml", shop, "cdp", debugging_chromium.url)
     result = run_cli("run-smoke", "--config", str(config))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ALL PASSED: 1 of 1 journeys passed." in result.stdout, result.stdout
+    shop_host = shop.shop_url.removeprefix("http://")
+    wait_until(lambda: debugging_chromium.requested(shop_host), 10, "the shop in its NetLog")
 
 
 @pytest.mark.parametrize("protocol", ["playwright", "cdp"])
@@ -124,7 +127,13 @@ def test_the_host_fence_holds_on_a_remote_browser(
             finally:
                 await browser.close()
 
+    launched = playwright_server.launches()
     status, refused = asyncio.run(visit())
+    if protocol == "playwright":  # the remote browser, not one launched here, was fenced
+        assert playwright_server.launches() == launched + 1
+    else:
+        shop_host = shop.shop_url.removeprefix("http://")
+        wait_until(lambda: debugging_chromium.requested(shop_host), 10, "the shop in its NetLog")
     assert status == 200  # the shop itself is reachable through the fence
     assert "net::ERR_PROXY_CONNECTION_FAILED" in refused, refused
     assert [(b.host, b.navigation) for b in guard.blocked] == [(elsewhere, True)]

@@ -114,14 +114,21 @@ class PlaywrightServer(_ProcessGroup):
 
 class DebuggingChromium(_ProcessGroup):
     """Chromium with the project's flags and ``--remote-debugging-port`` on a free port;
-    ``url`` is the DevTools websocket it announces."""
+    ``url`` is the DevTools websocket it announces; ``requested()`` tells what it loaded."""
 
     def __init__(self, tmp: Path) -> None:
         chromium = find_chromium(None)
         assert chromium is not None, "no Chromium on this machine"
         profile = tmp / "debugging-chromium-profile"
         profile.mkdir(exist_ok=True)
-        args = [chromium, *LAUNCH_FLAGS, "--remote-debugging-port=0", f"--user-data-dir={profile}"]
+        self._net_log = tmp / "net-log.json"  # every URL it requests, written as it goes
+        args = [
+            chromium,
+            *LAUNCH_FLAGS,
+            "--remote-debugging-port=0",
+            f"--user-data-dir={profile}",
+            f"--log-net-log={self._net_log}",
+        ]
         log = tmp / "debugging-chromium.log"
         super().__init__([*args, "about:blank"], log, {})
         announced: list[str] = []
@@ -132,3 +139,7 @@ class DebuggingChromium(_ProcessGroup):
 
         wait_until(devtools_url, 30, "Chromium to announce its DevTools URL")
         self.url = announced[0]
+
+    def requested(self, text: str) -> bool:
+        """Whether this Chromium has requested a URL holding ``text`` (its NetLog says)."""
+        return self._net_log.exists() and text in self._net_log.read_text(errors="replace")
