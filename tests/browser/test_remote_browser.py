@@ -153,8 +153,7 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
 
     shop.faults.param = param  # type: ignore[method-assign]
     port = free_port()
-    server = PlaywrightServer(tmp_path, port)
-    url = f"{server.url}?token={TOKEN}"
+    url = f"ws://127.0.0.1:{port}/?token={TOKEN}"
     config = remote_config(
         tmp_path / "c.yaml", shop, "playwright", url, defaults={"step_timeout": "15s"}
     )
@@ -173,32 +172,38 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
         return agent.alerts() if agent is not None else []
 
     agent: AgentProcess | None = None
+    servers: list[PlaywrightServer] = []
+    log = tmp_path / "agent.out"
+
+    def start_server_once_the_agent_tried() -> None:  # the agent's pod came up first
+        wait_until(lambda: log.exists() and "could not connect" in log.read_text(), 60, "a refusal")
+        servers.append(PlaywrightServer(tmp_path, port))
+
+    starter = threading.Thread(target=start_server_once_the_agent_tried)
+    starter.start()
     try:
         agent = AgentProcess(["--config", str(config), "--interval", "1s"], tmp_path)
+        starter.join()
+        (server,) = servers
         assert held.acquire(timeout=30), "the run did not reach the product page"
         server.kill()  # the browser server dies under the run
         shop.faults.disable("slow-product-page")
-        crash = {**journey, "kind": "browser_crash", "class": "monitor"}
-        wait_until(
-            # the run that lost it, then each run due while the server is down
-            lambda: (value(agent.metrics(), "checkout_journey_failures_total", crash) or 0) >= 1,
-            60,
-            "the run to fail as the monitor's",
-        )
-        text = agent.metrics()
-        assert value(text, "checkout_browser_connected", LAB) == 0
-        assert value(text, "checkout_journey_consecutive_failures", journey) == 0  # not the shop
         lost = (
+            "product-to-checkout FAILED at step 'open product page' (browser_crash, monitor): "
             f"lost the connection to the remote browser at ws://127.0.0.1:{port}/?***: "
             "the agent is reconnecting; this is not the shop's fault"
         )
-        assert lost in agent.output()
-        assert "(browser_crash, monitor)" in agent.output()
+        wait_until(lambda: lost in agent.output(), 60, "the run to fail as the monitor's")
+        text = agent.metrics()
+        crash = {**journey, "kind": "browser_crash", "class": "monitor"}
+        assert (value(text, "checkout_journey_failures_total", crash) or 0) >= 1
+        assert value(text, "checkout_browser_connected", LAB) == 0
+        assert value(text, "checkout_journey_consecutive_failures", journey) == 0  # not the shop
         # alerting treats it as a local crash: the monitor's alert, never the shop's
         wait_until(lambda: alerted("monitor-unhealthy"), 30, "the monitor's own alert")
         assert "could not start the browser again" in agent.output()  # and keeps trying
 
-        server = PlaywrightServer(tmp_path, port)  # back, on the same address
+        servers.append(PlaywrightServer(tmp_path, port))  # back, on the same address
         passed = successes(text)
         wait_until(lambda: successes(agent.metrics()) > passed, 60, "a pass after reconnecting")
         text = agent.metrics()
@@ -211,9 +216,11 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
         assert code == 0, agent.output()
         assert "Traceback" not in agent.output()
     finally:
+        starter.join()
         if agent is not None:
             agent.kill()  # only if SIGTERM did not end it
-        server.kill()
+        for server in servers:
+            server.kill()
 
 
 def test_a_token_in_the_remote_url_is_a_secret_and_never_shown(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wai
 from checkout_monitor.browser.process_stats import chromium_roots, read_tree, tree_rss_bytes
 from checkout_monitor.browser.remote import NOT_THE_SHOP
 from checkout_monitor.config.model import BrowserConfig
+from checkout_monitor.errors import BrowserUnavailableError
 
 log = logging.getLogger("checkout_monitor.browser_lifecycle")  # the name logs and filters know
 _MEMORY_CHECK_SECONDS = 10.0  # reading /proc for the whole tree costs milliseconds: not each tick
@@ -101,8 +102,15 @@ class BrowserKeeper:
         self._config = config
 
     async def start(self) -> None:
-        """Launch the first browser; a failure here (no Chromium) ends ``serve`` at once."""
-        await self._live()
+        """Launch the first browser; a failure here (no Chromium) ends ``serve`` at once.
+        A remote browser server may well come up after the agent (pods start in any
+        order): until it answers, the agent runs, not ready, and connects as after a loss."""
+        try:
+            await self._live()
+        except BrowserUnavailableError as exc:
+            if self._config.remote is None:
+                raise
+            log.error("%s; connecting again until it answers", exc)
 
     @contextlib.asynccontextmanager
     async def lease(self) -> AsyncIterator[Browser]:
