@@ -93,6 +93,22 @@ def test_run_smoke_passes_in_a_chromium_reached_over_its_debugging_port(
     wait_until(lambda: debugging_chromium.requested(shop_host), 10, "the shop in its NetLog")
 
 
+def test_run_smoke_with_no_browser_server_says_where_and_that_it_is_not_the_shop(
+    tmp_path: Path, start_shop: Callable[..., DemoShop]
+) -> None:
+    port = free_port()  # nothing listens there
+    url = f"ws://127.0.0.1:{port}/?token={TOKEN}"
+    config = remote_config(tmp_path / "c.yaml", start_shop(), "playwright", url)
+    result = run_cli("run-smoke", "--config", str(config))
+    assert result.returncode == 2, result.stdout + result.stderr  # the monitor's problem
+    assert result.stderr == (
+        f"run-smoke: could not connect to the remote browser at ws://127.0.0.1:{port}/?*** "
+        f"(protocol playwright): WebSocket error: connect ECONNREFUSED 127.0.0.1:{port}; "
+        "this is not the shop's fault\n"
+    )
+    assert TOKEN not in result.stdout
+
+
 @pytest.mark.parametrize("protocol", ["playwright", "cdp"])
 def test_the_host_fence_holds_on_a_remote_browser(
     protocol: str,
