@@ -18,6 +18,7 @@ from playwright.async_api import async_playwright
 from prometheus_client.parser import text_string_to_metric_families
 
 from checkout_monitor.browser.allowlist import HostAllowlist
+from checkout_monitor.browser.chromium import LAUNCH_FLAGS
 from checkout_monitor.browser.host_fence import HostGuard
 from checkout_monitor.browser.launch import ContextFactory, launch_browser
 from checkout_monitor.config.loader import load_config
@@ -46,7 +47,8 @@ SHOP_RULE = """alerting:
 
 @pytest.fixture(scope="module")
 def playwright_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlaywrightServer]:
-    server = PlaywrightServer(tmp_path_factory.mktemp("playwright-server"))
+    # --unsafe: it takes the project's flags for closed networks, which the agent asks for
+    server = PlaywrightServer(tmp_path_factory.mktemp("playwright-server"), unsafe=True)
     yield server
     server.kill(signal.SIGTERM)
 
@@ -74,11 +76,12 @@ def test_run_smoke_passes_the_demo_journeys_in_a_playwright_server(
     document = yaml.safe_load(config.read_text())
     document["journeys"] = [{"journey": name, "storefront": "shop"} for name in DEMO_JOURNEYS]
     config.write_text(yaml.safe_dump(document, sort_keys=False))
-    launched = playwright_server.launches()
+    launched = len(playwright_server.launches())
     result = run_cli("run-smoke", "--config", str(config))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ALL PASSED: 4 of 4 journeys passed." in result.stdout, result.stdout
-    assert playwright_server.launches() == launched + 1  # the server's browser ran them
+    (launch,) = playwright_server.launches()[launched:]  # the server's browser ran them
+    assert set(LAUNCH_FLAGS) <= set(launch.split()), launch  # with the flags the agent sent
 
 
 def test_run_smoke_passes_in_a_chromium_reached_over_its_debugging_port(
@@ -143,10 +146,10 @@ def test_the_host_fence_holds_on_a_remote_browser(
             finally:
                 await browser.close()
 
-    launched = playwright_server.launches()
+    launched = len(playwright_server.launches())
     status, refused = asyncio.run(visit())
     if protocol == "playwright":  # the remote browser, not one launched here, was fenced
-        assert playwright_server.launches() == launched + 1
+        assert len(playwright_server.launches()) == launched + 1
     else:
         shop_host = shop.shop_url.removeprefix("http://")
         wait_until(lambda: debugging_chromium.requested(shop_host), 10, "the shop in its NetLog")

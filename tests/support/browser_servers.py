@@ -32,7 +32,8 @@ _DEVTOOLS = re.compile(r"DevTools listening on (ws://\S+)")
 
 def _browsers_folder(root: Path) -> Path:
     """A Playwright browsers folder whose headless Chromium is Debian's, through a script
-    that notes each launch in ``launches`` (so a test can tell the server's browser ran)."""
+    that notes each launch's flags in ``launches`` (so a test can tell the server's browser
+    ran, and with which flags)."""
     package = Path(playwright.__file__).parent / "driver" / "package"
     browsers = json.loads((package / "browsers.json").read_text())["browsers"]
     revision = next(b["revision"] for b in browsers if b["name"] == "chromium-headless-shell")
@@ -41,7 +42,7 @@ def _browsers_folder(root: Path) -> Path:
     chromium = find_chromium(None)
     assert chromium is not None, "no Chromium on this machine"
     script = shell / "chrome-headless-shell"
-    script.write_text(f'#!/bin/sh\necho launched >> "{root / "launches"}"\nexec {chromium} "$@"\n')
+    script.write_text(f'#!/bin/sh\necho "$@" >> "{root / "launches"}"\nexec {chromium} "$@"\n')
     script.chmod(0o755)
     return root
 
@@ -88,15 +89,16 @@ class _ProcessGroup:
 
 
 class PlaywrightServer(_ProcessGroup):
-    """``playwright run-server`` on ``port`` (a free one by default) of 127.0.0.1."""
+    """``playwright run-server`` on ``port`` (a free one by default) of 127.0.0.1;
+    ``unsafe``: it takes the flags its clients ask for (``--unsafe``)."""
 
-    def __init__(self, tmp: Path, port: int | None = None) -> None:
+    def __init__(self, tmp: Path, port: int | None = None, *, unsafe: bool = False) -> None:
         self.port = port or free_port()
         self.url = f"ws://127.0.0.1:{self.port}/"
         self._browsers = tmp / "playwright-browsers"
         command = [sys.executable, "-m", "playwright", "run-server"]
         super().__init__(
-            [*command, "--port", str(self.port), "--host", "127.0.0.1"],
+            [*command, "--port", str(self.port), "--host", "127.0.0.1", *["--unsafe"] * unsafe],
             tmp / "playwright-server.log",
             {"PLAYWRIGHT_BROWSERS_PATH": str(_browsers_folder(self._browsers))},
         )
@@ -106,10 +108,10 @@ class PlaywrightServer(_ProcessGroup):
             f"playwright run-server on port {self.port}",
         )
 
-    def launches(self) -> int:
-        """How many browsers servers on this folder have launched for their clients."""
+    def launches(self) -> list[str]:
+        """The command line of each browser servers on this folder launched for a client."""
         marks = self._browsers / "launches"
-        return len(marks.read_text().splitlines()) if marks.exists() else 0
+        return marks.read_text().splitlines() if marks.exists() else []
 
 
 class DebuggingChromium(_ProcessGroup):
