@@ -238,6 +238,10 @@ CASES = [
         "{file}:2: browser.executable: does not apply with browser.remote (the browser server chooses its own browser); remove one of the two",
     ),
     (
+        "remote-not-headless",
+        "{file}:2: browser.headless: false does not apply with browser.remote (the browser server launches it headless); remove one of the two",
+    ),
+    (
         "remote-with-extra-args",
         "{file}:5: browser.extra_args: does not apply with browser.remote (the browser server chooses its browser's flags); remove one of the two",
     ),

@@ -179,6 +179,14 @@ def _remote_browser_problems(config: Config, lines: Mapping[Loc, int]) -> Iterat
                 f"does not apply with browser.remote ({why}); remove one of the two",
                 line_of(loc, lines),
             )
+    if not config.browser.headless:
+        loc = ("browser", "headless")
+        yield ConfigProblem(
+            format_loc(loc),
+            "false does not apply with browser.remote (the browser server launches it "
+            "headless); remove one of the two",
+            line_of(loc, lines),
+        )
     if remote.protocol is RemoteProtocol.PLAYWRIGHT and not remote.url.lower().startswith("ws"):
         url: Loc = ("browser", "remote", "url")
         yield ConfigProblem(

@@ -74,8 +74,9 @@ RemoteUrl = Annotated[
 
 
 class RemoteBrowser(StrictModel):
-    """A browser the agent connects to instead of launching one: executable, headless and
-    extra_args do not apply to it (the browser server decides how its browser runs)."""
+    """A browser the agent connects to instead of launching one: executable, headless,
+    extra_args and recycle_above_mib do not apply to it (the browser server decides how its
+    browser runs)."""
 
     protocol: RemoteProtocol = Field(
         description="playwright: a `playwright run-server` websocket; cdp: a Chromium's "
