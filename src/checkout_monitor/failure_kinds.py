@@ -153,7 +153,10 @@ KIND_INFO: dict[FailureKind, KindInfo] = {
         "the shop and look at it now.",
     ),
     FailureKind.BROWSER_CRASH: KindInfo(
-        _MONITOR, "The monitor's browser crashed. This is not the shop's fault; rerun it."
+        _MONITOR,
+        "The monitor's browser crashed, or the monitor lost its connection to a remote "
+        "browser. This is not the shop's fault; rerun it (the agent starts or reconnects "
+        "the browser by itself).",
     ),
     FailureKind.JOURNEY_ERROR: KindInfo(
         _MONITOR,

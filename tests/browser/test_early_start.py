@@ -4,6 +4,7 @@ starts (a bad config) leaves no process behind."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 
@@ -12,8 +13,8 @@ from playwright.async_api import Playwright
 
 from checkout_monitor.browser.chromium import ReadyBrowser
 from checkout_monitor.browser.early_start import EarlyPlaywright
-from checkout_monitor.browser.launch import launch_or_take
-from checkout_monitor.browser.process_stats import read_tree
+from checkout_monitor.browser.launch import launch_or_take, takes_early_browser
+from checkout_monitor.browser.process_stats import chromium_roots, read_tree
 from checkout_monitor.config.model import BrowserConfig
 
 pytestmark = pytest.mark.browser
@@ -67,3 +68,25 @@ def test_a_run_that_never_starts_leaves_no_driver_or_browser_behind() -> None:
     with EarlyPlaywright():
         time.sleep(0.5)  # the config fails to load meanwhile; the driver is mid-start
     assert _wait_for_no_children(before) == set()
+
+
+def test_a_config_with_a_remote_browser_gets_no_default_chromium_and_it_is_closed() -> None:
+    remote = BrowserConfig.model_validate(
+        {"remote": {"protocol": "playwright", "url": "ws://127.0.0.1:9/"}}
+    )
+
+    async def main(playwright: Playwright, ready: ReadyBrowser | None) -> tuple[bool, bool]:
+        # the run starts at once, not after the default Chromium, which it never uses
+        seen = gone = False
+        deadline = time.monotonic() + 30
+        while not gone and time.monotonic() < deadline:
+            running = bool(chromium_roots(read_tree(os.getpid()), os.getpid()))
+            seen = seen or running
+            gone = seen and not running
+            await asyncio.sleep(0.05)
+        return ready is None, gone
+
+    with EarlyPlaywright() as early:
+        given_none, closed = early.run(main, take_browser=takes_early_browser(remote))
+    assert given_none
+    assert closed  # closed as soon as it had started, not left running beside the remote one

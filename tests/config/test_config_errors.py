@@ -222,6 +222,30 @@ CASES = [
         "{file}:2: browser.extra_args[1]: --proxy-server cannot be used: the browser's proxy setting is what keeps it to each storefront's allowed_hosts (an outbound proxy is not supported yet)",
     ),
     (
+        "remote-unknown-protocol",
+        "{file}:3: browser.remote.protocol: Input should be 'playwright' or 'cdp' (got 'selenium')",
+    ),
+    (  # the token in the query is never quoted back
+        "remote-bad-url",
+        "{file}:4: browser.remote.url: 'tcp://browsers.example.com:3000/?***' is not a ws://, wss://, http:// or https:// URL; write the browser server's address, e.g. ws://checkout-monitor-browsers:3000/",
+    ),
+    (
+        "remote-playwright-http-url",
+        "{file}:4: browser.remote.url: 'http://browsers.example.com:3000/': a Playwright browser server listens on a websocket; write its ws:// or wss:// address, e.g. ws://checkout-monitor-browsers:3000/ (an http:// address is for protocol: cdp)",
+    ),
+    (
+        "remote-with-executable",
+        "{file}:2: browser.executable: does not apply with browser.remote (the browser server chooses its own browser); remove one of the two",
+    ),
+    (
+        "remote-not-headless",
+        "{file}:2: browser.headless: false does not apply with browser.remote (the browser server launches it headless); remove one of the two",
+    ),
+    (
+        "remote-with-extra-args",
+        "{file}:5: browser.extra_args: does not apply with browser.remote (the browser server chooses its browser's flags); remove one of the two",
+    ),
+    (
         "alert-unknown-key",
         "{file}:12: alerting.rules[0].fro: unknown key (did you mean 'for'? valid keys: channels, classes, consecutive_failures, failure_rate_above, failures, for, journeys, labels, min_runs, name, of_last, p95_above, resolve_below, severity, step, week_over_week_drop_above, window)",
     ),

@@ -115,7 +115,7 @@ class Agent:
             keeper = self._keeper = BrowserKeeper(
                 launch,
                 self.loaded.config.browser,
-                on_up=self._readiness.browser,
+                on_up=self._browser_up,
                 on_restart=self._metrics.browser_restarts.labels(self._metrics.location).inc,
                 on_recycle=self._count_recycle,
             )
@@ -153,6 +153,10 @@ class Agent:
         lag = max(0.0, time.monotonic() - due)
         self._metrics.scheduler_lag.labels(self._metrics.location).observe(lag)
         self._metrics.scheduler_last_lag.labels(self._metrics.location).set(lag)
+
+    def _browser_up(self, up: bool) -> None:
+        self._readiness.browser(up)
+        self._metrics.browser_connected.labels(self._metrics.location).set(1 if up else 0)
 
     def _count_recycle(self, reason: RecycleReason) -> None:
         self._metrics.browser_recycles.labels(reason.value, self._metrics.location).inc()

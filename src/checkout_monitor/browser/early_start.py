@@ -5,7 +5,8 @@ importing, reading and validating the config and planning the journeys. ``run-sm
 starts both first, on a thread of its own with the default browser settings, and runs the
 journeys on that thread's event loop once the plan is ready, so a one-journey run waits for
 the slower of the two, not for both. A config with browser settings of its own gets a
-Chromium launched with them instead (``launch_or_take``).
+Chromium launched with them instead (``launch_or_take``), and one with a remote browser
+connects at once, without waiting for the default Chromium, which it closes unused.
 """
 
 from __future__ import annotations
@@ -36,17 +37,29 @@ T = TypeVar("T")
 _CLEANUP_SECONDS = 15.0  # after Ctrl-C: time to close the browser and the driver
 
 
-async def _start() -> tuple[Playwright, ReadyBrowser | None]:
+async def _start() -> tuple[Playwright, asyncio.Task[ReadyBrowser | None]]:
+    """The driver, once up, and the launch of the default Chromium, still going."""
     playwright = await async_playwright().start()
+    return playwright, asyncio.ensure_future(_launch_default(playwright))
+
+
+async def _launch_default(playwright: Playwright) -> ReadyBrowser | None:
     try:
         browser = await launch_chromium(playwright, find_chromium(None))
     except Exception:  # the run launches its own, and says why that fails
-        return playwright, None
+        return None
     try:
-        return playwright, ReadyBrowser(browser, await read_user_agent(browser))
+        return ReadyBrowser(browser, await read_user_agent(browser))
     except Exception:
         await browser.close()
-        return playwright, None
+        return None
+
+
+async def _close_when_started(launch: asyncio.Task[ReadyBrowser | None]) -> None:
+    with contextlib.suppress(Exception):
+        ready = await launch
+        if ready is not None:
+            await ready.browser.close()
 
 
 class EarlyPlaywright:
@@ -61,12 +74,19 @@ class EarlyPlaywright:
         self._finished = threading.Event()
         self._ran = False
 
-    def run(self, main: Callable[[Playwright, ReadyBrowser | None], Awaitable[T]]) -> T:
+    def run(
+        self,
+        main: Callable[[Playwright, ReadyBrowser | None], Awaitable[T]],
+        *,
+        take_browser: bool = True,
+    ) -> T:
         """Await ``main(playwright, browser)`` on the driver's loop (``browser``: the one
         started with default settings, None if it could not start); Ctrl-C cancels it and waits for
-        its cleanup (the browser closed), as ``asyncio.run`` would."""
+        its cleanup (the browser closed), as ``asyncio.run`` would. ``take_browser=False``
+        (the config wants another browser): ``main`` starts once the driver is up, without
+        waiting for the default Chromium, which is closed as soon as it has started."""
         self._ran = True
-        future = asyncio.run_coroutine_threadsafe(self._with_driver(main), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._with_driver(main, take_browser), self._loop)
         try:
             return future.result()
         except KeyboardInterrupt:
@@ -75,13 +95,16 @@ class EarlyPlaywright:
             raise
 
     async def _with_driver(
-        self, main: Callable[[Playwright, ReadyBrowser | None], Awaitable[T]]
+        self, main: Callable[[Playwright, ReadyBrowser | None], Awaitable[T]], take_browser: bool
     ) -> T:
         try:
-            playwright, browser = await asyncio.wrap_future(self._driver)
+            playwright, launch = await asyncio.wrap_future(self._driver)
+            unwanted = None if take_browser else asyncio.ensure_future(_close_when_started(launch))
             try:
-                return await main(playwright, browser)
+                return await main(playwright, await launch if take_browser else None)
             finally:
+                if unwanted is not None:
+                    await unwanted
                 await playwright.stop()
         finally:
             self._finished.set()
@@ -107,5 +130,6 @@ class EarlyPlaywright:
 
     async def _stop_unused(self) -> None:
         with contextlib.suppress(Exception):  # (a cancelled start too)
-            playwright, _browser = await asyncio.wrap_future(self._driver)
+            playwright, launch = await asyncio.wrap_future(self._driver)
+            await _close_when_started(launch)
             await playwright.stop()

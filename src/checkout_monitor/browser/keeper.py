@@ -1,10 +1,13 @@
 """The agent's browser over months: one live Chromium handed out per new context, started
 again after a crash, and replaced after ``browser.recycle_after_runs`` runs or above
-``browser.recycle_above_mib``.
+``browser.recycle_above_mib``. With ``browser.remote``, connecting is its launch: a lost
+connection is a crash, and connecting again its restart.
 
 Whoever needs a browser first after a crash relaunches it, under a lock, so a crash is
-relaunched (and counted) once however many runs meet the dead browser. A replaced browser is
-closed only when the runs still using it have ended: a run is never cut off mid-flight.
+relaunched (and counted) once however many runs meet the dead browser. Between runs the
+scheduler's tick starts it again, retrying with a growing backoff (tenacity) while it will
+not start or the browser server does not answer. A replaced browser is closed only when the
+runs still using it have ended: a run is never cut off mid-flight.
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from playwright.async_api import Browser
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from checkout_monitor.browser.process_stats import chromium_roots, read_tree, tree_rss_bytes
+from checkout_monitor.browser.remote import NOT_THE_SHOP
 from checkout_monitor.config.model import BrowserConfig
+from checkout_monitor.errors import BrowserUnavailableError
 
 log = logging.getLogger("checkout_monitor.browser_lifecycle")  # the name logs and filters know
 _MEMORY_CHECK_SECONDS = 10.0  # reading /proc for the whole tree costs milliseconds: not each tick
@@ -29,7 +35,9 @@ _MEMORY_CHECK_SECONDS = 10.0  # reading /proc for the whole tree costs milliseco
 # replaced browser still open long after that holds a context that failed to close.
 _RETIRED_MAX_SECONDS = 3600.0 + 120.0
 _CLOSE_SECONDS = 10.0
-_RELAUNCH_BACKOFF_SECONDS = 5.0  # a browser that will not start is tried again this often
+# a browser that will not start, or a server that does not answer, is tried again after
+# 0.5 s, 1 s, 2 s, ... up to this long between tries
+_RELAUNCH_BACKOFF_MAX_SECONDS = 30.0
 
 Launch = Callable[[BrowserConfig], Awaitable[Browser]]
 
@@ -59,6 +67,8 @@ class _Generation:
 class BrowserKeeper:
     """Hands out a live browser per new context (see ``browser.ContextFactory``)."""
 
+    reconnects = True  # a lost browser is started again, or reconnected, by the next tick
+
     def __init__(
         self,
         launch: Launch,
@@ -69,6 +79,7 @@ class BrowserKeeper:
         on_recycle: Callable[[RecycleReason], None] = lambda _reason: None,
         tree_rss: Callable[[int], int] = tree_rss_bytes,
         monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._launch_browser = launch
         self._config = config
@@ -77,21 +88,29 @@ class BrowserKeeper:
         self._on_recycle = on_recycle
         self._tree_rss = tree_rss
         self._monotonic = monotonic
+        self._sleep = sleep
         self._lock = asyncio.Lock()
         self._current: _Generation | None = None
         self._launching: asyncio.Task[_Generation] | None = None
         self._retired: list[_Generation] = []
         self._background: set[asyncio.Task[None]] = set()
         self._next_memory_check = 0.0
-        self._next_relaunch = 0.0
+        self._relaunching: asyncio.Task[None] | None = None
 
     def configure(self, config: BrowserConfig) -> None:
         """A reloaded config: its limits count from now on, its flags at the next launch."""
         self._config = config
 
     async def start(self) -> None:
-        """Launch the first browser; a failure here (no Chromium) ends ``serve`` at once."""
-        await self._live()
+        """Launch the first browser; a failure here (no Chromium) ends ``serve`` at once.
+        A remote browser server may well come up after the agent (pods start in any
+        order): until it answers, the agent runs, not ready, and connects as after a loss."""
+        try:
+            await self._live()
+        except BrowserUnavailableError as exc:
+            if self._config.remote is None:
+                raise
+            log.error("%s; connecting again until it answers", exc)
 
     @contextlib.asynccontextmanager
     async def lease(self) -> AsyncIterator[Browser]:
@@ -110,13 +129,17 @@ class BrowserKeeper:
         recycling above its memory budget, and close replaced browsers once idle."""
         current = self._current
         dead = current is None or not current.browser.is_connected()
-        if dead and not self._lock.locked() and self._monotonic() >= self._next_relaunch:
-            self._spawn(self._relaunch_quietly())
+        relaunching = self._relaunching is not None and not self._relaunching.done()
+        if dead and not relaunching and not self._lock.locked():
+            self._relaunching = asyncio.ensure_future(self._relaunch_quietly())
         self._check_memory()
         self._close_idle()
 
     async def close(self) -> None:
         """Close every browser (the agent is stopping, its runs have ended or been aborted)."""
+        if self._relaunching is not None:  # it may be waiting for a server that never comes
+            self._relaunching.cancel()
+            await asyncio.gather(self._relaunching, return_exceptions=True)
         await asyncio.gather(*self._background, return_exceptions=True)
         async with self._lock:
             if self._launching is not None:
@@ -133,7 +156,7 @@ class BrowserKeeper:
         async with self._lock:
             current = self._current
             if current is not None and not current.browser.is_connected():
-                log.warning("the browser is gone (crashed or killed); starting it again")
+                log.warning("%s", self._gone_text())
                 self._on_restart()
                 self._retire(current)
                 current = self._current = None
@@ -166,6 +189,17 @@ class BrowserKeeper:
         return None
 
     async def _launch(self) -> _Generation:
+        if self._config.remote is not None:  # not ours: nothing in /proc to measure
+            generation = _Generation(await self._launch_browser(self._config), None)
+        else:
+            generation = await self._launch_local()
+        browser = generation.browser
+        browser.on("disconnected", lambda _browser: self._disconnected(generation))
+        self._current = generation
+        self._on_up(True)
+        return generation
+
+    async def _launch_local(self) -> _Generation:
         before = set(chromium_roots(read_tree(os.getpid()), os.getpid()))
         browser = await self._launch_browser(self._config)
         started = [
@@ -177,21 +211,33 @@ class BrowserKeeper:
                 "cannot tell which processes are the new browser's; "
                 "browser.recycle_above_mib does not apply to it"
             )
-        browser.on("disconnected", lambda _browser: self._disconnected(generation))
-        self._current = generation
-        self._on_up(True)
         return generation
 
     def _disconnected(self, generation: _Generation) -> None:
         if generation is self._current:
             self._on_up(False)
 
+    def _gone_text(self) -> str:
+        remote = self._config.remote
+        if remote is None:
+            return "the browser is gone (crashed or killed); starting it again"
+        return (
+            f"lost the connection to the remote browser at {remote.shown_url}; "
+            f"reconnecting ({NOT_THE_SHOP})"
+        )
+
     async def _relaunch_quietly(self) -> None:
-        try:
-            await self._live()
-        except Exception as exc:  # runs will try again and report it; the tick must go on
-            self._next_relaunch = self._monotonic() + _RELAUNCH_BACKOFF_SECONDS
-            log.error("could not start the browser again: %s", exc)
+        """Start the browser again until it starts, waiting longer after each failure; runs
+        due meanwhile try too, and report why it failed."""
+        retrying = AsyncRetrying(
+            wait=wait_exponential(multiplier=0.5, max=_RELAUNCH_BACKOFF_MAX_SECONDS),
+            retry=retry_if_exception_type(Exception),
+            before_sleep=_log_failed_start,
+            sleep=self._sleep,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await self._live()
 
     def _retire(self, generation: _Generation) -> None:
         generation.retired_at = self._monotonic()
@@ -235,6 +281,15 @@ class BrowserKeeper:
         task = asyncio.ensure_future(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+def _log_failed_start(state: RetryCallState) -> None:
+    """Every failed try is logged, with when the next one comes: a remote browser server
+    may be down for minutes, and the log says the agent is on it."""
+    outcome = state.outcome
+    error = outcome.exception() if outcome is not None else None
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    log.error("could not start the browser again: %s; trying again in %.1fs", error, wait)
 
 
 def _retrieve(task: asyncio.Task[_Generation]) -> None:

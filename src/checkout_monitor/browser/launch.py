@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
@@ -18,12 +20,16 @@ from checkout_monitor.browser.chromium import (
     read_user_agent,
 )
 from checkout_monitor.browser.host_fence import HostGuard
+from checkout_monitor.browser.remote import connect_remote, lost_connection
 from checkout_monitor.config.model import BrowserConfig, SyntheticMarking
 from checkout_monitor.errors import BrowserUnavailableError
 from checkout_monitor.text.quoting import first_line
 
 
 async def launch_browser(playwright: Playwright, config: BrowserConfig) -> Browser:
+    """The browser the config asks for: launched here, or connected to (``browser.remote``)."""
+    if config.remote is not None:
+        return await connect_remote(playwright, config.remote)
     executable = find_chromium(config.executable)
     try:
         return await launch_chromium(playwright, executable, config.headless, config.extra_args)
@@ -36,22 +42,42 @@ async def launch_browser(playwright: Playwright, config: BrowserConfig) -> Brows
         ) from None
 
 
+def takes_early_browser(config: BrowserConfig) -> bool:
+    """Whether the Chromium started with default settings before the config was read is
+    the one the config asks for: not with settings of its own, nor with a remote browser."""
+    return (
+        config.remote is None
+        and config.executable is None
+        and config.headless
+        and not config.extra_args
+    )
+
+
 async def launch_or_take(
     playwright: Playwright, config: BrowserConfig, ready: ReadyBrowser | None
 ) -> tuple[Browser, str | None]:
     """The browser and, when known, its User-Agent. ``ready``: a Chromium started with the
     default settings before the config was read (``browser/early_start.py``); taken when
     the config asks for nothing else."""
-    if ready is not None:
-        if config.executable is None and config.headless and not config.extra_args:
-            return ready.browser, ready.user_agent
-        await ready.browser.close()
-    return await launch_browser(playwright, config), None
+    if ready is None:
+        return await launch_browser(playwright, config), None
+    if takes_early_browser(config):
+        return ready.browser, ready.user_agent
+    # not wanted: closed while the wanted one starts or connects, not before
+    closing = asyncio.ensure_future(ready.browser.close())
+    try:
+        return await launch_browser(playwright, config), None
+    finally:
+        with contextlib.suppress(PlaywrightError):
+            await closing
 
 
 class BrowserSource(Protocol):
     """Where a context's browser comes from: one fixed browser (run-smoke), or the agent's
     ``BrowserKeeper``, which starts a new one after a crash."""
+
+    # whether a browser lost mid-run is started again (or reconnected) without being asked
+    reconnects: bool
 
     def lease(self) -> AbstractAsyncContextManager[Browser]:
         """A live browser for the time it takes to make one context on it."""
@@ -59,6 +85,8 @@ class BrowserSource(Protocol):
 
 
 class _OneBrowser:
+    reconnects = False
+
     def __init__(self, browser: Browser) -> None:
         self.browser = browser
 
@@ -106,6 +134,13 @@ class ContextFactory:
         context.set_default_timeout(step_timeout * 1000)
         context.set_default_navigation_timeout(step_timeout * 1000)
         return context
+
+    def lost_browser(self) -> str:
+        """Why a run failed when its browser went away under it: never the shop's doing."""
+        remote = self._config.remote
+        if remote is not None:
+            return lost_connection(remote, reconnecting=self._source.reconnects)
+        return "the browser closed or crashed during this step"
 
     async def _synthetic_user_agent(self, browser: Browser) -> str:
         return self._marked(await read_user_agent(browser))

@@ -1,6 +1,7 @@
 """Checks across fields, run once the config has validated: what one model cannot see alone.
 
-Cards that look real, proxy flags that would undo the host fence, and names that must refer
+Cards that look real, proxy flags that would undo the host fence, launch settings beside a
+remote browser, and names that must refer
 to something defined elsewhere in the file (channels, journeys, storefronts).
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Collection, Iterator, Mapping
 from checkout_monitor.config.alerting import MONITOR_HEALTH_RULE, ConditionKind
 from checkout_monitor.config.locations import Loc, format_loc, line_of
 from checkout_monitor.config.model import Config
+from checkout_monitor.config.remote_browser import RemoteProtocol
 from checkout_monitor.config.sandbox_cards import looks_real, mask_card
 from checkout_monitor.errors import ConfigProblem
 
@@ -26,6 +28,7 @@ def cross_field_problems(
     unnamed = unknown_journey_names(config, unknown)
     yield from _card_problems(config, lines)
     yield from _proxy_problems(config, lines)
+    yield from _remote_browser_problems(config, lines)
     yield from _alerting_problems(config, lines, unnamed)
     yield from _journey_problems(config, lines, unnamed)
 
@@ -152,6 +155,47 @@ def _proxy_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[Config
                 "storefront's allowed_hosts (an outbound proxy is not supported yet)",
                 line_of(loc, lines),
             )
+
+
+# Settings of a browser the agent launches itself: with browser.remote they would be ignored.
+_LAUNCH_ONLY = {
+    "executable": "the browser server chooses its own browser",
+    "extra_args": "the browser server chooses its browser's flags",
+    "recycle_above_mib": "the agent cannot see a remote browser's memory",
+}
+
+
+def _remote_browser_problems(config: Config, lines: Mapping[Loc, int]) -> Iterator[ConfigProblem]:
+    """A setting that would be silently ignored beside ``browser.remote`` is refused, and a
+    Playwright browser server is only ever reached over a websocket."""
+    remote = config.browser.remote
+    if remote is None:
+        return
+    for field, why in _LAUNCH_ONLY.items():
+        if getattr(config.browser, field):
+            loc: Loc = ("browser", field)
+            yield ConfigProblem(
+                format_loc(loc),
+                f"does not apply with browser.remote ({why}); remove one of the two",
+                line_of(loc, lines),
+            )
+    if not config.browser.headless:
+        loc = ("browser", "headless")
+        yield ConfigProblem(
+            format_loc(loc),
+            "false does not apply with browser.remote (the browser server launches it "
+            "headless); remove one of the two",
+            line_of(loc, lines),
+        )
+    if remote.protocol is RemoteProtocol.PLAYWRIGHT and not remote.url.lower().startswith("ws"):
+        url: Loc = ("browser", "remote", "url")
+        yield ConfigProblem(
+            format_loc(url),
+            f"{remote.shown_url!r}: a Playwright browser server listens on a websocket; "
+            "write its ws:// or wss:// address, e.g. ws://checkout-monitor-browsers:3000/ "
+            "(an http:// address is for protocol: cdp)",
+            line_of(url, lines),
+        )
 
 
 def _journey_problems(

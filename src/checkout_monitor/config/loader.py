@@ -92,6 +92,8 @@ def parse_config(
         raise ConfigError(source, _redacted(problems, secrets))
     if unset is not None and placeholders is not None:
         unset += placeholders.unset(skipped)
+    if config.browser.remote is not None:  # a token in the browser server's URL
+        secrets.update(config.browser.remote.secrets)
     return LoadedConfig(config, source, base_dir, frozenset(secrets), lines)
 
 

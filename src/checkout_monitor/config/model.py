@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 from checkout_monitor.config.alerting import AlertingConfig
 from checkout_monitor.config.fields import SECONDS, HeaderValue, Name, StrictModel, between
+from checkout_monitor.config.remote_browser import RemoteBrowser
 from checkout_monitor.config.storefront_profile import StorefrontProfile
 
 STATE_DIR_ENV = "CHECKOUT_MONITOR_STATE_DIR"  # the container image points it at a volume
@@ -38,6 +39,9 @@ class BrowserConfig(StrictModel):
     # processes hold more than this much memory (summed RSS); the old one ends its runs first
     recycle_after_runs: int = Field(200, ge=1, le=100_000)
     recycle_above_mib: int | None = Field(None, ge=256, le=65_536)
+    remote: RemoteBrowser | None = Field(
+        None, description="connect to this browser instead of launching one"
+    )
 
 
 class SyntheticMarking(StrictModel):

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from checkout_monitor.config.fields import HEADER_VALUE_ERROR
 from checkout_monitor.config.locations import Loc, format_loc, line_of, shorten
 from checkout_monitor.config.model import Config
+from checkout_monitor.config.remote_browser import REMOTE_URL_ERROR
 from checkout_monitor.errors import ConfigProblem
 
 
@@ -41,7 +42,8 @@ def _problem(err: Mapping[str, Any], lines: Mapping[Loc, int]) -> ConfigProblem:
         if (
             isinstance(given, (str, int, float, bool))
             and not bad_key  # the message below names the key already
-            and kind != HEADER_VALUE_ERROR  # often a token from ${ENV}: never quoted back
+            # often a token (from ${ENV}, or in a browser server's URL): never quoted back
+            and kind not in (HEADER_VALUE_ERROR, REMOTE_URL_ERROR)
             and not _mentions(message, given)
         ):
             message += f" (got {shorten(repr(given))})"

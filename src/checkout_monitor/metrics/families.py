@@ -187,7 +187,15 @@ class Metrics:
         self._watching_process = False
         self.browser_restarts = Counter(
             "checkout_browser_restarts",
-            "Times the browser was started again after it crashed or was killed.",
+            "Times the browser was started again after it crashed or was killed, or (with "
+            "browser.remote) connected to again after the connection was lost.",
+            loc,
+            registry=registry,
+        )
+        self.browser_connected = Gauge(
+            "checkout_browser_connected",
+            "1 while the agent holds a live browser (its own Chromium, or the connection to "
+            "browser.remote), 0 while it starts one again or reconnects.",
             loc,
             registry=registry,
         )

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from playwright.async_api import BrowserContext
@@ -71,6 +72,7 @@ class JourneyRunner:
                     context = await self._contexts.new_context(planned.step_timeout, guard)
                 recorder = await self._start_recorder(context, planned, trace)
                 steps, counts, broken_images = await self._run_in(context, planned, guard)
+                steps = self._blame_lost_browser(context, steps)
             except TimeoutError:  # a wedged browser: the journey itself never started
                 steps.append(
                     StepResult(
@@ -110,6 +112,26 @@ class JourneyRunner:
             tags=tuple(planned.config.tags),
             blocked_requests=guard.blocked,
         )
+
+    def _blame_lost_browser(
+        self, context: BrowserContext, steps: list[StepResult]
+    ) -> list[StepResult]:
+        """A step that failed as the browser went away failed because of it, whatever it
+        saw on the way (a timeout, an element that never came): ours, not the shop's, said
+        in words that name the browser (a remote one: where it was)."""
+        failed = [i for i, step in enumerate(steps) if step.status is StepStatus.FAILED]
+        if not failed:
+            return steps
+        last = steps[failed[-1]]
+        browser = context.browser
+        # the step may see the connection close before the browser object does
+        gone = browser is None or not browser.is_connected()
+        if not gone and last.failure_kind is not FailureKind.BROWSER_CRASH:
+            return steps
+        steps[failed[-1]] = replace(
+            last, failure_kind=FailureKind.BROWSER_CRASH, message=self._contexts.lost_browser()
+        )
+        return steps
 
     async def _start_recorder(
         self, context: BrowserContext, planned: PlannedJourney, trace: bool

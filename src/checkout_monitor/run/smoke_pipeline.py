@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from checkout_monitor.browser.early_start import EarlyPlaywright
+from checkout_monitor.browser.launch import takes_early_browser
 from checkout_monitor.config.model import LoadedConfig
 from checkout_monitor.errors import UsageError
 from checkout_monitor.evidence.artifacts import ArtifactStore
@@ -101,7 +102,8 @@ def smoke(
     results = driver.run(
         lambda playwright, ready: run_smoke(
             loaded.config, planned, reporter, artifacts, playwright=playwright, ready=ready
-        )
+        ),
+        take_browser=takes_early_browser(loaded.config.browser),
     )
     wall = time.perf_counter() - wall_start
     reporter.run_finished(results, wall)

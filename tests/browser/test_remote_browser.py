@@ -1,0 +1,270 @@
+"""``browser.remote``: journeys whose browser lives in a real ``playwright run-server`` or a
+real Chromium with a debugging port, both on loopback; the host fence holding there; and a
+server lost mid-run: a failure of the monitor's, never the shop's, then a reconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import async_playwright
+from prometheus_client.parser import text_string_to_metric_families
+
+from checkout_monitor.browser.allowlist import HostAllowlist
+from checkout_monitor.browser.chromium import LAUNCH_FLAGS
+from checkout_monitor.browser.host_fence import HostGuard
+from checkout_monitor.browser.launch import ContextFactory, launch_browser
+from checkout_monitor.config.loader import load_config
+from checkout_monitor.config.model import BrowserConfig, SyntheticMarking
+from checkout_monitor.config.remote_browser import RemoteBrowser
+from checkout_monitor.demo_shop import DemoShop
+from support.agent_process import AgentProcess
+from support.browser_servers import DebuggingChromium, PlaywrightServer
+from support.cli_support import run_cli, write_shop_config
+from support.prometheus_servers import free_port, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+DEMO_JOURNEYS = ("product-to-checkout", "product-images", "discount-codes", "payment-sandbox")
+LAB = {"location": "test-lab"}
+TOKEN = "s3cret-browser-token"  # in the server's URL: a secret, never printed
+SHOP_RULE = """alerting:
+  min_firing: 0s
+  rules:
+    - name: shop-down
+      journeys: ["*"]
+      failures: 1
+      of_last: 1
+"""
+
+
+@pytest.fixture(scope="module")
+def playwright_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlaywrightServer]:
+    # --unsafe: it takes the project's flags for closed networks, which the agent asks for
+    server = PlaywrightServer(tmp_path_factory.mktemp("playwright-server"), unsafe=True)
+    yield server
+    server.kill(signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def debugging_chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DebuggingChromium]:
+    chromium = DebuggingChromium(tmp_path_factory.mktemp("debugging-chromium"))
+    yield chromium
+    chromium.kill(signal.SIGTERM)
+
+
+def remote_config(path: Path, shop: DemoShop, protocol: str, url: str, **extra: object) -> Path:
+    """A config for ``shop`` whose browser is the remote one at ``url``."""
+    config = write_shop_config(path, shop, **extra)  # type: ignore[arg-type]
+    document = yaml.safe_load(config.read_text())
+    document["browser"] = {"remote": {"protocol": protocol, "url": url}}
+    config.write_text(yaml.safe_dump(document, sort_keys=False))
+    return config
+
+
+def test_run_smoke_passes_the_demo_journeys_in_a_playwright_server(
+    tmp_path: Path, start_shop: Callable[..., DemoShop], playwright_server: PlaywrightServer
+) -> None:
+    config = remote_config(tmp_path / "c.yaml", start_shop(), "playwright", playwright_server.url)
+    document = yaml.safe_load(config.read_text())
+    document["journeys"] = [{"journey": name, "storefront": "shop"} for name in DEMO_JOURNEYS]
+    config.write_text(yaml.safe_dump(document, sort_keys=False))
+    launched = len(playwright_server.launches())
+    result = run_cli("run-smoke", "--config", str(config))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ALL PASSED: 4 of 4 journeys passed." in result.stdout, result.stdout
+    (launch,) = playwright_server.launches()[launched:]  # the server's browser ran them
+    assert set(LAUNCH_FLAGS) <= set(launch.split()), launch  # with the flags the agent sent
+
+
+def test_run_smoke_passes_in_a_chromium_reached_over_its_debugging_port(
+    tmp_path: Path, start_shop: Callable[..., DemoShop], debugging_chromium: DebuggingChromium
+) -> None:
+    shop = start_shop()
+    config = remote_config(tmp_path / "c.yaml", shop, "cdp", debugging_chromium.url)
+    result = run_cli("run-smoke", "--config", str(config))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ALL PASSED: 1 of 1 journeys passed." in result.stdout, result.stdout
+    shop_host = shop.shop_url.removeprefix("http://")
+    wait_until(lambda: debugging_chromium.requested(shop_host), 10, "the shop in its NetLog")
+
+
+def test_run_smoke_with_no_browser_server_says_where_and_that_it_is_not_the_shop(
+    tmp_path: Path, start_shop: Callable[..., DemoShop]
+) -> None:
+    port = free_port()  # nothing listens there
+    url = f"ws://127.0.0.1:{port}/?token={TOKEN}"
+    config = remote_config(tmp_path / "c.yaml", start_shop(), "playwright", url)
+    result = run_cli("run-smoke", "--config", str(config))
+    assert result.returncode == 2, result.stdout + result.stderr  # the monitor's problem
+    assert result.stderr == (
+        f"run-smoke: could not connect to the remote browser at ws://127.0.0.1:{port}/?*** "
+        f"(protocol playwright): WebSocket error: connect ECONNREFUSED 127.0.0.1:{port}; "
+        "this is not the shop's fault\n"
+    )
+    assert TOKEN not in result.stdout
+
+
+@pytest.mark.parametrize("protocol", ["playwright", "cdp"])
+def test_the_host_fence_holds_on_a_remote_browser(
+    protocol: str,
+    tmp_path: Path,
+    start_shop: Callable[..., DemoShop],
+    playwright_server: PlaywrightServer,
+    debugging_chromium: DebuggingChromium,
+) -> None:
+    shop = start_shop()
+    url = playwright_server.url if protocol == "playwright" else debugging_chromium.url
+    loaded = load_config(remote_config(tmp_path / "c.yaml", shop, protocol, url))
+    guard = HostGuard(HostAllowlist.for_profile("shop", loaded.config.storefronts["shop"]))
+    # a host the profile does not name, which answers anyone who reaches it
+    elsewhere = f"127.0.0.1:{playwright_server.port}"
+    config = BrowserConfig(remote=RemoteBrowser.model_validate({"protocol": protocol, "url": url}))
+
+    async def visit() -> tuple[int | None, str]:
+        async with async_playwright() as playwright:
+            browser = await launch_browser(playwright, config)
+            try:
+                factory = ContextFactory(browser, config, SyntheticMarking())
+                context = await factory.new_context(10, guard)
+                page = await context.new_page()
+                shop_page = await page.goto(shop.shop_url)
+                try:
+                    await page.goto(f"http://{elsewhere}/")
+                    refused = "not refused"
+                except PlaywrightError as exc:
+                    refused = exc.message
+                await context.close()
+                return (shop_page.status if shop_page else None), refused
+            finally:
+                await browser.close()
+
+    launched = len(playwright_server.launches())
+    status, refused = asyncio.run(visit())
+    if protocol == "playwright":  # the remote browser, not one launched here, was fenced
+        assert len(playwright_server.launches()) == launched + 1
+    else:
+        shop_host = shop.shop_url.removeprefix("http://")
+        wait_until(lambda: debugging_chromium.requested(shop_host), 10, "the shop in its NetLog")
+    assert status == 200  # the shop itself is reachable through the fence
+    assert "net::ERR_PROXY_CONNECTION_FAILED" in refused, refused
+    assert [(b.host, b.navigation) for b in guard.blocked] == [(elsewhere, True)]
+
+
+def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
+    tmp_path: Path, start_shop: Callable[..., DemoShop]
+) -> None:
+    shop = start_shop()
+    held = threading.Semaphore(0)
+    real_param = shop.faults.param
+
+    def param(name: str, key: str) -> float:  # a probe: the shop is holding a product page back
+        if name == "slow-product-page":
+            held.release()
+        return real_param(name, key)
+
+    shop.faults.param = param  # type: ignore[method-assign]
+    port = free_port()
+    url = f"ws://127.0.0.1:{port}/?token={TOKEN}"
+    config = remote_config(
+        tmp_path / "c.yaml", shop, "playwright", url, defaults={"step_timeout": "15s"}
+    )
+    # a shop rule that fires on one failure: it must stay quiet, as for a local crash
+    config.write_text(config.read_text() + SHOP_RULE + "agent:\n  grace_period: 1s\n")
+    shop.faults.enable("slow-product-page", delay_seconds=30)
+    journey = {"journey": "product-to-checkout", **LAB}
+
+    def successes(text: str) -> float:
+        return value(text, "checkout_journey_runs_total", {**journey, "result": "success"}) or 0
+
+    def alerted(rule: str) -> bool:
+        return any(a["rule"] == rule and a["status"] in ("pending", "firing") for a in alerts())
+
+    def alerts() -> list[dict[str, str]]:
+        return agent.alerts() if agent is not None else []
+
+    agent: AgentProcess | None = None
+    servers: list[PlaywrightServer] = []
+    log = tmp_path / "agent.out"
+
+    def start_server_once_the_agent_tried() -> None:  # the agent's pod came up first
+        wait_until(lambda: log.exists() and "could not connect" in log.read_text(), 60, "a refusal")
+        servers.append(PlaywrightServer(tmp_path, port))
+
+    starter = threading.Thread(target=start_server_once_the_agent_tried)
+    starter.start()
+    try:
+        agent = AgentProcess(["--config", str(config), "--interval", "1s"], tmp_path)
+        starter.join()
+        (server,) = servers
+        assert held.acquire(timeout=30), "the run did not reach the product page"
+        server.kill()  # the browser server dies under the run
+        shop.faults.disable("slow-product-page")
+        lost = (
+            "product-to-checkout FAILED at step 'open product page' (browser_crash, monitor): "
+            f"lost the connection to the remote browser at ws://127.0.0.1:{port}/?***: "
+            "the agent is reconnecting; this is not the shop's fault"
+        )
+        wait_until(lambda: lost in agent.output(), 60, "the run to fail as the monitor's")
+        text = agent.metrics()
+        crash = {**journey, "kind": "browser_crash", "class": "monitor"}
+        assert (value(text, "checkout_journey_failures_total", crash) or 0) >= 1
+        assert value(text, "checkout_browser_connected", LAB) == 0
+        assert value(text, "checkout_journey_consecutive_failures", journey) == 0  # not the shop
+        # alerting treats it as a local crash: the monitor's alert, never the shop's
+        wait_until(lambda: alerted("monitor-unhealthy"), 30, "the monitor's own alert")
+        assert "could not start the browser again" in agent.output()  # and keeps trying
+
+        servers.append(PlaywrightServer(tmp_path, port))  # back, on the same address
+        passed = successes(text)
+        wait_until(lambda: successes(agent.metrics()) > passed, 60, "a pass after reconnecting")
+        text = agent.metrics()
+        assert value(text, "checkout_browser_restarts_total", LAB) == 1
+        assert value(text, "checkout_browser_connected", LAB) == 1
+        assert agent.client.get(f"{agent.url}/readyz").status_code == 200
+        assert not alerted("shop-down")
+        assert TOKEN not in agent.output() and TOKEN not in text
+        code, _took = agent.stop()
+        assert code == 0, agent.output()
+        assert "Traceback" not in agent.output()
+    finally:
+        starter.join()
+        if agent is not None:
+            agent.kill()  # only if SIGTERM did not end it
+        for server in servers:
+            server.kill()
+
+
+def test_a_token_in_the_remote_url_is_a_secret_and_never_shown(tmp_path: Path) -> None:
+    url = f"wss://user:{TOKEN}@browsers.example.com/playwright?token={uuid.uuid4().hex}"
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "browser": {"remote": {"protocol": "playwright", "url": url}},
+                "storefronts": {"shop": {"extends": "demo", "base_url": "http://127.0.0.1:8080"}},
+                "journeys": [{"journey": "product-to-checkout", "storefront": "shop"}],
+            }
+        )
+    )
+    loaded = load_config(config)
+    remote = loaded.config.browser.remote
+    assert remote is not None
+    assert {TOKEN, url.rpartition("=")[2]} <= loaded.secrets  # redacted from every output
+    assert remote.shown_url == "wss://***@browsers.example.com/playwright?***"
+
+
+def value(text: str, name: str, labels: dict[str, str]) -> float | None:
+    """A sample's value from a /metrics text, None if it is not there."""
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    return None
