@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from checkout_monitor.agent.status_server import OPEN_PATHS
-from checkout_monitor.config.model import STATE_DIR_ENV, BrowserConfig
+from checkout_monitor.config.model import STATE_DIR_ENV
 from support.cli_support import BIN, REPO, run_cli
 
 KUBERNETES = REPO / "deploy" / "kubernetes"
@@ -283,11 +283,6 @@ def test_the_shared_config_is_valid(fleet: Objects, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.xfail(
-    "remote" not in BrowserConfig.model_fields,
-    reason="browser.remote comes with the remote-browser branch (issue 17, item 2)",
-    strict=True,
-)
 def test_the_shared_config_with_browser_servers_is_valid(
     with_browsers: Objects, tmp_path: Path
 ) -> None:
