@@ -192,7 +192,8 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
 
     agent: AgentProcess | None = None
     servers: list[PlaywrightServer] = []
-    log = tmp_path / "agent.out"
+    agent_port = free_port()
+    log = tmp_path / f"agent-{agent_port}.out"  # where AgentProcess writes its output
 
     def start_server_once_the_agent_tried() -> None:  # the agent's pod came up first
         wait_until(lambda: log.exists() and "could not connect" in log.read_text(), 60, "a refusal")
@@ -201,7 +202,9 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
     starter = threading.Thread(target=start_server_once_the_agent_tried)
     starter.start()
     try:
-        agent = AgentProcess(["--config", str(config), "--interval", "1s"], tmp_path)
+        agent = AgentProcess(
+            ["--config", str(config), "--interval", "1s"], tmp_path, port=agent_port
+        )
         starter.join()
         (server,) = servers
         assert held.acquire(timeout=30), "the run did not reach the product page"
