@@ -25,5 +25,8 @@ class Channel(Protocol):
     """One configured receiver. ``send`` raises ``DeliveryError`` on any failure."""
 
     name: str
+    # "" for a channel with one receiver; else this receiver's position in the channel's list
+    # (an alertmanager channel's urls): a bounded metric label that never shows a URL
+    member: str
 
     async def send(self, notification: Notification, now: datetime) -> None: ...
