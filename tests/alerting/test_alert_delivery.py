@@ -396,6 +396,7 @@ class _BuggyChannel:
 
     name = "hook"
     member = ""
+    keeps_state = False
 
     async def send(self, notification: Notification, now: datetime) -> None:
         raise RuntimeError("a bug")

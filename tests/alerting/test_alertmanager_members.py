@@ -75,21 +75,29 @@ alerting:
 def fail_twice(alerting: Alerting, clock: Clock) -> None:
     """Two failed runs: the rule fires."""
     for _ in range(2):
-        clock.now += 60
+        run(alerting, clock, ok=False)
+
+
+def run(alerting: Alerting, clock: Clock, *, ok: bool) -> None:
+    """One run of the journey a minute after the last; a passing run resolves the alert."""
+    clock.now += 60
+    if ok:
+        step = StepResult("pay", StepStatus.PASSED, 0.5)
+    else:
         step = StepResult(
             "pay", StepStatus.FAILED, 0.5, FailureKind.PAYMENT_DECLINED, "card declined"
         )
-        alerting.observe(
-            JourneyResult(
-                name="product-to-checkout",
-                journey="product-to-checkout",
-                storefront="shop",
-                location="test-lab",
-                started_at=datetime.fromtimestamp(clock.now, UTC),
-                duration_seconds=0.5,
-                steps=(step,),
-            )
+    alerting.observe(
+        JourneyResult(
+            name="product-to-checkout",
+            journey="product-to-checkout",
+            storefront="shop",
+            location="test-lab",
+            started_at=datetime.fromtimestamp(clock.now, UTC),
+            duration_seconds=0.5,
+            steps=(step,),
         )
+    )
 
 
 def deliveries(registry: CollectorRegistry, member: str, result: str) -> float:
@@ -176,6 +184,31 @@ def test_a_member_that_is_down_gets_its_alert_after_a_restart_and_the_other_only
     assert "not delivered to am[0]" in caplog.text
     assert "alertmanager channel 'am' (urls[0]): HTTP 503" in caplog.text
     assert "127.0.0.1" not in caplog.text
+
+
+def test_a_member_back_after_a_whole_episode_gets_only_its_end(tmp_path: Path) -> None:
+    """Alertmanager keeps each alert's state: a member that missed the firing and the
+    resolve gets the resolve alone, never a stale firing it could page for."""
+
+    async def scenario() -> None:
+        with AlertReceiver(status=503) as down, AlertReceiver() as up:
+            clock = Clock()
+            alerting, registry = make(tmp_path, [down.url, up.url], clock)
+            await alerting.start()
+            fail_twice(alerting, clock)
+            await until(lambda: deliveries(registry, "1", "delivered") == 1)
+            run(alerting, clock, ok=True)  # resolves while member 0 is still down
+            await until(lambda: deliveries(registry, "1", "delivered") == 2)
+            assert alerting.store.count_pending("am[0]") == 2
+            down.set_status(200)
+            await until(lambda: alerting.store.count_pending("am[0]") == 0)
+            await alerting.stop()
+            assert deliveries(registry, "0", "delivered") == 1
+            resolved = up.requests[-1].json
+            assert datetime.fromisoformat(resolved[0]["endsAt"]).timestamp() <= clock.now
+            assert down.requests[-1].json == resolved
+
+    asyncio.run(scenario())
 
 
 def test_what_waited_for_one_alertmanager_goes_to_each_member_of_the_new_list(

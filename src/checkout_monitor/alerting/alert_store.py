@@ -105,6 +105,20 @@ class AlertStore:
     def channels_waiting(self) -> set[str]:
         return {e.channel for e in self._outbox.values()}
 
+    def superseded(self, entry: OutboxEntry) -> bool:
+        """Whether a later notification of the same alert waits for the same lane."""
+        later = False
+        for other in self._outbox.values():
+            if other is entry:
+                later = True
+            elif (
+                later
+                and other.channel == entry.channel
+                and other.notification.alert_id == entry.notification.alert_id
+            ):
+                return True
+        return False
+
     def move_waiting(self, old: str, new: list[str]) -> int:
         """Hand what waits for a lane that is gone to the lanes that replaced it (a channel
         whose Alertmanagers changed), each copy queued once. A lane that already waits to

@@ -45,6 +45,11 @@ class _Retired(Exception):
     """Raised from a backoff sleep when this worker's channel was replaced by a reload."""
 
 
+class _Superseded(Exception):
+    """Raised before an attempt when a newer notification of the alert waits behind it, for
+    a receiver that keeps only each alert's latest state (``Channel.keeps_state``)."""
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -132,6 +137,8 @@ class Dispatcher:
 
     async def _deliver(self, lane: str, channel: Channel, entry: OutboxEntry) -> None:
         async def attempt() -> None:
+            if channel.keeps_state and self._store.superseded(entry):
+                raise _Superseded
             try:  # "now" per attempt: a late firing alert must not arrive already expired
                 await channel.send(entry.notification, from_timestamp(self._clock()))
             except DeliveryError:
@@ -166,6 +173,15 @@ class Dispatcher:
             await retrying(attempt)
         except DeliveryError as exc:
             self._given_up(lane, channel, entry, exc)
+            return
+        except _Superseded:
+            self._store.done(entry)
+            self._store.save()
+            log.info(
+                "alert %s not sent to %s: a newer notification of the same alert waits",
+                entry.notification.title,
+                lane,
+            )
             return
         self._store.done(entry)
         self._store.save()

@@ -74,6 +74,9 @@ class AlertmanagerSender(JsonPostSender[AlertmanagerChannel]):
     its ``urls`` (each member has its own sender, lane and worker)."""
 
     kind = "alertmanager"
+    # A member back after an outage must not get an episode's stale "firing" just before its
+    # "resolved": it could page "firing" in between, when the others already said it is over.
+    keeps_state = True
 
     def __init__(
         self,

@@ -28,5 +28,8 @@ class Channel(Protocol):
     # "" for a channel with one receiver; else this receiver's position in the channel's list
     # (an alertmanager channel's urls): a bounded metric label that never shows a URL
     member: str
+    # True when the receiver keeps each alert's latest state (Alertmanager) rather than a
+    # feed of messages: of several notifications of one alert waiting, only the newest goes
+    keeps_state: bool
 
     async def send(self, notification: Notification, now: datetime) -> None: ...

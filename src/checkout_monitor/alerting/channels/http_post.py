@@ -144,6 +144,7 @@ class JsonPostSender(ABC, Generic[ConfigT]):
 
     kind: ClassVar[str]
     member = ""  # see Channel.member
+    keeps_state = False  # see Channel.keeps_state
 
     def __init__(self, name: str, config: ConfigT, http: httpx.AsyncClient, timeout: float) -> None:
         self.name = name
