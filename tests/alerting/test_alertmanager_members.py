@@ -159,6 +159,7 @@ def test_a_member_that_is_down_gets_its_alert_after_a_restart_and_the_other_only
             clock = Clock()
             members = [down.url, up.url]
             first, registry = make(tmp_path, members, clock)
+            assert "-> am (alertmanager, 2 members);" in first.describe()
             await first.start()
             fail_twice(first, clock)
             await until(lambda: deliveries(registry, "0", "failed") >= 2)

@@ -156,7 +156,7 @@ class Alerting:
         """The line ``serve`` prints at start: where alerts go and where state is kept."""
         config = self._loaded.config.alerting
         rules = len(config.rules) + (1 if config.monitor_unhealthy.enabled else 0)
-        channels = ", ".join(f"{n} ({c.kind})" for n, c in config.channels.items()) or (
+        channels = ", ".join(f"{n} ({_kind(c)})" for n, c in config.channels.items()) or (
             "no channels (alerts only in the log, /alerts and metrics)"
         )
         return f"alerting: {rules} rule(s) -> {channels}; state in {self.store.path}"
@@ -169,3 +169,9 @@ class Alerting:
     def _generator_url(self, loaded: LoadedConfig) -> str | None:
         base = loaded.config.alerting.external_url or self._status_url
         return f"{base}/alerts" if base else None
+
+
+def _kind(config: ChannelConfig) -> str:
+    """``alertmanager``, or ``alertmanager, 2 members`` for an HA cluster's ``urls``."""
+    members = len(config.alertmanager.members) if config.alertmanager is not None else 1
+    return f"{config.kind}, {members} members" if members > 1 else config.kind
