@@ -127,7 +127,7 @@ def make(tmp: Path, receiver: AlertReceiver, clock: Clock) -> tuple[Alerting, Co
 def deliveries(registry: CollectorRegistry, result: str) -> float:
     value = registry.get_sample_value(
         "checkout_alert_deliveries_total",
-        {"channel": "hook", "result": result, "location": "test-lab"},
+        {"channel": "hook", "member": "", "result": result, "location": "test-lab"},
     )
     return value or 0.0
 
@@ -351,7 +351,7 @@ def test_a_late_alertmanager_gets_an_alert_that_is_still_active(tmp_path: Path) 
 
 
 def deliveries_to(registry: CollectorRegistry, channel: str, result: str) -> float:
-    labels = {"channel": channel, "result": result, "location": "test-lab"}
+    labels = {"channel": channel, "member": "", "result": result, "location": "test-lab"}
     return registry.get_sample_value("checkout_alert_deliveries_total", labels) or 0.0
 
 
@@ -395,6 +395,8 @@ class _BuggyChannel:
     """A channel with a bug in it (our own code, so nothing real to run instead)."""
 
     name = "hook"
+    member = ""
+    keeps_state = False
 
     async def send(self, notification: Notification, now: datetime) -> None:
         raise RuntimeError("a bug")

@@ -142,6 +142,18 @@ CASES = [
         "{file}:13: alerting.rules[0].labels.team-name: the name 'team-name' is not allowed: it is not a Prometheus label name; use letters, digits and '_', not starting with a digit",
     ),
     (
+        "alert-alertmanager-no-url",
+        "{file}:11: alerting.channels.pager.alertmanager: give exactly one of url (one Alertmanager) or urls (a list of every member of an Alertmanager cluster); got neither",
+    ),
+    (
+        "alert-alertmanager-url-and-urls",
+        "{file}:11: alerting.channels.pager.alertmanager: give exactly one of url (one Alertmanager) or urls (a list of every member of an Alertmanager cluster); got both",
+    ),
+    (
+        "alert-alertmanager-same-url-twice",
+        "{file}:11: alerting.channels.pager.alertmanager: urls[2] is the same Alertmanager as urls[0]; list each member once",
+    ),
+    (
         "alert-channel-two-kinds",
         "{file}:10: alerting.channels.team: give exactly one of: alertmanager, webhook, slack, pagerduty, email (got webhook, slack)",
     ),

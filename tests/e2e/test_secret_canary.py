@@ -31,7 +31,7 @@ from checkout_monitor.evidence.redaction import PLACEHOLDER
 from support.agent_process import AgentProcess
 from support.alert_receivers import AlertReceiver
 from support.cli_support import run_cli, write_shop_config
-from support.prometheus_servers import start_pushgateway, wait_until
+from support.prometheus_servers import free_port, start_pushgateway, wait_until
 from support.secret_search import contents, files_under, found_spelled
 
 StartShop = Callable[..., DemoShop]
@@ -56,6 +56,7 @@ CANARIES = {
     "CANARY_HOOK_HEADER": "Bearer zq8cnry-hook-header",
     "CANARY_SLACK": "zq8cnry-slack-path",
     "CANARY_PAGERDUTY": "zq8cnry-routing-key",
+    "CANARY_AM_PASSWORD": "zq8cnry-am-password",  # in both Alertmanager URLs: user:password@
     # the journey's owner and runbook: shown on the status page and in every notification
     "CANARY_OWNER_PHONE": "zq8cnry-pager-5550",
     "CANARY_WIKI_PASSWORD": "zq8cnry-wiki-password",  # the runbook URL's user:password@
@@ -230,12 +231,22 @@ def test_serve_leaks_no_secret_into_any_output(start_shop: StartShop, tmp_path: 
                         "url": f"{receiver.url}/pagerduty",
                     }
                 },
+                # an HA pair whose second member is down: its errors are logged and counted
+                "am": {
+                    "alertmanager": {
+                        "urls": [
+                            f"http://cm:${{CANARY_AM_PASSWORD}}@127.0.0.1:{port}/am"
+                            for port in (receiver.port, free_port())
+                        ]
+                    }
+                },
             },
         }
         config = _config(tmp_path, shop, ["discount-codes"], alerting=alerting)
         args = ["--config", str(config), "--interval", "2s", "--verbose"]
         with AgentProcess(args, tmp_path, env=CANARIES) as agent:
-            notifications = receiver.wait_for(3, timeout=120)
+            notifications = receiver.wait_for(4, timeout=120)
+            wait_until(lambda: "not delivered to am[1]" in agent.output(), 30, "a retry")
             metrics, alerts = agent.metrics(), httpx.get(f"{agent.url}/alerts").text
             status = _status_pages(agent, "discount-codes")
             history = _history_files(tmp_path / "state" / "history.sqlite3")
@@ -245,7 +256,8 @@ def test_serve_leaks_no_secret_into_any_output(start_shop: StartShop, tmp_path: 
 
     # the channels' secrets went where they belong, and only there
     by_path = {n.path.split("/")[1]: n for n in notifications}
-    assert set(by_path) == {"hook", "slack", "pagerduty"}, [n.path for n in notifications]
+    assert set(by_path) == {"hook", "slack", "pagerduty", "am"}, [n.path for n in notifications]
+    assert (by_path["am"].header("authorization") or "").startswith("Basic ")
     notification = by_path["hook"]
     assert notification.path == f"/hook/{CANARIES['CANARY_HOOK']}"
     assert by_path["pagerduty"].json["routing_key"] == CANARIES["CANARY_PAGERDUTY"]
@@ -276,6 +288,7 @@ def test_serve_leaks_no_secret_into_any_output(start_shop: StartShop, tmp_path: 
             *history,
             ("the webhook's body", notification.body),
             ("Slack's body", by_path["slack"].body),
+            ("Alertmanager's body", by_path["am"].body),
             # everything in PagerDuty's body but the key it must carry
             (
                 "PagerDuty's body",
@@ -283,3 +296,4 @@ def test_serve_leaks_no_secret_into_any_output(start_shop: StartShop, tmp_path: 
             ),
         ],
     )
+    assert 'member="1",result="failed"' in metrics  # by its place in urls, never its URL

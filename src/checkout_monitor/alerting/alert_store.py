@@ -9,6 +9,7 @@ seconds and on stop: a crash costs the rules a few runs of memory, never a notif
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -103,6 +104,34 @@ class AlertStore:
 
     def channels_waiting(self) -> set[str]:
         return {e.channel for e in self._outbox.values()}
+
+    def superseded(self, entry: OutboxEntry) -> bool:
+        """Whether a later notification of the same alert waits for the same lane."""
+        later = False
+        for other in self._outbox.values():
+            if other is entry:
+                later = True
+            elif (
+                later
+                and other.channel == entry.channel
+                and other.notification.alert_id == entry.notification.alert_id
+            ):
+                return True
+        return False
+
+    def move_waiting(self, old: str, new: list[str]) -> int:
+        """Hand what waits for a lane that is gone to the lanes that replaced it (a channel
+        whose Alertmanagers changed), each copy queued once. A lane that already waits to
+        send the same alert keeps its own, later word on it. Returns how many were waiting."""
+        moved = [e for e in list(self._outbox.values()) if e.channel == old]
+        had = {lane: {e.notification.alert_id for e in self.pending(lane)} for lane in new}
+        for entry in moved:
+            del self._outbox[entry.key]
+            for lane in new:
+                if entry.notification.alert_id not in had[lane]:
+                    copy = dataclasses.replace(entry, channel=lane)
+                    self._outbox.setdefault(copy.key, copy)
+        return len(moved)
 
     def done(self, entry: OutboxEntry) -> None:
         self._outbox.pop(entry.key, None)

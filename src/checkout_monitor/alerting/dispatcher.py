@@ -1,6 +1,7 @@
-"""Deliver the outbox: one worker per channel, in order, retried with backoff until taken.
+"""Deliver the outbox: one worker per lane, in order, retried with backoff until taken.
 
-A receiver that is down holds up only its own channel. Retries use tenacity (exponential
+A lane is a channel, or one Alertmanager of an alertmanager channel's ``urls`` (``lanes.py``).
+A receiver that is down holds up only its own lane. Retries use tenacity (exponential
 backoff with jitter, capped); a notification is dropped only when the receiver rejects
 the request itself, or after ``give_up_after``, and then it is logged, counted and kept in
 the state file's dead letters.
@@ -44,6 +45,11 @@ class _Retired(Exception):
     """Raised from a backoff sleep when this worker's channel was replaced by a reload."""
 
 
+class _Superseded(Exception):
+    """Raised before an attempt when a newer notification of the alert waits behind it, for
+    a receiver that keeps only each alert's latest state (``Channel.keeps_state``)."""
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -55,7 +61,7 @@ class Dispatcher:
         self._store = store
         self._metrics = metrics
         self._clock = clock
-        self._channels: dict[str, Channel] = {}
+        self._lanes: dict[str, Channel] = {}
         self._delivery = DeliveryConfig()
         self._secrets: frozenset[str] = frozenset()
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -63,14 +69,15 @@ class Dispatcher:
         self._stopping = asyncio.Event()
 
     def configure(
-        self, channels: Mapping[str, Channel], delivery: DeliveryConfig, secrets: Iterable[str]
+        self, lanes: Mapping[str, Channel], delivery: DeliveryConfig, secrets: Iterable[str]
     ) -> None:
-        """Use these channels from now on. A changed channel's worker finishes the send it is
-        in (never cancelled half way, which could deliver it twice) before the new one starts."""
+        """Use these senders, by lane, from now on. A changed lane's worker finishes the send
+        it is in (never cancelled half way, which could deliver it twice) before the new one
+        starts."""
         self._delivery = delivery
         self._secrets = frozenset(secrets)
-        self._channels = dict(channels)
-        for name in self._store.channels_waiting() - set(channels):
+        self._lanes = dict(lanes)
+        for name in self._store.channels_waiting() - set(lanes):
             log.warning(
                 "notifications wait in the outbox for channel %r, which the config no longer "
                 "has; they stay there until it comes back",
@@ -78,17 +85,19 @@ class Dispatcher:
             )
         if self._stopping.is_set():
             return
-        for name, channel in self._channels.items():
+        for lane, channel in self._lanes.items():
             for result in RESULTS:  # every series from the start, so increase() sees the first
-                self._metrics.alert_deliveries.labels(name, result, self._metrics.location)
-            previous = self._tasks.get(name)
-            if previous is None or previous.done() or previous.get_name() != _task_name(channel):
-                self._wake.setdefault(name, asyncio.Event())
-                self._tasks[name] = asyncio.create_task(
-                    self._work(name, channel, previous), name=_task_name(channel)
+                self._metrics.alert_deliveries.labels(
+                    channel.name, channel.member, result, self._metrics.location
                 )
-        for name in [n for n in self._tasks if n not in self._channels]:
-            self._tasks.pop(name)  # it sees its channel is gone and ends by itself
+            previous = self._tasks.get(lane)
+            if previous is None or previous.done() or previous.get_name() != _task_name(channel):
+                self._wake.setdefault(lane, asyncio.Event())
+                self._tasks[lane] = asyncio.create_task(
+                    self._work(lane, channel, previous), name=_task_name(channel)
+                )
+        for lane in [n for n in self._tasks if n not in self._lanes]:
+            self._tasks.pop(lane)  # it sees its lane is gone and ends by itself
         self.kick()
 
     def kick(self) -> None:
@@ -106,33 +115,36 @@ class Dispatcher:
             for task in tasks:
                 task.cancel()
 
-    async def _work(self, name: str, channel: Channel, previous: asyncio.Task[None] | None) -> None:
+    async def _work(self, lane: str, channel: Channel, previous: asyncio.Task[None] | None) -> None:
         if previous is not None:
             await asyncio.wait([previous])  # the old worker ends after its current send
-        wake = self._wake[name]
-        while not self._stopping.is_set() and self._channels.get(name) is channel:
-            entry = next(self._store.pending(name), None)
-            self._metrics.alert_outbox.labels(name, self._metrics.location).set(
-                self._store.count_pending(name)
-            )
+        wake = self._wake[lane]
+        waiting = self._metrics.alert_outbox.labels(
+            channel.name, channel.member, self._metrics.location
+        )
+        while not self._stopping.is_set() and self._lanes.get(lane) is channel:
+            entry = next(self._store.pending(lane), None)
+            waiting.set(self._store.count_pending(lane))
             if entry is None:
                 wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), _IDLE_SECONDS)
                 continue
             try:
-                await self._deliver(channel, entry)
+                await self._deliver(lane, channel, entry)
             except (_Stopping, _Retired):
                 return
 
-    async def _deliver(self, channel: Channel, entry: OutboxEntry) -> None:
+    async def _deliver(self, lane: str, channel: Channel, entry: OutboxEntry) -> None:
         async def attempt() -> None:
+            if channel.keeps_state and self._store.superseded(entry):
+                raise _Superseded
             try:  # "now" per attempt: a late firing alert must not arrive already expired
                 await channel.send(entry.notification, from_timestamp(self._clock()))
             except DeliveryError:
                 raise
             except Exception as exc:  # a bug: retrying would only repeat it
-                log.exception("delivering to %s failed because of a bug", channel.name)
+                log.exception("delivering to %s failed because of a bug", lane)
                 raise DeliveryError(
                     f"internal error {type(exc).__name__}", transient=False
                 ) from None
@@ -142,7 +154,7 @@ class Dispatcher:
             deadline = time.monotonic() + seconds
             while (left := deadline - time.monotonic()) > 0:
                 await self._sleep(min(left, _IDLE_SECONDS))
-                if self._channels.get(channel.name) is not channel:
+                if self._lanes.get(lane) is not channel:
                     raise _Retired
 
         retrying = AsyncRetrying(
@@ -154,21 +166,30 @@ class Dispatcher:
             retry=retry_if_exception(lambda e: isinstance(e, DeliveryError) and e.transient),
             stop=lambda _state: self._clock() - entry.created_at >= self._delivery.give_up_after,
             sleep=sleep,
-            before_sleep=lambda state: self._failed_attempt(channel, entry, state),
+            before_sleep=lambda state: self._failed_attempt(lane, channel, entry, state),
             reraise=True,
         )
         try:
             await retrying(attempt)
         except DeliveryError as exc:
-            self._given_up(channel, entry, exc)
+            self._given_up(lane, channel, entry, exc)
+            return
+        except _Superseded:
+            self._store.done(entry)
+            self._store.save()
+            log.info(
+                "alert %s not sent to %s: a newer notification of the same alert waits",
+                entry.notification.title,
+                lane,
+            )
             return
         self._store.done(entry)
         self._store.save()
-        self._count(channel.name, "delivered")
+        self._count(channel, "delivered")
         log.info(
             "alert %s delivered to %s after %d failed attempt(s)",
             entry.notification.title,
-            channel.name,
+            lane,
             entry.attempts,
         )
 
@@ -178,41 +199,47 @@ class Dispatcher:
         if self._stopping.is_set():
             raise _Stopping
 
-    def _failed_attempt(self, channel: Channel, entry: OutboxEntry, state: RetryCallState) -> None:
+    def _failed_attempt(
+        self, lane: str, channel: Channel, entry: OutboxEntry, state: RetryCallState
+    ) -> None:
         error = state.outcome.exception() if state.outcome else None
         entry.attempts += 1
         entry.last_error = redact(str(error), self._secrets)
         self._store.save()  # the attempt count survives a restart
-        self._count(channel.name, "failed")
+        self._count(channel, "failed")
         wait = state.next_action.sleep if state.next_action else 0.0
         log.warning(
             "alert %s not delivered to %s (attempt %d): %s; trying again in %s",
             entry.notification.title,
-            channel.name,
+            lane,
             entry.attempts,
             entry.last_error,
             format_duration(wait),
         )
 
-    def _given_up(self, channel: Channel, entry: OutboxEntry, exc: DeliveryError) -> None:
+    def _given_up(
+        self, lane: str, channel: Channel, entry: OutboxEntry, exc: DeliveryError
+    ) -> None:
         reason = redact(str(exc), self._secrets)
         why = "gave up after trying for too long" if exc.transient else "it was refused"
         self._store.give_up(entry, reason)
         self._store.save()
-        self._count(channel.name, "gave_up" if exc.transient else "rejected")
+        self._count(channel, "gave_up" if exc.transient else "rejected")
         log.error(
             "alert %s NOT delivered to %s: %s (%s); it is kept under dead_letters in %s",
             entry.notification.title,
-            channel.name,
+            lane,
             reason,
             why,
             self._store.path,
         )
 
-    def _count(self, channel: str, result: str) -> None:
-        self._metrics.alert_deliveries.labels(channel, result, self._metrics.location).inc()
+    def _count(self, channel: Channel, result: str) -> None:
+        self._metrics.alert_deliveries.labels(
+            channel.name, channel.member, result, self._metrics.location
+        ).inc()
 
 
 def _task_name(channel: Channel) -> str:
-    """One worker per channel object: a reload that rebuilds the channel gets a new one."""
+    """One worker per sender object: a reload that rebuilds the channel gets a new one."""
     return f"alerts-{channel.name}-{id(channel)}"

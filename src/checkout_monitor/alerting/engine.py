@@ -20,6 +20,7 @@ from checkout_monitor.alerting.alert_store import AlertStore
 from checkout_monitor.alerting.channels.message_text import from_timestamp as _utc
 from checkout_monitor.alerting.channels.message_text import human_time
 from checkout_monitor.alerting.conditions import measure
+from checkout_monitor.alerting.lanes import lane_names
 from checkout_monitor.alerting.notification import Notification, NotificationStatus
 from checkout_monitor.alerting.run_history import RunRecord
 from checkout_monitor.alerting.state_machine import AlertState, AlertStatus, Timing, Transition
@@ -216,7 +217,8 @@ class AlertEngine:
                 continue
             if resolved and not config.send_resolved:
                 continue
-            self.queued |= self._store.enqueue(name, notification, now)
+            for lane in lane_names(name, config):
+                self.queued |= self._store.enqueue(lane, notification, now)
 
     # --- inputs ------------------------------------------------------------------------------
 
@@ -279,11 +281,12 @@ class AlertEngine:
             if 0 <= now - last < config.alertmanager.resend_interval:
                 continue  # (a clock set back makes it due at once, not in an hour)
             self._refreshed[(target.key, name)] = now
-            if self._store.has_pending(name, self._alert_id(target)):
-                continue  # still trying to deliver the last one: that will do
             note = self._notification(target, state, Transition.REMINDER, now)
             refresh = dataclasses.replace(note, key=f"{note.key}/refresh-{int(now)}")
-            queued |= self._store.enqueue(name, refresh, now)
+            for lane in lane_names(name, config):  # each member of an HA cluster on its own
+                if self._store.has_pending(lane, self._alert_id(target)):
+                    continue  # still trying to deliver the last one: that will do
+                queued |= self._store.enqueue(lane, refresh, now)
         self.queued |= queued
         return queued
 

@@ -15,10 +15,11 @@ from collections.abc import Callable
 import httpx
 
 from checkout_monitor.alerting.alert_store import AlertStore
-from checkout_monitor.alerting.channels import build_channel
+from checkout_monitor.alerting.channels import build_lanes
 from checkout_monitor.alerting.channels.base import Channel
 from checkout_monitor.alerting.dispatcher import Dispatcher
 from checkout_monitor.alerting.engine import AlertEngine, everything
+from checkout_monitor.alerting.lanes import lane_channel, lane_names
 from checkout_monitor.config.alerting import ChannelConfig
 from checkout_monitor.config.model import LoadedConfig
 from checkout_monitor.metrics.families import Metrics
@@ -50,7 +51,7 @@ class Alerting:
         self.engine = AlertEngine(self.store, metrics, clock=clock, owns=owns)
         self._dispatcher = Dispatcher(self.store, metrics, clock=clock)
         self._http: httpx.AsyncClient | None = None
-        self._channels: dict[str, tuple[ChannelKey, Channel]] = {}
+        self._channels: dict[str, tuple[ChannelKey, dict[str, Channel]]] = {}  # by lane
         self._loaded = loaded
         self.engine.configure(loaded, self._generator_url(loaded))
 
@@ -89,20 +90,38 @@ class Alerting:
         """Deliver to the configured channels, rebuilding only those whose config changed."""
         after = loaded.config.alerting
         timeout = after.delivery.timeout
-        channels: dict[str, tuple[ChannelKey, Channel]] = {}
+        channels: dict[str, tuple[ChannelKey, dict[str, Channel]]] = {}
         for name, config in after.channels.items():
             key = (config, timeout)
             old = self._channels.get(name)
             if old is not None and old[0] == key:
                 channels[name] = old
             else:
-                channels[name] = (key, build_channel(name, config, http, timeout))
+                channels[name] = (key, build_lanes(name, config, http, timeout))
         self._channels = channels
-        self._dispatcher.configure(
-            {name: channel for name, (_key, channel) in channels.items()},
-            after.delivery,
-            loaded.secrets,
-        )
+        lanes = {
+            lane: sender for _key, senders in channels.values() for lane, sender in senders.items()
+        }
+        self._move_orphaned_lanes(lanes)
+        self._dispatcher.configure(lanes, after.delivery, loaded.secrets)
+
+    def _move_orphaned_lanes(self, lanes: dict[str, Channel]) -> None:
+        """An alertmanager channel's ``url``/``urls`` changed: what waited for a member that
+        is gone goes to each of the channel's members now, so no alert is stranded."""
+        for waiting in self.store.channels_waiting() - set(lanes):
+            name = lane_channel(waiting)
+            config = self._loaded.config.alerting.channels.get(name)
+            if config is None or config.alertmanager is None:
+                continue  # the channel itself is gone: the dispatcher says so
+            moved = self.store.move_waiting(waiting, lane_names(name, config))
+            log.warning(
+                "%d notification(s) waiting for %s go to every Alertmanager of channel %r "
+                "now: its urls changed",
+                moved,
+                waiting,
+                name,
+            )
+            self.store.save()
 
     def observe(self, result: JourneyResult) -> None:
         try:
@@ -139,7 +158,7 @@ class Alerting:
         """The line ``serve`` prints at start: where alerts go and where state is kept."""
         config = self._loaded.config.alerting
         rules = len(config.rules) + (1 if config.monitor_unhealthy.enabled else 0)
-        channels = ", ".join(f"{n} ({c.kind})" for n, c in config.channels.items()) or (
+        channels = ", ".join(f"{n} ({_kind(c)})" for n, c in config.channels.items()) or (
             "no channels (alerts only in the log, /alerts and metrics)"
         )
         return f"alerting: {rules} rule(s) -> {channels}; state in {self.store.path}"
@@ -152,3 +171,9 @@ class Alerting:
     def _generator_url(self, loaded: LoadedConfig) -> str | None:
         base = loaded.config.alerting.external_url or self._status_url
         return f"{base}/alerts" if base else None
+
+
+def _kind(config: ChannelConfig) -> str:
+    """``alertmanager``, or ``alertmanager, 2 members`` for an HA cluster's ``urls``."""
+    members = len(config.alertmanager.members) if config.alertmanager is not None else 1
+    return f"{config.kind}, {members} members" if members > 1 else config.kind

@@ -196,8 +196,39 @@ class MonitorHealthRule(StrictModel):
 
 
 class AlertmanagerChannel(StrictModel):
-    url: HttpUrl
+    """Alertmanager's API: ``url`` for one, ``urls`` for every member of an HA cluster.
+
+    Every alert goes to each member, as Prometheus sends it; the cluster sends one
+    notification. Each member is its own delivery: one that is down holds up no other.
+    """
+
+    url: HttpUrl | None = None
+    urls: list[HttpUrl] | None = Field(None, min_length=1, max_length=16)
     resend_interval: Annotated[float, SECONDS, between(5, 3600)] = 60.0
+
+    @property
+    def members(self) -> list[str]:
+        """The Alertmanagers every alert goes to, in the order the config lists them."""
+        return [self.url] if self.url is not None else list(self.urls or [])
+
+    @model_validator(mode="after")
+    def _one_way(self) -> AlertmanagerChannel:
+        if (self.url is None) == (self.urls is None):
+            got = "both" if self.url is not None else "neither"
+            raise ValueError(
+                "give exactly one of url (one Alertmanager) or urls (a list of every member "
+                f"of an Alertmanager cluster); got {got}"
+            )
+        urls = self.urls or []
+        for index, url in enumerate(urls):
+            if url.rstrip("/") in (u.rstrip("/") for u in urls[:index]):
+                first = next(i for i, u in enumerate(urls) if u.rstrip("/") == url.rstrip("/"))
+                # by position only: a URL may hold a password
+                raise ValueError(
+                    f"urls[{index}] is the same Alertmanager as urls[{first}]; list each "
+                    "member once"
+                )
+        return self
 
 
 class WebhookChannel(StrictModel):

@@ -172,14 +172,15 @@ class Metrics:
         )
         self.alert_deliveries = Counter(
             "checkout_alert_deliveries",
-            "Delivery attempts by channel and result: delivered, failed (retried), rejected.",
-            ["channel", "result", *loc],
+            "Delivery attempts by channel and result: delivered, failed (retried), rejected. "
+            "member: the Alertmanager's position in the channel's urls, empty for one receiver.",
+            ["channel", "member", "result", *loc],
             registry=registry,
         )
         self.alert_outbox = Gauge(
             "checkout_alert_outbox_pending",
-            "Notifications waiting in the outbox for their channel.",
-            ["channel", *loc],
+            "Notifications waiting in the outbox for their channel (and member, as above).",
+            ["channel", "member", *loc],
             registry=registry,
         )
         # --- the agent's own health (serve only: each series shows once the agent sets it) --

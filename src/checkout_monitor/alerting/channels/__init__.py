@@ -18,6 +18,7 @@ from checkout_monitor.alerting.channels.email import EmailSender
 from checkout_monitor.alerting.channels.pagerduty import PagerDutySender
 from checkout_monitor.alerting.channels.slack import SlackSender
 from checkout_monitor.alerting.channels.webhook import WebhookSender
+from checkout_monitor.alerting.lanes import lane_names
 from checkout_monitor.config.alerting import ChannelConfig
 
 # (channel name, that kind's config model, shared HTTP client, timeout in seconds) -> sender
@@ -32,6 +33,20 @@ CHANNEL_BUILDERS: dict[str, ChannelBuilder] = {
 }
 
 
+def build_lanes(
+    name: str, config: ChannelConfig, http: httpx.AsyncClient, timeout: float
+) -> dict[str, Channel]:
+    """The senders of one named channel by lane (see ``lanes.py``): the channel's own sender,
+    or one per Alertmanager of its ``urls``."""
+    lanes = lane_names(name, config)
+    if config.alertmanager is not None and len(lanes) > 1:
+        return {
+            lane: AlertmanagerSender(name, config.alertmanager, http, timeout, member=index)
+            for index, lane in enumerate(lanes)
+        }
+    return {name: build_channel(name, config, http, timeout)}
+
+
 def build_channel(
     name: str, config: ChannelConfig, http: httpx.AsyncClient, timeout: float
 ) -> Channel:
@@ -39,4 +54,4 @@ def build_channel(
     return CHANNEL_BUILDERS[config.kind](name, getattr(config, config.kind), http, timeout)
 
 
-__all__ = ["CHANNEL_BUILDERS", "Channel", "DeliveryError", "build_channel"]
+__all__ = ["CHANNEL_BUILDERS", "Channel", "DeliveryError", "build_channel", "build_lanes"]

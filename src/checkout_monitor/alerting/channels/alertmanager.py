@@ -1,7 +1,9 @@
 """Alerts posted to Alertmanager's API v2, the way Prometheus itself posts them.
 
-A firing alert ends 4 resend intervals from now, so it stays active between re-posts and
-expires on its own if this agent dies; Alertmanager deduplicates the re-posts by labels.
+With ``urls`` (an HA cluster) every member gets every alert, as Prometheus sends them; the
+members deduplicate among themselves and notify once. A firing alert ends 4 resend intervals
+from now, so it stays active between re-posts and expires on its own if this agent dies;
+Alertmanager deduplicates the re-posts by labels.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from typing import Any
+
+import httpx
 
 from checkout_monitor.alerting.channels.http_post import (
     JsonPost,
@@ -66,13 +70,36 @@ def alert_body(notification: Notification, now: datetime, resend_interval: float
 
 
 class AlertmanagerSender(JsonPostSender[AlertmanagerChannel]):
-    """Posts each notification to one Alertmanager (or one of an HA pair's members)."""
+    """Posts each notification to one Alertmanager: the channel's ``url``, or one member of
+    its ``urls`` (each member has its own sender, lane and worker)."""
 
     kind = "alertmanager"
+    # A member back after an outage must not get an episode's stale "firing" just before its
+    # "resolved": it could page "firing" in between, when the others already said it is over.
+    keeps_state = True
+
+    def __init__(
+        self,
+        name: str,
+        config: AlertmanagerChannel,
+        http: httpx.AsyncClient,
+        timeout: float,
+        *,
+        member: int = 0,
+    ) -> None:
+        super().__init__(name, config, http, timeout)
+        self._url = config.members[member]
+        # a position, never the URL: it goes to metric labels and logs, and URLs hold secrets
+        self.member = str(member) if len(config.members) > 1 else ""
+
+    @property
+    def where(self) -> str:
+        where = super().where
+        return f"{where} (urls[{self.member}])" if self.member else where
 
     def request(self, notification: Notification, now: datetime) -> JsonPost:
         return JsonPost(
-            f"{self.config.url}/api/v2/alerts",
+            f"{self._url}/api/v2/alerts",
             [alert_body(notification, now, self.config.resend_interval)],
-            secrets=url_secrets(self.config.url),
+            secrets=url_secrets(self._url),
         )

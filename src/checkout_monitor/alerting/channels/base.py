@@ -25,5 +25,11 @@ class Channel(Protocol):
     """One configured receiver. ``send`` raises ``DeliveryError`` on any failure."""
 
     name: str
+    # "" for a channel with one receiver; else this receiver's position in the channel's list
+    # (an alertmanager channel's urls): a bounded metric label that never shows a URL
+    member: str
+    # True when the receiver keeps each alert's latest state (Alertmanager) rather than a
+    # feed of messages: of several notifications of one alert waiting, only the newest goes
+    keeps_state: bool
 
     async def send(self, notification: Notification, now: datetime) -> None: ...

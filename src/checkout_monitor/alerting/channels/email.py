@@ -72,6 +72,9 @@ def email_message(notification: Notification, now: datetime, config: EmailChanne
 class EmailSender:
     """Sends each notification to the configured recipients through one SMTP server."""
 
+    member = ""  # one receiver: see Channel.member
+    keeps_state = False  # every transition is a message of its own
+
     def __init__(self, name: str, config: EmailChannel, timeout: float) -> None:
         self.name = name
         self._config = config

@@ -143,12 +143,19 @@ class JsonPostSender(ABC, Generic[ConfigT]):
     """An HTTP channel: one JSON POST per notification; each kind says only what to post."""
 
     kind: ClassVar[str]
+    member = ""  # see Channel.member
+    keeps_state = False  # see Channel.keeps_state
 
     def __init__(self, name: str, config: ConfigT, http: httpx.AsyncClient, timeout: float) -> None:
         self.name = name
         self.config = config
         self._http = http
         self._timeout = timeout
+
+    @property
+    def where(self) -> str:
+        """How messages name this receiver: ``slack channel 'ops'``, never by its URL."""
+        return f"{self.kind} channel {self.name!r}"
 
     @abstractmethod
     def request(self, notification: Notification, now: datetime) -> JsonPost: ...
@@ -157,7 +164,7 @@ class JsonPostSender(ABC, Generic[ConfigT]):
         post = self.request(notification, now)
         await post_json(
             self._http,
-            where=f"{self.kind} channel {self.name!r}",
+            where=self.where,
             url=post.url,
             body=post.body,
             timeout=self._timeout,
