@@ -28,17 +28,10 @@ from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 from support.alert_receivers import AlertReceiver
+from support.manual_clock import ManualClock
 
 SECRET_TOKEN = "canary-hook-token-5f3a9"
 SECRET_CODE = "CANARY-SECRET-CODE"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def config(
@@ -118,7 +111,9 @@ async def until(check: Callable[[], bool], seconds: float = 5.0) -> None:
     raise AssertionError("gave up waiting")
 
 
-def make(tmp: Path, receiver: AlertReceiver, clock: Clock) -> tuple[Alerting, CollectorRegistry]:
+def make(
+    tmp: Path, receiver: AlertReceiver, clock: ManualClock
+) -> tuple[Alerting, CollectorRegistry]:
     registry = CollectorRegistry()
     loaded = config(tmp, receiver.url)
     return Alerting(loaded, Metrics(registry, "test-lab"), None, clock=clock), registry
@@ -132,7 +127,7 @@ def deliveries(registry: CollectorRegistry, result: str) -> float:
     return value or 0.0
 
 
-def feed(alerting: Alerting, clock: Clock, pattern: str) -> None:
+def feed(alerting: Alerting, clock: ManualClock, pattern: str) -> None:
     for mark in pattern:
         clock.now += 60
         alerting.observe(result(mark == ".", clock.now))
@@ -145,7 +140,7 @@ def test_a_receiver_outage_delays_but_never_loses_or_doubles(
 
     async def scenario() -> None:
         with AlertReceiver(status=503, body="maintenance") as receiver:
-            clock = Clock()
+            clock = ManualClock()
             alerting, registry = make(tmp_path, receiver, clock)
             await alerting.start()
             feed(alerting, clock, ".xx")  # 2 of the last 3: fires
@@ -184,7 +179,7 @@ def test_a_receiver_outage_delays_but_never_loses_or_doubles(
 def test_a_restart_keeps_the_outbox_and_the_firing_alert(tmp_path: Path) -> None:
     async def scenario() -> None:
         with AlertReceiver(status=500) as receiver:
-            clock = Clock()
+            clock = ManualClock()
             first, registry = make(tmp_path, receiver, clock)
             await first.start()
             feed(first, clock, "xx")
@@ -211,7 +206,7 @@ def test_a_restart_keeps_the_outbox_and_the_firing_alert(tmp_path: Path) -> None
 def test_a_refused_notification_is_kept_as_a_dead_letter(tmp_path: Path) -> None:
     async def scenario() -> None:
         with AlertReceiver(status=400, body="bad payload") as receiver:
-            clock = Clock()
+            clock = ManualClock()
             alerting, registry = make(tmp_path, receiver, clock)
             await alerting.start()
             feed(alerting, clock, "xx")
@@ -232,7 +227,7 @@ def test_an_unreadable_state_file_is_kept_aside(
     state.parent.mkdir()
     state.write_text("{ half a file")
     with AlertReceiver() as receiver:
-        alerting, _registry = make(tmp_path, receiver, Clock())
+        alerting, _registry = make(tmp_path, receiver, ManualClock())
     assert alerting.store.alerts == {}
     aside = list(state.parent.glob("alerts.json.unreadable-*"))
     assert len(aside) == 1 and aside[0].read_text() == "{ half a file"
@@ -241,7 +236,7 @@ def test_an_unreadable_state_file_is_kept_aside(
 
 def test_monitor_failures_raise_monitor_unhealthy_not_the_shop_rule(tmp_path: Path) -> None:
     with AlertReceiver() as receiver:
-        clock = Clock()
+        clock = ManualClock()
         alerting, _registry = make(tmp_path, receiver, clock)
         for _ in range(3):
             clock.now += 60
@@ -257,7 +252,7 @@ def am_channel(url: str) -> str:
 def test_a_rule_removed_while_the_agent_was_down_still_resolves(tmp_path: Path) -> None:
     async def scenario() -> None:
         with AlertReceiver() as receiver:
-            clock = Clock()
+            clock = ManualClock()
             first, registry = make(tmp_path, receiver, clock)
             await first.start()
             feed(first, clock, "xx")
@@ -279,7 +274,7 @@ def test_a_rule_removed_while_the_agent_was_down_still_resolves(tmp_path: Path) 
 def test_a_resolve_goes_to_the_channels_that_heard_it_fire(tmp_path: Path) -> None:
     async def scenario() -> None:
         with AlertReceiver() as hook, AlertReceiver() as other:
-            clock = Clock()
+            clock = ManualClock()
             registry = CollectorRegistry()
             extra = f"    other:\n      webhook:\n        url: {other.url}/other\n"
             loaded = config(tmp_path, hook.url, extra, rule_extra="      channels: [hook]")
@@ -303,7 +298,7 @@ def test_a_resolve_goes_to_the_channels_that_heard_it_fire(tmp_path: Path) -> No
 def test_a_reloaded_channel_takes_over_without_sending_twice(tmp_path: Path) -> None:
     async def scenario() -> None:
         with AlertReceiver(status=503) as receiver:
-            clock = Clock()
+            clock = ManualClock()
             alerting, registry = make(tmp_path, receiver, clock)
             await alerting.start()
             feed(alerting, clock, "xx")
@@ -331,7 +326,7 @@ def test_a_reloaded_channel_takes_over_without_sending_twice(tmp_path: Path) -> 
 def test_a_late_alertmanager_gets_an_alert_that_is_still_active(tmp_path: Path) -> None:
     async def scenario() -> None:
         with AlertReceiver(status=503) as hook, AlertReceiver(status=503) as alertmanager:
-            clock = Clock()
+            clock = ManualClock()
             loaded = config(tmp_path, hook.url, am_channel(alertmanager.url))
             registry = CollectorRegistry()
             alerting = Alerting(loaded, Metrics(registry, "test-lab"), None, clock=clock)
@@ -359,7 +354,7 @@ def test_firing_gauge_after_a_restart_and_no_resolve_before_it_fired(
     tmp_path: Path,
 ) -> None:
     with AlertReceiver() as receiver:
-        clock = Clock()
+        clock = ManualClock()
         first, _registry = make(tmp_path, receiver, clock)
         feed(first, clock, "xx")
         first.store.save_history(now=True)
@@ -407,7 +402,7 @@ def test_a_bug_in_a_channel_dead_letters_the_notification_and_the_queue_moves_on
 ) -> None:
     async def scenario() -> None:
         with AlertReceiver() as receiver:
-            clock = Clock()
+            clock = ManualClock()
             alerting, _registry = make(tmp_path, receiver, clock)
             feed(alerting, clock, "xx")
             dispatcher = Dispatcher(

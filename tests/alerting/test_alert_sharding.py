@@ -22,18 +22,11 @@ from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 from support.alert_receivers import AlertReceiver
+from support.manual_clock import ManualClock
 
 JOURNEY = "product-to-checkout"
 OWNER = owner(JOURNEY, 3)
 ELSEWHERE = (OWNER + 1) % 3
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def config(tmp: Path, receiver_url: str, journeys: str = JOURNEY) -> LoadedConfig:
@@ -79,7 +72,7 @@ def failed(name: str, when: float) -> JourneyResult:
 
 
 def alerting(
-    loaded: LoadedConfig, clock: Clock, owns: Callable[[str], bool] | None = None
+    loaded: LoadedConfig, clock: ManualClock, owns: Callable[[str], bool] | None = None
 ) -> Alerting:
     metrics = Metrics(CollectorRegistry(), "test-lab")
     if owns is None:
@@ -95,7 +88,7 @@ async def until(check: Callable[[], bool], seconds: float = 5.0) -> None:
     raise AssertionError("gave up waiting")
 
 
-async def fire(tmp: Path, receiver: AlertReceiver, clock: Clock) -> None:
+async def fire(tmp: Path, receiver: AlertReceiver, clock: ManualClock) -> None:
     """An unsharded agent's alert for the journey fires, is delivered, and is saved."""
     first = alerting(config(tmp, receiver.url), clock)
     await first.start()
@@ -107,7 +100,7 @@ async def fire(tmp: Path, receiver: AlertReceiver, clock: Clock) -> None:
 
 
 def test_a_shard_judges_only_the_journeys_it_owns(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = ManualClock()
     other = "discount-codes"  # a name another shard of 3 owns
     assert owner(other, 3) != OWNER
     loaded = config(tmp_path, "http://127.0.0.1:9", f"{JOURNEY},{other}")
@@ -128,7 +121,7 @@ def test_an_alert_that_moved_to_another_shard_ends_here_without_a_resolved(
 
     async def scenario() -> None:
         with AlertReceiver() as receiver:
-            clock = Clock()
+            clock = ManualClock()
             await fire(tmp_path, receiver, clock)
             # restarted as shard ELSEWHERE of 3: the journey is still configured, not its own
             second = alerting(config(tmp_path, receiver.url), clock, Shard(ELSEWHERE, 3).owns)
@@ -150,7 +143,7 @@ def test_an_alert_whose_journey_left_the_config_still_resolves_on_a_shard(
 ) -> None:
     async def scenario() -> None:
         with AlertReceiver() as receiver:
-            clock = Clock()
+            clock = ManualClock()
             await fire(tmp_path, receiver, clock)
             renamed = config(tmp_path, receiver.url, "checkout.eu")
             second = alerting(renamed, clock, Shard(ELSEWHERE, 3).owns)

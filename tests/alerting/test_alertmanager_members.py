@@ -25,20 +25,13 @@ from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 from support.alert_receivers import AlertReceiver
+from support.manual_clock import ManualClock
 
 RULE = "checkout-failing"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def make(
-    tmp: Path, members: list[str], clock: Clock, *, timeout: str = "5s"
+    tmp: Path, members: list[str], clock: ManualClock, *, timeout: str = "5s"
 ) -> tuple[Alerting, CollectorRegistry]:
     """Alerting with one alertmanager channel ``am``: ``url`` for one member, else ``urls``."""
     where = f"url: {members[0]}" if len(members) == 1 else f"urls: [{', '.join(members)}]"
@@ -72,13 +65,13 @@ alerting:
     return Alerting(loaded, Metrics(registry, "test-lab"), None, clock=clock), registry
 
 
-def fail_twice(alerting: Alerting, clock: Clock) -> None:
+def fail_twice(alerting: Alerting, clock: ManualClock) -> None:
     """Two failed runs: the rule fires."""
     for _ in range(2):
         run(alerting, clock, ok=False)
 
 
-def run(alerting: Alerting, clock: Clock, *, ok: bool) -> None:
+def run(alerting: Alerting, clock: ManualClock, *, ok: bool) -> None:
     """One run of the journey a minute after the last; a passing run resolves the alert."""
     clock.now += 60
     if ok:
@@ -125,7 +118,7 @@ def test_a_member_that_never_answers_holds_back_no_other(tmp_path: Path) -> None
             AlertReceiver() as answering,
         ):
             silent_url = f"http://127.0.0.1:{silent.getsockname()[1]}"
-            clock = Clock()
+            clock = ManualClock()
             # a minute's timeout: one worker for both would hold the second that long
             alerting, registry = make(tmp_path, [silent_url, answering.url], clock, timeout="60s")
             await alerting.start()
@@ -156,7 +149,7 @@ def test_a_member_that_is_down_gets_its_alert_after_a_restart_and_the_other_only
 
     async def scenario() -> None:
         with AlertReceiver(status=503, body="down") as down, AlertReceiver() as up:
-            clock = Clock()
+            clock = ManualClock()
             members = [down.url, up.url]
             first, registry = make(tmp_path, members, clock)
             assert "-> am (alertmanager, 2 members);" in first.describe()
@@ -193,7 +186,7 @@ def test_a_member_back_after_a_whole_episode_gets_only_its_end(tmp_path: Path) -
 
     async def scenario() -> None:
         with AlertReceiver(status=503) as down, AlertReceiver() as up:
-            clock = Clock()
+            clock = ManualClock()
             alerting, registry = make(tmp_path, [down.url, up.url], clock)
             await alerting.start()
             fail_twice(alerting, clock)
@@ -217,7 +210,7 @@ def test_what_waited_for_one_alertmanager_goes_to_each_member_of_the_new_list(
 ) -> None:
     async def scenario() -> None:
         with AlertReceiver(status=503) as old, AlertReceiver() as added:
-            clock = Clock()
+            clock = ManualClock()
             first, registry = make(tmp_path, [old.url], clock)
             await first.start()
             fail_twice(first, clock)

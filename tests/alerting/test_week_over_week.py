@@ -29,6 +29,7 @@ from checkout_monitor.history.recorder import HistoryRecorder
 from checkout_monitor.history.store import Retention
 from checkout_monitor.metrics.families import Metrics
 from support.history_seed import SECRET, T0, path, result, store
+from support.manual_clock import ManualClock
 from support.prometheus_servers import wait_until
 
 __all__ = ["path", "store"]  # the history fixtures (support/history_seed.py)
@@ -471,19 +472,6 @@ alerting:
 """
 
 
-class Clock:
-    """The engine's wall clock and its monotonic pace, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now - NOW + 1000.0
-
-
 def loaded_config(tmp_path: Path, more: str = "") -> LoadedConfig:
     return parse_config(ENGINE_CONFIG.format(more=more), "config.yaml", tmp_path, {})
 
@@ -493,7 +481,7 @@ def status(engine: AlertEngine) -> str:
     return str(alert["status"])
 
 
-def tick(engine: AlertEngine, clock: Clock, seconds: float = 1.0) -> str:
+def tick(engine: AlertEngine, clock: ManualClock, seconds: float = 1.0) -> str:
     """Move the clock on and let the engine look, as the scheduler's tick does."""
     clock.now += seconds
     engine.tick()
@@ -507,7 +495,7 @@ def test_a_reload_keeps_a_pending_alert_waiting_and_it_fires_on_time(
     went back to ok, so a rule with for: never fired across reloads."""
     seed_week(store)
     seed_now(store, "PPFPFPFPFP")  # a 40% drop, judged at NOW
-    clock = Clock()
+    clock = ManualClock(NOW)
     engine = AlertEngine(
         AlertStore(tmp_path / "state" / "alerts.json", keep_seconds=3600),
         Metrics(CollectorRegistry(), "eu-west"),
@@ -552,7 +540,10 @@ def test_stopping_alerting_stops_the_reader_thread(store: HistoryStore, tmp_path
     seed_week(store)
     seed_now(store, "PPPPPP")
     alerting = Alerting(
-        loaded_config(tmp_path), Metrics(CollectorRegistry(), "eu-west"), None, clock=Clock()
+        loaded_config(tmp_path),
+        Metrics(CollectorRegistry(), "eu-west"),
+        None,
+        clock=ManualClock(NOW),
     )
 
     def reading() -> bool:
@@ -581,7 +572,7 @@ def test_history_enabled_is_taken_at_start_as_the_recorder_takes_it(
         "    - name: wow\n      week_over_week_drop_above: 0.2\n      window: 1h\n      for: 5m\n",
         "    - name: other\n      consecutive_failures: 3\n",
     )
-    clock = Clock()
+    clock = ManualClock(NOW)
     engine = AlertEngine(
         AlertStore(tmp_path / "state" / "alerts.json", keep_seconds=3600),
         Metrics(CollectorRegistry(), "eu-west"),
