@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from checkout_monitor.errors import ConfigError
 from support.agent_process import AgentProcess
 from support.cli_support import run_cli, write_shop_config
 from support.prometheus_servers import wait_until
+from support.shop_http import held_product_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -106,15 +106,7 @@ def test_chromium_killed_mid_journey_is_started_again_once_and_the_next_runs_pas
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start_shop: Callable[..., DemoShop]
 ) -> None:
     shop = start_shop()
-    held = threading.Semaphore(0)
-    real_param = shop.faults.param
-
-    def param(name: str, key: str) -> float:  # a probe: the shop is holding a product page back
-        if name == "slow-product-page":
-            held.release()
-        return real_param(name, key)
-
-    shop.faults.param = param  # type: ignore[method-assign]
+    held = held_product_pages(shop)
     # retries: 1 (the default) shows a crash is not retried: a retry would hide it
     config = write_shop_config(
         tmp_path / "c.yaml", shop, defaults={"step_timeout": "15s", "retries": 1}

@@ -29,6 +29,7 @@ from support.agent_process import AgentProcess
 from support.browser_servers import DebuggingChromium, PlaywrightServer
 from support.cli_support import run_cli, write_shop_config
 from support.prometheus_servers import free_port, wait_until
+from support.shop_http import held_product_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -162,15 +163,7 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
     tmp_path: Path, start_shop: Callable[..., DemoShop]
 ) -> None:
     shop = start_shop()
-    held = threading.Semaphore(0)
-    real_param = shop.faults.param
-
-    def param(name: str, key: str) -> float:  # a probe: the shop is holding a product page back
-        if name == "slow-product-page":
-            held.release()
-        return real_param(name, key)
-
-    shop.faults.param = param  # type: ignore[method-assign]
+    held = held_product_pages(shop)
     port = free_port()
     url = f"ws://127.0.0.1:{port}/?token={TOKEN}"
     config = remote_config(

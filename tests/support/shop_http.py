@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 import zlib
 from dataclasses import dataclass
 
@@ -139,3 +140,18 @@ class BoutiqueCheckout:
     def place(self, token: str, **headers: str) -> httpx.Response:
         data = {"_token": token, "terms": "yes"}
         return self.http.post("/checkout/review", data=data, headers=headers)
+
+
+def held_product_pages(shop: DemoShop) -> threading.Semaphore:
+    """Released each time the shop starts holding a product page back (the
+    ``slow-product-page`` fault): a test kills something while a run is mid-page."""
+    held = threading.Semaphore(0)
+    real_param = shop.faults.param
+
+    def param(name: str, key: str) -> float:
+        if name == "slow-product-page":
+            held.release()
+        return real_param(name, key)
+
+    shop.faults.param = param  # type: ignore[method-assign]
+    return held
