@@ -4,12 +4,17 @@
 unset variable is then listed, not refused, and a placeholder stands in so the rest of the
 config is still checked. No single placeholder passes every field (a URL, a port, a
 token), so the loader tries them in turn on the fields that refuse one (``next_choice``).
+
+``rules`` goes further for the fields it never reads (``defaultable``): the key holding an
+unset reference is left out, so its default stands in where no placeholder would fit (an
+address to listen on, a size in MiB); a key that turns out to be required gets its
+placeholders after all.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,10 +44,28 @@ class UnsetVariable:
 
 @dataclass
 class Placeholders:
-    """Which placeholder stands in at each field holding an unset reference."""
+    """Which placeholder stands in at each field holding an unset reference; or, for a key
+    ``defaultable`` accepts (a field as messages write it), none: the key is left out."""
 
     choice: dict[Loc, int] = field(default_factory=dict)
     found: dict[Loc, list[str]] = field(default_factory=dict)  # this pass: field -> names
+    defaultable: Callable[[str], bool] | None = None
+    kept: set[Loc] = field(default_factory=set)  # keys left out once, that validation needs
+    dropped: set[Loc] = field(default_factory=set)  # this pass: keys left out
+
+    def new_pass(self) -> None:
+        self.found.clear()
+        self.dropped.clear()
+
+    def drops(self, key: Loc) -> bool:
+        """Whether the key ``key`` of a mapping, just substituted, is left out: it holds an
+        unset reference (itself, or in a list it holds), and its default may stand in."""
+        if self.defaultable is None or key in self.kept or not self.defaultable(format_loc(key)):
+            return False
+        if not any(_key_of(ref) == key for ref in self.found):
+            return False
+        self.dropped.add(key)
+        return True
 
     def value(self, loc: Loc, name: str) -> str:
         self.found.setdefault(loc, []).append(name)
@@ -50,8 +73,22 @@ class Placeholders:
 
     def next_choice(self, error_locs: Iterable[Loc]) -> bool:
         """The next placeholder for each field holding one that an error names (at the field
-        or below it: a union's branch); False when no field has another to try."""
-        moved = False
+        or below it: a union's branch); False when no field has another to try. A key left
+        out that an error concerns (it is required, or a check of the mapping holding it
+        failed) is kept from now on; so is every key left out when an error names no field
+        holding a placeholder: it is then reported as it would be with none left out."""
+        error_locs = list(error_locs)
+        related = {
+            key
+            for key in self.dropped
+            for err in error_locs
+            if err[: len(key)] == key or key[: len(err)] == err
+        }
+        self.kept |= related
+        if self.dropped and any(self.holding(err) is None for err in error_locs):
+            self.kept |= self.dropped
+            return True
+        moved = bool(related)
         for loc in {ref for err in error_locs for ref in self.found if err[: len(ref)] == ref}:
             if self.choice.get(loc, 0) + 1 < len(PLACEHOLDERS):
                 self.choice[loc] = self.choice.get(loc, 0) + 1
@@ -78,6 +115,14 @@ class Placeholders:
         ]
 
 
+def _key_of(ref: Loc) -> Loc:
+    """The mapping key holding the field ``ref``: itself, or the list it is an item of (a
+    list's items are never left out one by one: the indexes after them would shift)."""
+    while ref and isinstance(ref[-1], int):
+        ref = ref[:-1]
+    return ref
+
+
 def substitute_env(
     value: Any,
     loc: Loc,
@@ -91,10 +136,12 @@ def substitute_env(
     ``placeholders`` a placeholder; every value substituted is added to ``secrets``, except
     in the ``PUBLISHED_FIELDS``."""
     if isinstance(value, dict):
-        return {
-            k: substitute_env(v, (*loc, k), environ, lines, problems, secrets, placeholders)
-            for k, v in value.items()
-        }
+        out = {}
+        for k, v in value.items():
+            new = substitute_env(v, (*loc, k), environ, lines, problems, secrets, placeholders)
+            if placeholders is None or not placeholders.drops((*loc, k)):
+                out[k] = new
+        return out
     if isinstance(value, list):
         return [
             substitute_env(v, (*loc, i), environ, lines, problems, secrets, placeholders)

@@ -8,7 +8,7 @@ module is the pipeline; each stage it calls has its own module.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,12 @@ def load_config(
     path: str | Path,
     environ: Mapping[str, str] | None = None,
     unset: list[UnsetVariable] | None = None,
+    defaultable: Callable[[str], bool] | None = None,
 ) -> LoadedConfig:
     """Read, substitute ${ENV_VAR}s, validate and cross-check one config file."""
     path = Path(path)
-    return parse_config(read_config_text(path), str(path), path.resolve().parent, environ, unset)
+    text = read_config_text(path)
+    return parse_config(text, str(path), path.resolve().parent, environ, unset, defaultable)
 
 
 def parse_config(
@@ -48,21 +50,24 @@ def parse_config(
     base_dir: Path,
     environ: Mapping[str, str] | None = None,
     unset: list[UnsetVariable] | None = None,
+    defaultable: Callable[[str], bool] | None = None,
 ) -> LoadedConfig:
     """Validate config text; ``source`` is how errors name it (a path, or the demo config).
 
     With ``unset`` (``validate --without-secrets``), a reference to an unset variable is
-    added there instead of being a problem, and a placeholder stands in for it."""
+    added there instead of being a problem, and a placeholder stands in for it; in a key
+    ``defaultable`` accepts (a field the caller never reads: ``rules``), the key is left out
+    instead where its default can stand in."""
     environ = os.environ if environ is None else environ
     raw, lines = read_yaml(text, source)
     if not isinstance(raw, dict):
         raise ConfigError(source, [ConfigProblem("", "expected a mapping of keys at the top")])
-    placeholders = None if unset is None else Placeholders()
+    placeholders = None if unset is None else Placeholders(defaultable=defaultable)
     while True:
         problems: list[ConfigProblem] = []
         secrets: set[str] = set()
         if placeholders is not None:
-            placeholders.found.clear()
+            placeholders.new_pass()
         data = substitute_env(raw, (), environ, lines, problems, secrets, placeholders)
         problems += _nul_problems(data, (), lines)
         _apply_extends(data, lines, problems, placeholders.found if placeholders else {})
