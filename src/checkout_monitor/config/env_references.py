@@ -27,7 +27,9 @@ ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 PLACEHOLDERS = ("unset", "https://unset.invalid", "1", "60s", "true")
 # Fields every metric series and report publishes (``location`` is a label on each): a value
 # from the environment there is how one config is run in several places, not a secret, and
-# redacting it would blank the location out of every report and message.
+# redacting it would blank the location out of every report and message. Only once it has
+# validated, though: one that fails may be a secret from the wrong variable
+# (``location: ${SHOP_API_KEY}``), so an error about it hides it like any other.
 PUBLISHED_FIELDS: frozenset[Loc] = frozenset({("location",)})
 
 
@@ -115,6 +117,19 @@ class Placeholders:
         ]
 
 
+def unvalidated(published: Mapping[Loc, set[str]], error_locs: Iterable[Loc]) -> set[str]:
+    """The values from ``published`` fields that an error names (at the field or below it):
+    hidden in the messages, as they may be secrets. A valid one is not hidden: a short
+    location (``eu``) would blank every word it is part of (``queue``)."""
+    locs = list(error_locs)
+    return {
+        value
+        for field, values in published.items()
+        if any(err[: len(field)] == field for err in locs)
+        for value in values
+    }
+
+
 def _key_of(ref: Loc) -> Loc:
     """The mapping key holding the field ``ref``: itself, or the list it is an item of (a
     list's items are never left out one by one: the indexes after them would shift)."""
@@ -131,20 +146,24 @@ def substitute_env(
     problems: list[ConfigProblem],
     secrets: set[str],
     placeholders: Placeholders | None = None,
+    published: dict[Loc, set[str]] | None = None,
 ) -> Any:
     """``value`` with every reference replaced; an unset variable is a problem, or with
     ``placeholders`` a placeholder; every value substituted is added to ``secrets``, except
-    in the ``PUBLISHED_FIELDS``."""
+    in the ``PUBLISHED_FIELDS``: to ``published`` there, by field (each still a secret until
+    it has validated: ``unvalidated``)."""
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            new = substitute_env(v, (*loc, k), environ, lines, problems, secrets, placeholders)
+            new = substitute_env(
+                v, (*loc, k), environ, lines, problems, secrets, placeholders, published
+            )
             if placeholders is None or not placeholders.drops((*loc, k)):
                 out[k] = new
         return out
     if isinstance(value, list):
         return [
-            substitute_env(v, (*loc, i), environ, lines, problems, secrets, placeholders)
+            substitute_env(v, (*loc, i), environ, lines, problems, secrets, placeholders, published)
             for i, v in enumerate(value)
         ]
     if not isinstance(value, str) or "${" not in value:
@@ -163,8 +182,11 @@ def substitute_env(
                 )
             )
             return ""
-        if environ[name] and loc not in PUBLISHED_FIELDS:
-            secrets.add(environ[name])
+        if environ[name]:
+            if loc not in PUBLISHED_FIELDS:
+                secrets.add(environ[name])
+            elif published is not None:
+                published.setdefault(loc, set()).add(environ[name])
         return environ[name]
 
     return ENV_REF.sub(replace, value)

@@ -17,7 +17,12 @@ import yaml
 from pydantic import ValidationError
 
 from checkout_monitor.config.cross_checks import cross_field_problems, unknown_journey_names
-from checkout_monitor.config.env_references import Placeholders, UnsetVariable, substitute_env
+from checkout_monitor.config.env_references import (
+    Placeholders,
+    UnsetVariable,
+    substitute_env,
+    unvalidated,
+)
 from checkout_monitor.config.file_reader import read_config_text
 from checkout_monitor.config.locations import Loc, format_loc, line_of, shorten
 from checkout_monitor.config.model import Config, LoadedConfig
@@ -66,13 +71,15 @@ def parse_config(
     while True:
         problems: list[ConfigProblem] = []
         secrets: set[str] = set()
+        published: dict[Loc, set[str]] = {}  # hidden like secrets until they have validated
         if placeholders is not None:
             placeholders.new_pass()
-        data = substitute_env(raw, (), environ, lines, problems, secrets, placeholders)
+        data = substitute_env(raw, (), environ, lines, problems, secrets, placeholders, published)
         problems += _nul_problems(data, (), lines)
         _apply_extends(data, lines, problems, placeholders.found if placeholders else {})
         if problems:
-            raise ConfigError(source, _redacted(problems, secrets))
+            hidden = {value for values in published.values() for value in values}
+            raise ConfigError(source, _redacted(problems, secrets | hidden))
         try:
             config = Config.model_validate(data)
         except ValidationError as exc:
@@ -82,7 +89,8 @@ def parse_config(
             problems = validation_problems(exc, lines)
             if placeholders:
                 problems = _unplaceable(exc, problems, placeholders, lines)
-            raise ConfigError(source, _redacted(problems, secrets)) from None
+            hidden = unvalidated(published, (tuple(e["loc"]) for e in exc.errors()))
+            raise ConfigError(source, _redacted(problems, secrets | hidden)) from None
         except RecursionError:
             raise ConfigError(source, [ConfigProblem("", "an alias refers to itself")]) from None
         break
