@@ -17,6 +17,7 @@ from checkout_monitor.agent.sharding import (
     Shard,
     owner,
     parse_shard,
+    preview,
     shard_from,
     split,
 )
@@ -204,3 +205,14 @@ def test_validate_shows_the_split_and_warns_of_an_idle_shard(tmp_path: Path) -> 
     refused = run_cli("checkout-monitor", "validate", str(config), "--shards", "0")
     assert refused.returncode == 2
     assert "argument --shards: '0': a number of agents from 1 to 1000" in refused.stderr
+
+
+def test_the_idle_shards_warning_stays_one_short_line() -> None:
+    # 1000 agents for 3 journeys: 997 idle shards, named as ranges, not one by one
+    names = ["checkout.eu", "checkout.us", "images.eu"]
+    assert sorted(owner(name, 1000) for name in names) == [240, 314, 940]
+    assert preview(names, 1000)[-1] == (
+        "warning: with 1000 shards, shards 0-239, 241-313, 315-939, 941-999 would own no "
+        "journey and run nothing (3 enabled journeys)"
+    )
+    assert preview(names, 4)[-1].startswith("warning: with 4 shards, shards 1, 2 would")

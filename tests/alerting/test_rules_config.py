@@ -79,3 +79,63 @@ def test_cli_names_the_variable_the_rules_need_and_exits_2(tmp_path: Path) -> No
         "variable RUNBOOK is not set\n"
     )
     assert result.stdout == ""
+
+
+# Agent-only fields that no placeholder fits (an address to listen on, a size in MiB) or
+# that one does (a URL, a number): left out, their defaults stand in; the rules are the same.
+AGENT_FIELDS = [
+    ({"agent": {"listen": "${LISTEN_ADDRESS}"}}, {"LISTEN_ADDRESS": "0.0.0.0:9109"}),
+    ({"browser": {"recycle_above_mib": "${MIB}"}}, {"MIB": "2048"}),
+    (
+        {"browser": {"remote": {"protocol": "playwright", "url": "${BROWSER_URL}"}}},
+        {"BROWSER_URL": "ws://127.0.0.1:3000/"},
+    ),
+    ({"history": {"max_megabytes": "${X}"}}, {"X": "750"}),
+    ({"browser": {"extra_args": ["--lang=${LANG_CODE}"]}}, {"LANG_CODE": "de"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("fields", "environ"), AGENT_FIELDS, ids=["listen", "mib", "remote-url", "history", "args"]
+)
+def test_an_unset_variable_in_any_agent_field_is_not_needed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fields: dict, environ: dict[str, str]
+) -> None:
+    config = _config(tmp_path)
+    document = yaml.safe_load(config.read_text(encoding="utf-8"))
+    config.write_text(yaml.safe_dump({**document, **fields}, sort_keys=False), encoding="utf-8")
+    for name in environ:
+        monkeypatch.delenv(name, raising=False)
+    written = render_rules(load_rules_config(config))
+    every = {
+        "CHECKOUT_MONITOR_LOCATION": "eu",
+        "SHOP_URL": "http://127.0.0.1:9",
+        "SHOP_TOKEN": "t0ken-value",
+        "SLACK_URL": "https://hooks.slack.com/services/T0/B0/x",
+        **environ,
+    }
+    assert written == render_rules(load_config(config, every))
+    # sharded agents' journeys are covered by the rule that sharding added
+    assert "CheckoutJourneyUncovered" in written
+
+
+def test_cli_writes_the_rules_with_the_listener_and_the_browser_size_unset(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    document = yaml.safe_load(config.read_text(encoding="utf-8"))
+    document["agent"] = {"listen": "${LISTEN_ADDRESS}"}
+    document["browser"] = {"recycle_above_mib": "${MIB}"}
+    config.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    result = run_cli("checkout-monitor", "rules", "--config", str(config))
+    assert result.stderr == ""
+    assert result.returncode == 0
+    assert "alert: CheckoutJourneyUncovered" in result.stdout
+
+
+def test_an_unset_variable_in_a_rule_field_is_named_beside_agent_ones(tmp_path: Path) -> None:
+    config = _config(tmp_path, runbook="${RUNBOOK}")
+    document = yaml.safe_load(config.read_text(encoding="utf-8"))
+    document["agent"] = {"listen": "${LISTEN_ADDRESS}"}
+    config.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_rules_config(config)
+    assert [p.field for p in caught.value.problems] == ["journeys[0].runbook"]

@@ -39,15 +39,33 @@ def test_the_location_is_the_environments_and_not_a_secret(tmp_path: Path) -> No
     assert "t0ken-value" in loaded.secrets  # the other values from the environment still are
 
 
-def test_a_bad_location_from_the_environment_is_shown_with_its_field(tmp_path: Path) -> None:
+def test_a_bad_location_from_the_environment_is_named_but_not_shown(tmp_path: Path) -> None:
+    # a value that fails validation may come from the wrong variable (a secret): it is only
+    # published once it is a valid name
     environ = {"CHECKOUT_MONITOR_LOCATION": "EU West", "SHOP_TOKEN": "t0ken-value"}
     with pytest.raises(ConfigError) as caught:
         load_config(_config(tmp_path), environ)
     assert caught.value.render() == (
-        f"{tmp_path / 'config.yaml'}:1: location: 'EU West' is not a valid name: use "
-        "lower-case letters, digits, '-', '_' or '.', starting with a letter or digit (at "
-        "most 63 characters)"
+        f"{tmp_path / 'config.yaml'}:1: location: '<value from the environment>' is not a "
+        "valid name: use lower-case letters, digits, '-', '_' or '.', starting with a letter "
+        "or digit (at most 63 characters)"
     )
+
+
+def test_a_secret_in_the_location_by_mistake_never_reaches_the_error(tmp_path: Path) -> None:
+    # location: ${SHOP_API_KEY}, where ${CHECKOUT_MONITOR_LOCATION} was meant
+    secret = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
+    config = _config(tmp_path)
+    result = run_cli(
+        "checkout-monitor",
+        "validate",
+        str(config),
+        env={"CHECKOUT_MONITOR_LOCATION": secret, "SHOP_TOKEN": "t0ken-value"},
+    )
+    assert result.returncode == 2
+    assert "location: '<value from the environment>' is not a valid name" in result.stderr
+    assert "4eC39HqLyjWDarjtT1zdp7dc" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_validate_without_the_location_says_which_variable_to_set(
@@ -62,3 +80,17 @@ def test_validate_without_the_location_says_which_variable_to_set(
         f"{config}:1: location: refers to ${{CHECKOUT_MONITOR_LOCATION}}, but the "
         "environment variable CHECKOUT_MONITOR_LOCATION is not set\n"
     )
+
+
+def test_a_valid_location_is_not_hidden_in_another_fields_error(tmp_path: Path) -> None:
+    # hidden, "eu" would blank every word holding it: here the address quoted back
+    config = _config(tmp_path)
+    document = yaml.safe_load(config.read_text(encoding="utf-8"))
+    document["agent"] = {"listen": "europe:99999"}
+    config.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    environ = {"CHECKOUT_MONITOR_LOCATION": "eu", "SHOP_TOKEN": "t0ken-value"}
+    with pytest.raises(ConfigError) as caught:
+        load_config(config, environ)
+    assert [p.message for p in caught.value.problems] == [
+        "'europe:99999' is not HOST:PORT, e.g. 127.0.0.1:9115 or 0.0.0.0:9115"
+    ]

@@ -41,7 +41,7 @@ def _shared_config(path: Path) -> Path:
     document = {
         "location": "${CHECKOUT_MONITOR_LOCATION}",
         "monitors_dir": str(REPO / "monitors"),
-        # a cut is refused at once; a generous step timeout keeps a slow machine from failing eu
+        # a cut is reset at once; a generous step timeout keeps a slow machine from failing eu
         "defaults": {"interval": "10s", "step_timeout": "20s", "retries": 0},
         "storefronts": {"shop": {"extends": "demo", "base_url": "${SHOP_URL}"}},
         "journeys": [{"journey": JOURNEY, "storefront": "shop", "owner": "Web team"}],

@@ -135,13 +135,27 @@ def preview(journeys: list[str], count: int) -> list[str]:
         + (f": {', '.join(names)}" if names else "")
         for index, names in shards.items()
     ]
-    idle = [str(index) for index, names in shards.items() if not names]
+    idle = [index for index, names in shards.items() if not names]
     if idle:
         lines.append(
-            f"warning: with {count} shards, shard{'s' * (len(idle) > 1)} {', '.join(idle)} "
+            f"warning: with {count} shards, shard{'s' * (len(idle) > 1)} {_ranges(idle)} "
             f"would own no journey and run nothing ({len(journeys)} enabled journeys)"
         )
     return lines
+
+
+def _ranges(indexes: list[int]) -> str:
+    """``0, 2-5, 7``: the warning stays one line with a thousand shards and one journey."""
+    spans: list[list[int]] = []
+    for index in indexes:
+        if spans and spans[-1][1] == index - 1:
+            spans[-1][1] = index
+        else:
+            spans.append([index, index])
+    return ", ".join(
+        str(low) if low == high else f"{low}, {high}" if high == low + 1 else f"{low}-{high}"
+        for low, high in spans
+    )
 
 
 def describe(shard: Shard, location: str, owned: int, configured: int) -> str:

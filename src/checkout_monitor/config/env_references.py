@@ -4,12 +4,17 @@
 unset variable is then listed, not refused, and a placeholder stands in so the rest of the
 config is still checked. No single placeholder passes every field (a URL, a port, a
 token), so the loader tries them in turn on the fields that refuse one (``next_choice``).
+
+``rules`` goes further for the fields it never reads (``defaultable``): the key holding an
+unset reference is left out, so its default stands in where no placeholder would fit (an
+address to listen on, a size in MiB); a key that turns out to be required gets its
+placeholders after all.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +27,9 @@ ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 PLACEHOLDERS = ("unset", "https://unset.invalid", "1", "60s", "true")
 # Fields every metric series and report publishes (``location`` is a label on each): a value
 # from the environment there is how one config is run in several places, not a secret, and
-# redacting it would blank the location out of every report and message.
+# redacting it would blank the location out of every report and message. Only once it has
+# validated, though: one that fails may be a secret from the wrong variable
+# (``location: ${SHOP_API_KEY}``), so an error about it hides it like any other.
 PUBLISHED_FIELDS: frozenset[Loc] = frozenset({("location",)})
 
 
@@ -39,10 +46,28 @@ class UnsetVariable:
 
 @dataclass
 class Placeholders:
-    """Which placeholder stands in at each field holding an unset reference."""
+    """Which placeholder stands in at each field holding an unset reference; or, for a key
+    ``defaultable`` accepts (a field as messages write it), none: the key is left out."""
 
     choice: dict[Loc, int] = field(default_factory=dict)
     found: dict[Loc, list[str]] = field(default_factory=dict)  # this pass: field -> names
+    defaultable: Callable[[str], bool] | None = None
+    kept: set[Loc] = field(default_factory=set)  # keys left out once, that validation needs
+    dropped: set[Loc] = field(default_factory=set)  # this pass: keys left out
+
+    def new_pass(self) -> None:
+        self.found.clear()
+        self.dropped.clear()
+
+    def drops(self, key: Loc) -> bool:
+        """Whether the key ``key`` of a mapping, just substituted, is left out: it holds an
+        unset reference (itself, or in a list it holds), and its default may stand in."""
+        if self.defaultable is None or key in self.kept or not self.defaultable(format_loc(key)):
+            return False
+        if not any(_key_of(ref) == key for ref in self.found):
+            return False
+        self.dropped.add(key)
+        return True
 
     def value(self, loc: Loc, name: str) -> str:
         self.found.setdefault(loc, []).append(name)
@@ -50,8 +75,22 @@ class Placeholders:
 
     def next_choice(self, error_locs: Iterable[Loc]) -> bool:
         """The next placeholder for each field holding one that an error names (at the field
-        or below it: a union's branch); False when no field has another to try."""
-        moved = False
+        or below it: a union's branch); False when no field has another to try. A key left
+        out that an error concerns (it is required, or a check of the mapping holding it
+        failed) is kept from now on; so is every key left out when an error names no field
+        holding a placeholder: it is then reported as it would be with none left out."""
+        error_locs = list(error_locs)
+        related = {
+            key
+            for key in self.dropped
+            for err in error_locs
+            if err[: len(key)] == key or key[: len(err)] == err
+        }
+        self.kept |= related
+        if self.dropped and any(self.holding(err) is None for err in error_locs):
+            self.kept |= self.dropped
+            return True
+        moved = bool(related)
         for loc in {ref for err in error_locs for ref in self.found if err[: len(ref)] == ref}:
             if self.choice.get(loc, 0) + 1 < len(PLACEHOLDERS):
                 self.choice[loc] = self.choice.get(loc, 0) + 1
@@ -78,6 +117,27 @@ class Placeholders:
         ]
 
 
+def unvalidated(published: Mapping[Loc, set[str]], error_locs: Iterable[Loc]) -> set[str]:
+    """The values from ``published`` fields that an error names (at the field or below it):
+    hidden in the messages, as they may be secrets. A valid one is not hidden: a short
+    location (``eu``) would blank every word it is part of (``queue``)."""
+    locs = list(error_locs)
+    return {
+        value
+        for field, values in published.items()
+        if any(err[: len(field)] == field for err in locs)
+        for value in values
+    }
+
+
+def _key_of(ref: Loc) -> Loc:
+    """The mapping key holding the field ``ref``: itself, or the list it is an item of (a
+    list's items are never left out one by one: the indexes after them would shift)."""
+    while ref and isinstance(ref[-1], int):
+        ref = ref[:-1]
+    return ref
+
+
 def substitute_env(
     value: Any,
     loc: Loc,
@@ -86,18 +146,24 @@ def substitute_env(
     problems: list[ConfigProblem],
     secrets: set[str],
     placeholders: Placeholders | None = None,
+    published: dict[Loc, set[str]] | None = None,
 ) -> Any:
     """``value`` with every reference replaced; an unset variable is a problem, or with
     ``placeholders`` a placeholder; every value substituted is added to ``secrets``, except
-    in the ``PUBLISHED_FIELDS``."""
+    in the ``PUBLISHED_FIELDS``: to ``published`` there, by field (each still a secret until
+    it has validated: ``unvalidated``)."""
     if isinstance(value, dict):
-        return {
-            k: substitute_env(v, (*loc, k), environ, lines, problems, secrets, placeholders)
-            for k, v in value.items()
-        }
+        out = {}
+        for k, v in value.items():
+            new = substitute_env(
+                v, (*loc, k), environ, lines, problems, secrets, placeholders, published
+            )
+            if placeholders is None or not placeholders.drops((*loc, k)):
+                out[k] = new
+        return out
     if isinstance(value, list):
         return [
-            substitute_env(v, (*loc, i), environ, lines, problems, secrets, placeholders)
+            substitute_env(v, (*loc, i), environ, lines, problems, secrets, placeholders, published)
             for i, v in enumerate(value)
         ]
     if not isinstance(value, str) or "${" not in value:
@@ -116,8 +182,11 @@ def substitute_env(
                 )
             )
             return ""
-        if environ[name] and loc not in PUBLISHED_FIELDS:
-            secrets.add(environ[name])
+        if environ[name]:
+            if loc not in PUBLISHED_FIELDS:
+                secrets.add(environ[name])
+            elif published is not None:
+                published.setdefault(loc, set()).add(environ[name])
         return environ[name]
 
     return ENV_REF.sub(replace, value)

@@ -8,7 +8,7 @@ module is the pipeline; each stage it calls has its own module.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,12 @@ import yaml
 from pydantic import ValidationError
 
 from checkout_monitor.config.cross_checks import cross_field_problems, unknown_journey_names
-from checkout_monitor.config.env_references import Placeholders, UnsetVariable, substitute_env
+from checkout_monitor.config.env_references import (
+    Placeholders,
+    UnsetVariable,
+    substitute_env,
+    unvalidated,
+)
 from checkout_monitor.config.file_reader import read_config_text
 from checkout_monitor.config.locations import Loc, format_loc, line_of, shorten
 from checkout_monitor.config.model import Config, LoadedConfig
@@ -36,10 +41,12 @@ def load_config(
     path: str | Path,
     environ: Mapping[str, str] | None = None,
     unset: list[UnsetVariable] | None = None,
+    defaultable: Callable[[str], bool] | None = None,
 ) -> LoadedConfig:
     """Read, substitute ${ENV_VAR}s, validate and cross-check one config file."""
     path = Path(path)
-    return parse_config(read_config_text(path), str(path), path.resolve().parent, environ, unset)
+    text = read_config_text(path)
+    return parse_config(text, str(path), path.resolve().parent, environ, unset, defaultable)
 
 
 def parse_config(
@@ -48,26 +55,31 @@ def parse_config(
     base_dir: Path,
     environ: Mapping[str, str] | None = None,
     unset: list[UnsetVariable] | None = None,
+    defaultable: Callable[[str], bool] | None = None,
 ) -> LoadedConfig:
     """Validate config text; ``source`` is how errors name it (a path, or the demo config).
 
     With ``unset`` (``validate --without-secrets``), a reference to an unset variable is
-    added there instead of being a problem, and a placeholder stands in for it."""
+    added there instead of being a problem, and a placeholder stands in for it; in a key
+    ``defaultable`` accepts (a field the caller never reads: ``rules``), the key is left out
+    instead where its default can stand in."""
     environ = os.environ if environ is None else environ
     raw, lines = read_yaml(text, source)
     if not isinstance(raw, dict):
         raise ConfigError(source, [ConfigProblem("", "expected a mapping of keys at the top")])
-    placeholders = None if unset is None else Placeholders()
+    placeholders = None if unset is None else Placeholders(defaultable=defaultable)
     while True:
         problems: list[ConfigProblem] = []
         secrets: set[str] = set()
+        published: dict[Loc, set[str]] = {}  # hidden like secrets until they have validated
         if placeholders is not None:
-            placeholders.found.clear()
-        data = substitute_env(raw, (), environ, lines, problems, secrets, placeholders)
+            placeholders.new_pass()
+        data = substitute_env(raw, (), environ, lines, problems, secrets, placeholders, published)
         problems += _nul_problems(data, (), lines)
         _apply_extends(data, lines, problems, placeholders.found if placeholders else {})
         if problems:
-            raise ConfigError(source, _redacted(problems, secrets))
+            hidden = {value for values in published.values() for value in values}
+            raise ConfigError(source, _redacted(problems, secrets | hidden))
         try:
             config = Config.model_validate(data)
         except ValidationError as exc:
@@ -77,7 +89,8 @@ def parse_config(
             problems = validation_problems(exc, lines)
             if placeholders:
                 problems = _unplaceable(exc, problems, placeholders, lines)
-            raise ConfigError(source, _redacted(problems, secrets)) from None
+            hidden = unvalidated(published, (tuple(e["loc"]) for e in exc.errors()))
+            raise ConfigError(source, _redacted(problems, secrets | hidden)) from None
         except RecursionError:
             raise ConfigError(source, [ConfigProblem("", "an alias refers to itself")]) from None
         break
