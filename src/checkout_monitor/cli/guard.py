@@ -38,14 +38,15 @@ def guarded(prog: str, command: Command, args: argparse.Namespace) -> int:
         )
         print(exc.render(), file=sys.stderr)
     except CheckoutMonitorError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
+        # the config's secrets, as in the log: a browser server's URL may end in its token
+        print(f"{prog}: {LOG_REDACTION.text(str(exc))}", file=sys.stderr)
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
     except Exception as exc:
         if args.verbose:
             traceback.print_exc()
         print(
-            f"{prog}: internal error: {type(exc).__name__}: {exc}\n"
+            f"{prog}: internal error: {type(exc).__name__}: {LOG_REDACTION.text(str(exc))}\n"
             "This is a bug in checkout-monitor, not in your shop. Rerun with --verbose and "
             "report what it prints.",
             file=sys.stderr,

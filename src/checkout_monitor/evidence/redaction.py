@@ -582,6 +582,10 @@ class LogRedaction(logging.Filter):
         # one assignment: a record being filtered on another thread sees the old or the new
         self._redactor = Redactor(self._redactor.secrets | set(secrets))
 
+    def text(self, text: str) -> str:
+        """``text`` redacted of the secrets known so far: for what a command prints itself."""
+        return self._redactor.text(text)
+
     def install(self, logger: logging.Logger) -> None:
         """On every handler of ``logger`` (a handler's filters see records from any logger)."""
         for handler in logger.handlers:
