@@ -23,7 +23,8 @@ SHARD_ENV = "CHECKOUT_MONITOR_SHARD"
 HOSTNAME = "hostname"
 MAX_SHARDS = 1000  # more agents than any one config has journeys is a typo, not a fleet
 _SPEC = re.compile(r"^\s*([^/\s]+)\s*/\s*([^/\s]+)\s*$")
-_ORDINAL = re.compile(r"(\d+)$")
+# a StatefulSet pod's ordinal: "-2" ends the name; not web3, nor a Deployment pod's -x2k41
+_ORDINAL = re.compile(r"-(\d+)$")
 _VALID = (
     "valid: I/N with 0 <= I < N (e.g. 0/3, 1/3, 2/3), or hostname/N for the ordinal at the "
     "end of this host's name (a StatefulSet pod checkout-monitor-2 with hostname/3 is 2 of 3)"
@@ -115,13 +116,14 @@ def parse_shard(text: str, source: str, hostname: Callable[[], str]) -> Shard:
 
 
 def _ordinal(host: str, given: str) -> int:
-    """The number at the end of the host's first label: ``checkout-monitor-2.svc`` -> 2."""
+    """The ordinal ending the host's first label: ``checkout-monitor-2.svc`` -> 2."""
     first = host.split(".", 1)[0]
     match = _ORDINAL.search(first)
     if match is None:
         raise UsageError(
-            f"{given}: this host's name {host!r} does not end in a number, so it names no "
-            f"shard; {_VALID}, or give the index itself"
+            f"{given}: this host's name {host!r} does not end in -N (a StatefulSet pod name "
+            f"like checkout-monitor-2 is expected), so it names no shard; {_VALID}, or give "
+            "the index itself"
         )
     return int(match.group(1))
 
