@@ -13,6 +13,7 @@ every process, Python version and machine (``hash()`` is salted per process).
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from checkout_monitor.errors import UsageError
 
 SHARD_ENV = "CHECKOUT_MONITOR_SHARD"
 HOSTNAME = "hostname"
+EXPORTERS = 2  # agents that export a journey's interval and info: its owner and runner-up
 MAX_SHARDS = 1000  # more agents than any one config has journeys is a typo, not a fleet
 _SPEC = re.compile(r"^\s*([^/\s]+)\s*/\s*([^/\s]+)\s*$")
 # a StatefulSet pod's ordinal: "-2" ends the name; not web3, nor a Deployment pod's -x2k41
@@ -45,6 +47,11 @@ class Shard:
     def owns(self, journey: str) -> bool:
         return owner(journey, self.count) == self.index
 
+    def exports(self, journey: str) -> bool:
+        """Whether this shard exports the journey's configuration (interval, info): it owns
+        it or is its runner-up; unsharded, every journey."""
+        return self.index in exporters(journey, self.count)
+
 
 WHOLE = Shard(0, 1)
 
@@ -59,6 +66,20 @@ def owner(journey: str, count: int) -> int:
     """The shard of ``count`` that runs ``journey``: the one with the highest weight (the
     lower index on a tie, which 64 bits of SHA-256 make a curiosity)."""
     return max(range(count), key=lambda shard: (weight(shard, journey), -shard))
+
+
+def exporters(journey: str, count: int) -> tuple[int, ...]:
+    """The shards that export ``journey``'s configuration series: its owner, then the
+    runner-up (the next highest weight: the owner if the owner's shard were gone).
+
+    Two per journey, whatever the fleet's size (every agent exporting every journey is
+    quadratic: 4,000 journeys on 96 agents, 770k series), and still one while any one
+    agent is down, which is what ``CheckoutJourneyUncovered`` needs to see a journey that
+    no live agent owns."""
+    ranked = heapq.nlargest(
+        EXPORTERS, range(count), key=lambda shard: (weight(shard, journey), -shard)
+    )
+    return tuple(ranked)
 
 
 def split(journeys: Iterable[str], count: int) -> dict[int, list[str]]:
