@@ -2,9 +2,11 @@
 
 Three `serve` agents (shards 0/3 and 2/3 from --shard, 1/3 from $CHECKOUT_MONITOR_SHARD) on
 one config of 12 journeys against the demo shop: each journey is owned and run by exactly
-one of them, once per interval. Stopping one fires the generated CheckoutJourneyUncovered
-for exactly its journeys. Four agents (x/4) then move only the journeys the rendezvous hash
-gives the new shard, never one between the old shards.
+one of them, once per interval, and each journey's interval is exported by two of them (its
+owner and the runner-up). Stopping one fires the generated CheckoutJourneyUncovered for
+exactly its journeys, once its checkout_journey_owned series went stale while the
+runner-ups still export the journeys' intervals. Four agents (x/4) then move only the
+journeys the rendezvous hash gives the new shard, never one between the old shards.
 
 The journeys are the cheapest real one (payment-sandbox as a dry run: the provider's health
 through the browser context, no page), at the shortest interval a config allows.
@@ -155,6 +157,7 @@ def test_three_agents_run_each_journey_once_and_a_fourth_moves_only_its_share(
         assert uncovered(prometheus) == set()
 
         # --- one shard stops: the alert fires for exactly its journeys -------------------------
+        # (its owned series go stale at the first failed scrape; the alert holds one interval)
         three[1].stop()
         wait(
             lambda: uncovered(prometheus) >= set(expected[1]),
