@@ -1,6 +1,7 @@
 """A sharded agent's schedule and series, at start and after a reload: slots only for the
-journeys its shard owns, every configured journey's interval and info exported, and the
-series of a journey no longer configured removed. Nothing runs here: no browser is needed."""
+journeys its shard owns, the interval and info of the journeys it owns or is the runner-up
+for (two agents per journey, never all of them), and the series of a journey no longer
+configured removed. Nothing runs here: no browser is needed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import yaml
 from prometheus_client import CollectorRegistry
 
 from checkout_monitor.agent.scheduler import Agent
-from checkout_monitor.agent.sharding import Shard, split
+from checkout_monitor.agent.sharding import Shard, exporters, owner, split, weight
 from checkout_monitor.agent.status_server import Readiness
 from checkout_monitor.config.loader import load_config
 from checkout_monitor.config.model import LoadedConfig
@@ -82,8 +83,10 @@ def test_slots_and_series_follow_the_shard_at_start_and_on_reload(
     assert samples(registry, "checkout_agent_shard_info") == {
         ("location=lab", "shard=0", "shards=4")
     }
-    assert configured(registry, "checkout_journey_interval_seconds") == set(first)
-    assert configured(registry, "checkout_journey_info") == set(first)
+    kept = {name for name in first if 0 in exporters(name, 4)}
+    assert set(mine) <= kept  # its own, and those it is the runner-up for
+    assert configured(registry, "checkout_journey_interval_seconds") == kept
+    assert configured(registry, "checkout_journey_info") == kept
     assert f"shard 0/4 (location lab): owns {len(mine)} of the 6 configured journeys" in caplog.text
 
     # the reload drops shop-00 and adds six more: the same shard owns what the split says
@@ -94,8 +97,9 @@ def test_slots_and_series_follow_the_shard_at_start_and_on_reload(
     assert sorted(agent._slots) == sorted(mine)
     assert owned(registry) == set(mine)
     assert "shop-00" not in owned(registry)  # it was this shard's; its series is gone
-    assert configured(registry, "checkout_journey_interval_seconds") == set(second)
-    assert configured(registry, "checkout_journey_info") == set(second)
+    kept = {name for name in second if 0 in exporters(name, 4)}
+    assert configured(registry, "checkout_journey_interval_seconds") == kept
+    assert configured(registry, "checkout_journey_info") == kept
     assert f"owns {len(mine)} of the 11 configured journeys" in caplog.text
 
 
@@ -124,3 +128,35 @@ def test_without_a_shard_every_journey_has_a_slot(tmp_path: Path) -> None:
     assert samples(registry, "checkout_agent_shard_info") == {
         ("location=lab", "shard=0", "shards=1")
     }
+
+
+def test_each_journey_s_configuration_comes_from_its_owner_and_runner_up(tmp_path: Path) -> None:
+    """2 series per journey in a fleet of any size, not one per agent: the owner's, and the
+    runner-up's, which still tells Prometheus the journey is configured while the owner is
+    down."""
+    config = tmp_path / "config.yaml"
+    names = [f"shop-{n:02d}" for n in range(12)]
+    write(config, names)
+    exported: dict[str, list[int]] = {name: [] for name in names}
+    for index in range(5):
+        _agent, registry = agent_on(config, Shard(index, 5))
+        info = configured(registry, "checkout_journey_info")
+        assert configured(registry, "checkout_journey_interval_seconds") == info
+        for name in info:
+            exported[name].append(index)
+    for name, shards in exported.items():
+        assert len(shards) == 2, (name, shards)
+        assert owner(name, 5) in shards
+        runner_up = next(shard for shard in shards if shard != owner(name, 5))
+        # the runner-up: the shard whose weight is highest after the owner's
+        others = [shard for shard in range(5) if shard != owner(name, 5)]
+        assert runner_up == max(others, key=lambda shard: weight(shard, name))
+
+
+def test_an_unsharded_agent_exports_every_journey_s_configuration(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    names = [f"shop-{n:02d}" for n in range(6)]
+    write(config, names)
+    _agent, registry = agent_on(config, Shard(0, 1))
+    assert configured(registry, "checkout_journey_interval_seconds") == set(names)
+    assert configured(registry, "checkout_journey_info") == set(names)

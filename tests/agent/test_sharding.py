@@ -45,7 +45,7 @@ def no_host() -> str:
         ("hostname/3", "checkout-monitor-2", Shard(2, 3)),
         ("HOSTNAME/3", "checkout-monitor-0", Shard(0, 3)),
         ("hostname/12", "agent-11.checkout-monitor.monitoring.svc.cluster.local", Shard(11, 12)),
-        ("hostname/3", "web01", Shard(1, 3)),
+        ("hostname/3", "web-01", Shard(1, 3)),
     ],
 )
 def test_a_shard_is_read_from_its_spec(text: str, hostname: str, expected: Shard) -> None:
@@ -71,9 +71,14 @@ INVALID = [
     (
         "hostname/3",
         "checkout-monitor",
-        "this host's name 'checkout-monitor' does not end in a "
-        "number, so it names no shard; valid: I/N",
+        "this host's name 'checkout-monitor' does not end in -N (a StatefulSet pod name "
+        "like checkout-monitor-2 is expected), so it names no shard; valid: I/N",
     ),
+    # digits that are not an ordinal: part of a word, or of a Deployment pod's random suffix
+    ("hostname/3", "web3", "this host's name 'web3' does not end in -N"),
+    ("hostname/50", "checkout-monitor-7d9f8b6c4-x2k41", "this host's name 'checkout-monitor-7d9"),
+    ("hostname/3", "web-x1.agents.svc", "this host's name 'web-x1.agents.svc' does not end in -N"),
+    ("hostname/3", "agents.svc-1", "this host's name 'agents.svc-1' does not end in -N"),
     (
         "hostname/3",
         "checkout-monitor-5",

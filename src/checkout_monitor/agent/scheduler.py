@@ -166,13 +166,18 @@ class Agent:
     def _plan(self, planned: list[PlannedJourney]) -> None:
         """Keep the schedule of owned journeys that stay; new ones start within their jitter.
 
-        Every configured journey is exported (its interval and info), whichever shard owns
-        it; only this shard's get a slot, and with it run metrics and alert state."""
+        The journeys this shard owns or is the runner-up for are exported (interval and
+        info), so Prometheus knows what is configured while any one owner is down; only
+        this shard's own get a slot, and with it run metrics and alert state."""
         now = time.monotonic()
         slots: dict[str, _Slot] = {}
         owned = [journey for journey in planned if self.shard.owns(journey.name)]
         self._metrics.journeys_configured(
-            {journey.name: (journey.interval, journey.storefront) for journey in planned}
+            {
+                journey.name: (journey.interval, journey.storefront)
+                for journey in planned
+                if self.shard.exports(journey.name)
+            }
         )
         self._metrics.sharded(
             self.shard.index, self.shard.count, [journey.name for journey in owned]

@@ -13,6 +13,7 @@ every process, Python version and machine (``hash()`` is salted per process).
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -21,9 +22,11 @@ from checkout_monitor.errors import UsageError
 
 SHARD_ENV = "CHECKOUT_MONITOR_SHARD"
 HOSTNAME = "hostname"
+EXPORTERS = 2  # agents that export a journey's interval and info: its owner and runner-up
 MAX_SHARDS = 1000  # more agents than any one config has journeys is a typo, not a fleet
 _SPEC = re.compile(r"^\s*([^/\s]+)\s*/\s*([^/\s]+)\s*$")
-_ORDINAL = re.compile(r"(\d+)$")
+# a StatefulSet pod's ordinal: "-2" ends the name; not web3, nor a Deployment pod's -x2k41
+_ORDINAL = re.compile(r"-(\d+)$")
 _VALID = (
     "valid: I/N with 0 <= I < N (e.g. 0/3, 1/3, 2/3), or hostname/N for the ordinal at the "
     "end of this host's name (a StatefulSet pod checkout-monitor-2 with hostname/3 is 2 of 3)"
@@ -44,6 +47,11 @@ class Shard:
     def owns(self, journey: str) -> bool:
         return owner(journey, self.count) == self.index
 
+    def exports(self, journey: str) -> bool:
+        """Whether this shard exports the journey's configuration (interval, info): it owns
+        it or is its runner-up; unsharded, every journey."""
+        return self.index in exporters(journey, self.count)
+
 
 WHOLE = Shard(0, 1)
 
@@ -58,6 +66,20 @@ def owner(journey: str, count: int) -> int:
     """The shard of ``count`` that runs ``journey``: the one with the highest weight (the
     lower index on a tie, which 64 bits of SHA-256 make a curiosity)."""
     return max(range(count), key=lambda shard: (weight(shard, journey), -shard))
+
+
+def exporters(journey: str, count: int) -> tuple[int, ...]:
+    """The shards that export ``journey``'s configuration series: its owner, then the
+    runner-up (the next highest weight: the owner if the owner's shard were gone).
+
+    Two per journey, whatever the fleet's size (every agent exporting every journey is
+    quadratic: 4,000 journeys on 96 agents, 770k series), and still one while any one
+    agent is down, which is what ``CheckoutJourneyUncovered`` needs to see a journey that
+    no live agent owns."""
+    ranked = heapq.nlargest(
+        EXPORTERS, range(count), key=lambda shard: (weight(shard, journey), -shard)
+    )
+    return tuple(ranked)
 
 
 def split(journeys: Iterable[str], count: int) -> dict[int, list[str]]:
@@ -115,13 +137,14 @@ def parse_shard(text: str, source: str, hostname: Callable[[], str]) -> Shard:
 
 
 def _ordinal(host: str, given: str) -> int:
-    """The number at the end of the host's first label: ``checkout-monitor-2.svc`` -> 2."""
+    """The ordinal ending the host's first label: ``checkout-monitor-2.svc`` -> 2."""
     first = host.split(".", 1)[0]
     match = _ORDINAL.search(first)
     if match is None:
         raise UsageError(
-            f"{given}: this host's name {host!r} does not end in a number, so it names no "
-            f"shard; {_VALID}, or give the index itself"
+            f"{given}: this host's name {host!r} does not end in -N (a StatefulSet pod name "
+            f"like checkout-monitor-2 is expected), so it names no shard; {_VALID}, or give "
+            "the index itself"
         )
     return int(match.group(1))
 

@@ -70,8 +70,6 @@ BY = "journey, location"
 # stale (the agent is gone): it reports it that long, then CheckoutJourneyMissing does.
 STALE_LOOKBACK = 86400.0
 WEEK = 7 * 86400.0
-# CheckoutJourneyUncovered: a journey nobody in a location ran for this many intervals.
-COVERAGE_INTERVALS = 2
 # Labels the series or the rule set; as in the agent, a rule's own `labels` do not override them.
 FIXED_LABELS = frozenset(
     {"alertname", "alertstate", "journey", "location", "step", "le", "severity", "storefront"}
@@ -469,39 +467,34 @@ def _missing(target: Target, extra: PrometheusRulesConfig) -> Rule:
 
 
 def _uncovered(target: Target) -> Rule:
-    """Coverage per location: a configured journey that no agent there ran within two of its
-    intervals: the shard that owns it is down, or the agents disagree on the split.
+    """Coverage per location, ownership only: a journey configured there (a live agent
+    exports its interval: the owner and the runner-up shard do) that no live agent there
+    exports as owned, for one interval: the shard that owns it is down, or the agents
+    disagree on the split.
 
-    The locations are those where an agent exported the journey's interval (every agent
-    exports every configured journey's, owned or not) two intervals ago, looked back a day:
-    a location or journey newer than that is not judged before its first run was due, and a
-    location whose agents all went away is still reported."""
-    wait = COVERAGE_INTERVALS * target.interval
+    Runs are not read: an owner that is alive but late (stuck, a slow shop, a queue) is
+    ``CheckoutJourneyOverdue``'s, at ``dead_mans_switch_intervals``, so one problem is one
+    alert. Only live series count, so a journey gone from a reloaded config, or a location
+    whose agents all went (``CheckoutJourneyOverdue`` and ``CheckoutMonitorDown`` report
+    that), is not reported here. Two exporters of the interval count once (max by)."""
+    wait = target.interval
     interval = _selector("checkout_journey_interval_seconds", target.journey)
-    last_run = _selector("checkout_journey_last_run_timestamp_seconds", target.journey)
-    lookback = _duration(STALE_LOOKBACK)
-    configured = (
-        f"max by ({BY}) (\n  last_over_time({interval}[{lookback}] offset {_duration(wait)})\n)"
-    )
-    latest = f"max by ({BY}) (\n  last_over_time({last_run}[{lookback}])\n)"
-    ran = f"time()\n-\n{latest}\n<= {_number(wait)}"
-    expr = f"{configured}\nunless on ({BY})\n(\n{_indent(ran)}\n)"
+    owned = _selector("checkout_journey_owned", target.journey)
+    expr = f"max by ({BY}) ({interval})\nunless on ({BY})\n{owned}"
     return _alert(
         "CheckoutJourneyUncovered",
         expr,
-        0,
+        wait,
         {"severity": "warning", "class": FailureClass.MONITOR.value, "journey": target.journey},
         {
-            "summary": (
-                f"{_WHERE}: no agent ran it within {COVERAGE_INTERVALS} intervals "
-                f"({format_duration(wait)})"
-            ),
+            "summary": f"{_WHERE}: no live agent there owns it",
             "description": (
-                f"No agent at {{{{ $labels.location }}}} has finished a run of the journey for "
-                f"{COVERAGE_INTERVALS} times its {format_duration(target.interval)} interval: "
-                "the agent of the shard that owns it is down or stuck, or the agents there "
-                "disagree on the shard count (compare checkout_agent_shard_info), so nobody "
-                "owns it. Nothing watches this path there meanwhile."
+                "The journey is configured at {{ $labels.location }} (an agent there exports "
+                "its interval), but no live agent there has exported it as owned "
+                f"(checkout_journey_owned) for {format_duration(wait)}, its interval: the "
+                "agent of the shard that owns it is down, or the agents there disagree on the "
+                "shard count (compare checkout_agent_shard_info). Nothing runs it there "
+                "meanwhile. An owner that is alive but late is CheckoutJourneyOverdue's."
             ),
         },
     )

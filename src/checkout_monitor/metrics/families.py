@@ -128,8 +128,8 @@ class Metrics:
         )
         self.interval = Gauge(
             "checkout_journey_interval_seconds",
-            "How often the journey runs; every agent exports every configured journey's, "
-            "whichever shard runs it, and the dead man's switches compare against it.",
+            "How often the journey runs, from its owner and the runner-up shard (each journey "
+            "from two agents of a sharded fleet); the dead man's switches compare against it.",
             ["journey", *loc],
             registry=registry,
         )
@@ -150,8 +150,8 @@ class Metrics:
         )
         self.journey_owned = Gauge(
             "checkout_journey_owned",
-            "Always 1, for each journey this agent's shard runs; every agent exports the "
-            "interval and info of every configured journey, owned or not.",
+            "Always 1, for each journey this agent's shard runs; its owner and the runner-up "
+            "shard export the journey's interval and info.",
             ["journey", "location", "shard"],
             registry=registry,
         )
@@ -332,9 +332,10 @@ class Metrics:
         self.journey_info.labels(journey, storefront, self.location).set(1)
 
     def journeys_configured(self, configured: dict[str, tuple[float, str]]) -> None:
-        """Every configured journey's interval and storefront (name -> both), whichever
-        shard runs it, so Prometheus knows what should run even when its owner is down; a
-        journey no longer configured loses both series."""
+        """The interval and storefront (name -> both) of the configured journeys this
+        agent exports (its own and those it is the runner-up for, see
+        ``agent/sharding.exporters``), so Prometheus knows what should run even when a
+        journey's owner is down; a journey no longer exported loses both series."""
         for journey in set(self._storefronts) - set(configured):
             with contextlib.suppress(KeyError):
                 self.interval.remove(journey, self.location)
