@@ -21,10 +21,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from checkout_monitor.agent.sharding import owner, split
 from checkout_monitor.demo_shop import DemoShop
 from support.agent_process import AgentProcess
+from support.browser_servers import PlaywrightServer
 from support.cli_support import run_cli, write_shop_config
 from support.prometheus_servers import Server, alerts, free_port, query, start_prometheus
 from support.prometheus_servers import wait_until as wait
@@ -203,3 +205,36 @@ def test_three_agents_run_each_journey_once_and_a_fourth_moves_only_its_share(
             assert "Traceback" not in agent.output()
     finally:
         prometheus.stop()
+
+
+def test_an_agent_whose_browser_is_a_playwright_run_server_passes_the_same_journeys(
+    tmp_path: Path, start_shop: Callable[..., DemoShop], agents: Callable[..., AgentProcess]
+) -> None:
+    """The fleet's config with ``browser.remote``: shard 1/3 runs its share of the 12
+    journeys in the browser a real ``playwright run-server`` launched, and each passes."""
+    config = fleet_config(tmp_path / "config.yaml", start_shop())
+    server = PlaywrightServer(tmp_path)
+    try:
+        document = yaml.safe_load(config.read_text())
+        document["browser"] = {"remote": {"protocol": "playwright", "url": server.url}}
+        config.write_text(yaml.safe_dump(document, sort_keys=False))
+        agent = agents(["--shard", "1/3"], {}, free_port())
+        mine = split(JOURNEYS, 3)[1]
+        assert mine, "shard 1 of 3 owns none of the 12 journeys"
+
+        def runs(result: str) -> dict[str, float]:
+            counts = {journey: 0.0 for journey in JOURNEYS}
+            for family in text_string_to_metric_families(agent.metrics()):
+                for sample in family.samples:
+                    if sample.name == "checkout_journey_runs_total" and (
+                        sample.labels.get("result") == result
+                    ):
+                        counts[sample.labels["journey"]] = sample.value
+            return counts
+
+        wait(lambda: all(runs("success")[j] >= 1 for j in mine), 60, "each owned journey to pass")
+        assert runs("failure") == dict.fromkeys(JOURNEYS, 0.0)
+        assert {j for j, count in runs("success").items() if count} == set(mine)  # its share
+        assert server.launches(), "the run-server launched no browser: the agent launched its own"
+    finally:
+        server.kill()
