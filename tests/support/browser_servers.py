@@ -90,13 +90,16 @@ class _ProcessGroup:
 
 class PlaywrightServer(_ProcessGroup):
     """``playwright run-server`` on ``port`` (a free one by default) of 127.0.0.1;
-    ``unsafe``: it takes the flags its clients ask for (``--unsafe``)."""
+    ``unsafe``: it takes the flags its clients ask for (``--unsafe``); ``path``: the only
+    path it answers on (``--path``, a run-server's one form of authentication)."""
 
-    def __init__(self, tmp: Path, port: int | None = None, *, unsafe: bool = False) -> None:
+    def __init__(
+        self, tmp: Path, port: int | None = None, *, unsafe: bool = False, path: str = "/"
+    ) -> None:
         self.port = port or free_port()
-        self.url = f"ws://127.0.0.1:{self.port}/"
+        self.url = f"ws://127.0.0.1:{self.port}{path}"
         self._browsers = tmp / "playwright-browsers"
-        command = [sys.executable, "-m", "playwright", "run-server"]
+        command = [sys.executable, "-m", "playwright", "run-server", "--path", path]
         super().__init__(
             [*command, "--port", str(self.port), "--host", "127.0.0.1", *["--unsafe"] * unsafe],
             tmp / "playwright-server.log",

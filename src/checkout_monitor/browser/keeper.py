@@ -6,8 +6,9 @@ connection is a crash, and connecting again its restart.
 Whoever needs a browser first after a crash relaunches it, under a lock, so a crash is
 relaunched (and counted) once however many runs meet the dead browser. Between runs the
 scheduler's tick starts it again, retrying with a growing backoff (tenacity) while it will
-not start or the browser server does not answer. A replaced browser is closed only when the
-runs still using it have ended: a run is never cut off mid-flight.
+not start or the browser server does not answer; meanwhile runs due fail at once with its
+last reason, so only that retry knocks on a recovering server. A replaced browser is closed
+only when the runs still using it have ended: a run is never cut off mid-flight.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ _CLOSE_SECONDS = 10.0
 # a browser that will not start, or a server that does not answer, is tried again after
 # 0.5 s, 1 s, 2 s, ... up to this long between tries
 _RELAUNCH_BACKOFF_MAX_SECONDS = 30.0
+_BACKOFF = wait_exponential(multiplier=0.5, max=_RELAUNCH_BACKOFF_MAX_SECONDS)
 
 Launch = Callable[[BrowserConfig], Awaitable[Browser]]
 
@@ -96,6 +98,7 @@ class BrowserKeeper:
         self._background: set[asyncio.Task[None]] = set()
         self._next_memory_check = 0.0
         self._relaunching: asyncio.Task[None] | None = None
+        self._failure: BrowserUnavailableError | None = None  # the last start's, until one works
 
     def configure(self, config: BrowserConfig) -> None:
         """A reloaded config: its limits count from now on, its flags at the next launch."""
@@ -110,11 +113,17 @@ class BrowserKeeper:
         except BrowserUnavailableError as exc:
             if self._config.remote is None:
                 raise
-            log.error("%s; connecting again until it answers", exc)
+            log.error("%s%s; connecting again until it answers", _lasting(exc), exc)
 
     @contextlib.asynccontextmanager
     async def lease(self) -> AsyncIterator[Browser]:
-        """A live browser to make one new context on, counted as one run of it."""
+        """A live browser to make one new context on, counted as one run of it. While the
+        browser is being started again after a failed try, the run fails at once with that
+        try's reason (``BrowserUnavailableError``): the retry's backoff alone decides when the
+        next try comes, and no run waits out a connect that may hang."""
+        failure = self._failure
+        if failure is not None and self._relaunching is not None and not self._relaunching.done():
+            raise BrowserUnavailableError(str(failure), lasting=failure.lasting)
         generation = await self._live()
         generation.runs += 1
         generation.making += 1
@@ -189,10 +198,15 @@ class BrowserKeeper:
         return None
 
     async def _launch(self) -> _Generation:
-        if self._config.remote is not None:  # not ours: nothing in /proc to measure
-            generation = _Generation(await self._launch_browser(self._config), None)
-        else:
-            generation = await self._launch_local()
+        try:
+            if self._config.remote is not None:  # not ours: nothing in /proc to measure
+                generation = _Generation(await self._launch_browser(self._config), None)
+            else:
+                generation = await self._launch_local()
+        except BrowserUnavailableError as exc:
+            self._failure = exc
+            raise
+        self._failure = None
         browser = generation.browser
         browser.on("disconnected", lambda _browser: self._disconnected(generation))
         self._current = generation
@@ -230,7 +244,7 @@ class BrowserKeeper:
         """Start the browser again until it starts, waiting longer after each failure; runs
         due meanwhile try too, and report why it failed."""
         retrying = AsyncRetrying(
-            wait=wait_exponential(multiplier=0.5, max=_RELAUNCH_BACKOFF_MAX_SECONDS),
+            wait=_backoff,
             retry=retry_if_exception_type(Exception),
             before_sleep=_log_failed_start,
             sleep=self._sleep,
@@ -283,13 +297,38 @@ class BrowserKeeper:
         task.add_done_callback(self._background.discard)
 
 
+def _backoff(state: RetryCallState) -> float:
+    """0.5 s, 1 s, 2 s, ... up to the most; a server that refused the agent (it will not
+    change its mind soon) is asked again only that often."""
+    if _failure_of(state) is not None and _lasting(_failure_of(state)):
+        return _RELAUNCH_BACKOFF_MAX_SECONDS
+    return float(_BACKOFF(state))
+
+
 def _log_failed_start(state: RetryCallState) -> None:
     """Every failed try is logged, with when the next one comes: a remote browser server
     may be down for minutes, and the log says the agent is on it."""
-    outcome = state.outcome
-    error = outcome.exception() if outcome is not None else None
+    error = _failure_of(state)
     wait = state.next_action.sleep if state.next_action is not None else 0.0
-    log.error("could not start the browser again: %s; trying again in %.1fs", error, wait)
+    log.error(
+        "%scould not start the browser again: %s; trying again in %.1fs",
+        _lasting(error),
+        error,
+        wait,
+    )
+
+
+def _failure_of(state: RetryCallState) -> BaseException | None:
+    outcome = state.outcome
+    return outcome.exception() if outcome is not None else None
+
+
+def _lasting(error: BaseException | None) -> str:
+    """How a log line starts when the browser server refused the agent: no amount of
+    waiting mends that (a wrong path, another Playwright version), a person has to."""
+    if isinstance(error, BrowserUnavailableError) and error.lasting:
+        return "the browser server refuses the agent, which will not pass by itself: "
+    return ""
 
 
 def _retrieve(task: asyncio.Task[_Generation]) -> None:
