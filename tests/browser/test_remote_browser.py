@@ -359,6 +359,37 @@ def test_a_playwright_version_mismatch_is_said_whole(path_server: PlaywrightServ
     assert "must be the same minor version" in message
 
 
+def test_a_chromium_over_cdp_is_not_recycled_for_its_runs(
+    debugging_chromium: DebuggingChromium,
+) -> None:
+    """Connecting again reaches the same Chromium: a "fresh" browser would be the old one,
+    and the replaced connection (its default context listed for good) never looked idle."""
+    remote = RemoteBrowser(protocol=RemoteProtocol.CDP, url=debugging_chromium.url)
+    config = BrowserConfig(remote=remote, recycle_after_runs=1)
+
+    async def main() -> tuple[int, list[str]]:
+        tries, recycles = 0, []
+        async with async_playwright() as playwright:
+
+            async def connect(config: BrowserConfig) -> Browser:
+                nonlocal tries
+                tries += 1
+                return await launch_browser(playwright, config)
+
+            keeper = BrowserKeeper(connect, config, on_recycle=recycles.append)
+            await keeper.start()
+            contexts = ContextFactory(keeper, config, SyntheticMarking())
+            for _ in range(3):
+                context = await contexts.new_context(10.0)
+                await context.close()
+                keeper.maintain()
+            await keeper.close()
+        return tries, recycles
+
+    tries, recycles = asyncio.run(main())
+    assert (tries, recycles) == (1, [])
+
+
 def value(text: str, name: str, labels: dict[str, str]) -> float | None:
     """A sample's value from a /metrics text, None if it is not there."""
     for family in text_string_to_metric_families(text):

@@ -19,15 +19,16 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from playwright.async_api import Browser
+from playwright.async_api import Browser, BrowserContext
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from checkout_monitor.browser.process_stats import chromium_roots, read_tree, tree_rss_bytes
 from checkout_monitor.browser.remote import NOT_THE_SHOP
 from checkout_monitor.config.model import BrowserConfig
+from checkout_monitor.config.remote_browser import RemoteProtocol
 from checkout_monitor.errors import BrowserUnavailableError
 
 log = logging.getLogger("checkout_monitor.browser_lifecycle")  # the name logs and filters know
@@ -60,10 +61,20 @@ class _Generation:
     over_budget: bool = False
     retired_at: float | None = None
     closed: bool = False
+    # contexts it had before any run: a Chromium reached over CDP lists its default one
+    # for good; only those the agent made tell whether runs still use it
+    found: frozenset[BrowserContext] = field(init=False, default=frozenset())
+
+    def __post_init__(self) -> None:
+        self.found = frozenset(self.browser.contexts)
+
+    @property
+    def in_use(self) -> int:
+        return sum(context not in self.found for context in self.browser.contexts)
 
     @property
     def idle(self) -> bool:
-        return self.making == 0 and not self.browser.contexts
+        return self.making == 0 and self.in_use == 0
 
 
 class BrowserKeeper:
@@ -177,7 +188,7 @@ class BrowserKeeper:
                     "starting a fresh browser: the current one %s; it closes when its "
                     "%d run(s) in flight end",
                     _REASON_TEXT[reason],
-                    len(current.browser.contexts),
+                    current.in_use,
                 )
                 self._on_recycle(reason)
                 self._retire(current)
@@ -190,9 +201,15 @@ class BrowserKeeper:
             return await asyncio.shield(self._launching)
 
     def _recycle_reason(self, generation: _Generation) -> RecycleReason | None:
-        """Memory first when both apply: a browser outgrowing its budget is the news."""
+        """Memory first when both apply: a browser outgrowing its budget is the news. A
+        Chromium reached over CDP is never recycled for its runs: connecting again reaches
+        the same browser process, so nothing would be fresh (a Playwright server launches
+        a new browser per connection: that one is)."""
         if generation.over_budget:
             return RecycleReason.MEMORY
+        remote = self._config.remote
+        if remote is not None and remote.protocol is RemoteProtocol.CDP:
+            return None
         if generation.runs >= self._config.recycle_after_runs:
             return RecycleReason.RUNS
         return None
