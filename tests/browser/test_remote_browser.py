@@ -29,6 +29,7 @@ from checkout_monitor.config.model import BrowserConfig, SyntheticMarking
 from checkout_monitor.config.remote_browser import RemoteBrowser, RemoteProtocol
 from checkout_monitor.demo_shop import DemoShop
 from checkout_monitor.errors import BrowserUnavailableError
+from checkout_monitor.evidence.redaction import Redactor
 from support.agent_process import AgentProcess
 from support.browser_servers import DebuggingChromium, PlaywrightServer
 from support.cli_support import run_cli, write_shop_config
@@ -177,7 +178,7 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
     shop = start_shop()
     held = held_product_pages(shop)
     port = free_port()
-    url = f"ws://127.0.0.1:{port}/?token={TOKEN}"
+    url = f"ws://127.0.0.1:{port}{PATH_TOKEN}?token={TOKEN}"  # run-server --path, and a token
     config = remote_config(
         tmp_path / "c.yaml", shop, "playwright", url, defaults={"step_timeout": "15s"}
     )
@@ -202,7 +203,7 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
 
     def start_server_once_the_agent_tried() -> None:  # the agent's pod came up first
         wait_until(lambda: log.exists() and "could not connect" in log.read_text(), 60, "a refusal")
-        servers.append(PlaywrightServer(tmp_path, port))
+        servers.append(PlaywrightServer(tmp_path, port, path=PATH_TOKEN))
 
     starter = threading.Thread(target=start_server_once_the_agent_tried)
     starter.start()
@@ -217,7 +218,7 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
         shop.faults.disable("slow-product-page")
         lost = (
             "product-to-checkout FAILED at step 'open product page' (browser_crash, monitor): "
-            f"lost the connection to the remote browser at ws://127.0.0.1:{port}/?***: "
+            f"lost the connection to the remote browser at ws://127.0.0.1:{port}/***?***: "
             "the agent is reconnecting; this is not the shop's fault"
         )
         wait_until(lambda: lost in agent.output(), 60, "the run to fail as the monitor's")
@@ -230,7 +231,7 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
         wait_until(lambda: alerted("monitor-unhealthy"), 30, "the monitor's own alert")
         assert "could not start the browser again" in agent.output()  # and keeps trying
 
-        servers.append(PlaywrightServer(tmp_path, port))  # back, on the same address
+        servers.append(PlaywrightServer(tmp_path, port, path=PATH_TOKEN))  # back, same address
         passed = successes(text)
         wait_until(lambda: successes(agent.metrics()) > passed, 60, "a pass after reconnecting")
         text = agent.metrics()
@@ -238,7 +239,8 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
         assert value(text, "checkout_browser_connected", LAB) == 1
         assert agent.client.get(f"{agent.url}/readyz").status_code == 200
         assert not alerted("shop-down")
-        assert TOKEN not in agent.output() and TOKEN not in text
+        for secret in (TOKEN, PATH_TOKEN[1:]):
+            assert secret not in agent.output() and secret not in text
         code, _took = agent.stop()
         assert code == 0, agent.output()
         assert "Traceback" not in agent.output()
@@ -250,8 +252,9 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
             server.kill()
 
 
-def test_a_token_in_the_remote_url_is_a_secret_and_never_shown(tmp_path: Path) -> None:
-    url = f"wss://user:{TOKEN}@browsers.example.com/playwright?token={uuid.uuid4().hex}"
+def loaded_remote(tmp_path: Path, url: str) -> tuple[RemoteBrowser, frozenset[str]]:
+    """The remote browser of a config whose ``browser.remote.url`` is ``url``, and the
+    config's secrets."""
     config = tmp_path / "c.yaml"
     config.write_text(
         yaml.safe_dump(
@@ -263,10 +266,35 @@ def test_a_token_in_the_remote_url_is_a_secret_and_never_shown(tmp_path: Path) -
         )
     )
     loaded = load_config(config)
-    remote = loaded.config.browser.remote
-    assert remote is not None
-    assert {TOKEN, url.rpartition("=")[2]} <= loaded.secrets  # redacted from every output
-    assert remote.shown_url == "wss://***@browsers.example.com/playwright?***"
+    assert loaded.config.browser.remote is not None
+    return loaded.config.browser.remote, loaded.secrets
+
+
+def test_a_token_in_the_remote_url_is_a_secret_and_never_shown(tmp_path: Path) -> None:
+    query_token = uuid.uuid4().hex
+    url = (
+        f"wss://user:{TOKEN}@browsers.example.com/playwright"
+        f"?token={query_token}&browser=chromium&api-key=k3y-value"
+    )
+    remote, secrets = loaded_remote(tmp_path, url)
+    assert {TOKEN, query_token, "k3y-value", "/playwright"} <= secrets  # out of every output
+    assert remote.shown_url == "wss://***@browsers.example.com/***?***"
+    # a plain query value is no secret: as one, every "chromium" in a log would be ***
+    assert "chromium" not in secrets
+    assert Redactor(secrets).text("protocol playwright, browser chromium") == (
+        "protocol playwright, browser chromium"
+    )
+
+
+def test_a_run_servers_path_token_is_a_secret_and_never_shown(tmp_path: Path) -> None:
+    remote, secrets = loaded_remote(tmp_path, f"ws://checkout-monitor-browsers:3000{PATH_TOKEN}")
+    assert remote.shown_url == "ws://checkout-monitor-browsers:3000/***"
+    assert PATH_TOKEN in secrets
+    shown = Redactor(secrets).text(f"connecting to ws://checkout-monitor-browsers:3000{PATH_TOKEN}")
+    assert PATH_TOKEN[1:] not in shown
+    # the path is the server's address, not a token: nothing to hide there
+    plain, none = loaded_remote(tmp_path, "ws://checkout-monitor-browsers:3000/")
+    assert (plain.shown_url, none) == ("ws://checkout-monitor-browsers:3000/", frozenset())
 
 
 class HeldBackoff:
@@ -357,6 +385,7 @@ def test_a_playwright_version_mismatch_is_said_whole(path_server: PlaywrightServ
     assert "the server answered 428 Precondition Required: Playwright version mismatch: " in message
     assert "client version: v1.10" in message
     assert "must be the same minor version" in message
+    assert PATH_TOKEN[1:] not in message
 
 
 def test_a_chromium_over_cdp_is_not_recycled_for_its_runs(
