@@ -58,7 +58,13 @@ class MonitorsError(CheckoutMonitorError):
 
 
 class BrowserUnavailableError(CheckoutMonitorError):
-    """No Chromium could be found or started; the monitor cannot run at all."""
+    """No Chromium could be found or started; the monitor cannot run at all. ``lasting``:
+    a browser server that refused the agent (a wrong path, a version mismatch), which will
+    not pass by waiting, unlike a server that is down or restarting."""
+
+    def __init__(self, message: str, *, lasting: bool = False) -> None:
+        super().__init__(message)
+        self.lasting = lasting
 
 
 class UsageError(CheckoutMonitorError):

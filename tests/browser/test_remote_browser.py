@@ -5,6 +5,7 @@ server lost mid-run: a failure of the monitor's, never the shop's, then a reconn
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import threading
 import uuid
@@ -13,18 +14,22 @@ from pathlib import Path
 
 import pytest
 import yaml
+from playwright.async_api import Browser, async_playwright
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import async_playwright
 from prometheus_client.parser import text_string_to_metric_families
 
 from checkout_monitor.browser.allowlist import HostAllowlist
 from checkout_monitor.browser.chromium import LAUNCH_FLAGS
 from checkout_monitor.browser.host_fence import HostGuard
+from checkout_monitor.browser.keeper import BrowserKeeper
 from checkout_monitor.browser.launch import ContextFactory, launch_browser
+from checkout_monitor.browser.remote import connect_failure
 from checkout_monitor.config.loader import load_config
 from checkout_monitor.config.model import BrowserConfig, SyntheticMarking
-from checkout_monitor.config.remote_browser import RemoteBrowser
+from checkout_monitor.config.remote_browser import RemoteBrowser, RemoteProtocol
 from checkout_monitor.demo_shop import DemoShop
+from checkout_monitor.errors import BrowserUnavailableError
+from checkout_monitor.evidence.redaction import Redactor
 from support.agent_process import AgentProcess
 from support.browser_servers import DebuggingChromium, PlaywrightServer
 from support.cli_support import REPO, run_cli, write_shop_config
@@ -36,6 +41,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DEMO_JOURNEYS = ("product-to-checkout", "product-images", "discount-codes", "payment-sandbox")
 LAB = {"location": "test-lab"}
 TOKEN = "s3cret-browser-token"  # in the server's URL: a secret, never printed
+PATH_TOKEN = "/s3cret-path-token"  # run-server --path: the only key a run-server has
 SHOP_RULE = """alerting:
   min_firing: 0s
   rules:
@@ -59,6 +65,13 @@ def debugging_chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deb
     chromium = DebuggingChromium(tmp_path_factory.mktemp("debugging-chromium"))
     yield chromium
     chromium.kill(signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def path_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlaywrightServer]:
+    server = PlaywrightServer(tmp_path_factory.mktemp("path-server"), path=PATH_TOKEN)
+    yield server
+    server.kill(signal.SIGTERM)
 
 
 def remote_config(path: Path, shop: DemoShop, protocol: str, url: str, **extra: object) -> Path:
@@ -203,7 +216,7 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
     shop = start_shop()
     held = held_product_pages(shop)
     port = free_port()
-    url = f"ws://127.0.0.1:{port}/?token={TOKEN}"
+    url = f"ws://127.0.0.1:{port}{PATH_TOKEN}?token={TOKEN}"  # run-server --path, and a token
     config = remote_config(
         tmp_path / "c.yaml", shop, "playwright", url, defaults={"step_timeout": "15s"}
     )
@@ -228,7 +241,7 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
 
     def start_server_once_the_agent_tried() -> None:  # the agent's pod came up first
         wait_until(lambda: log.exists() and "could not connect" in log.read_text(), 60, "a refusal")
-        servers.append(PlaywrightServer(tmp_path, port))
+        servers.append(PlaywrightServer(tmp_path, port, path=PATH_TOKEN))
 
     starter = threading.Thread(target=start_server_once_the_agent_tried)
     starter.start()
@@ -243,7 +256,7 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
         shop.faults.disable("slow-product-page")
         lost = (
             "product-to-checkout FAILED at step 'open product page' (browser_crash, monitor): "
-            f"lost the connection to the remote browser at ws://127.0.0.1:{port}/?***: "
+            f"lost the connection to the remote browser at ws://127.0.0.1:{port}/***?***: "
             "the agent is reconnecting; this is not the shop's fault"
         )
         wait_until(lambda: lost in agent.output(), 60, "the run to fail as the monitor's")
@@ -256,7 +269,7 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
         wait_until(lambda: alerted("monitor-unhealthy"), 30, "the monitor's own alert")
         assert "could not start the browser again" in agent.output()  # and keeps trying
 
-        servers.append(PlaywrightServer(tmp_path, port))  # back, on the same address
+        servers.append(PlaywrightServer(tmp_path, port, path=PATH_TOKEN))  # back, same address
         passed = successes(text)
         wait_until(lambda: successes(agent.metrics()) > passed, 60, "a pass after reconnecting")
         text = agent.metrics()
@@ -264,7 +277,8 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
         assert value(text, "checkout_browser_connected", LAB) == 1
         assert agent.client.get(f"{agent.url}/readyz").status_code == 200
         assert not alerted("shop-down")
-        assert TOKEN not in agent.output() and TOKEN not in text
+        for secret in (TOKEN, PATH_TOKEN[1:]):
+            assert secret not in agent.output() and secret not in text
         code, _took = agent.stop()
         assert code == 0, agent.output()
         assert "Traceback" not in agent.output()
@@ -276,8 +290,9 @@ def test_a_lost_browser_server_fails_the_run_as_ours_and_the_agent_reconnects(
             server.kill()
 
 
-def test_a_token_in_the_remote_url_is_a_secret_and_never_shown(tmp_path: Path) -> None:
-    url = f"wss://user:{TOKEN}@browsers.example.com/playwright?token={uuid.uuid4().hex}"
+def loaded_remote(tmp_path: Path, url: str) -> tuple[RemoteBrowser, frozenset[str]]:
+    """The remote browser of a config whose ``browser.remote.url`` is ``url``, and the
+    config's secrets."""
     config = tmp_path / "c.yaml"
     config.write_text(
         yaml.safe_dump(
@@ -289,10 +304,157 @@ def test_a_token_in_the_remote_url_is_a_secret_and_never_shown(tmp_path: Path) -
         )
     )
     loaded = load_config(config)
-    remote = loaded.config.browser.remote
-    assert remote is not None
-    assert {TOKEN, url.rpartition("=")[2]} <= loaded.secrets  # redacted from every output
-    assert remote.shown_url == "wss://***@browsers.example.com/playwright?***"
+    assert loaded.config.browser.remote is not None
+    return loaded.config.browser.remote, loaded.secrets
+
+
+def test_a_token_in_the_remote_url_is_a_secret_and_never_shown(tmp_path: Path) -> None:
+    query_token = uuid.uuid4().hex
+    url = (
+        f"wss://user:{TOKEN}@browsers.example.com/playwright"
+        f"?token={query_token}&browser=chromium&api-key=k3y-value"
+    )
+    remote, secrets = loaded_remote(tmp_path, url)
+    assert {TOKEN, query_token, "k3y-value", "/playwright"} <= secrets  # out of every output
+    assert remote.shown_url == "wss://***@browsers.example.com/***?***"
+    # a plain query value is no secret: as one, every "chromium" in a log would be ***
+    assert "chromium" not in secrets
+    assert Redactor(secrets).text("protocol playwright, browser chromium") == (
+        "protocol playwright, browser chromium"
+    )
+
+
+def test_a_run_servers_path_token_is_a_secret_and_never_shown(tmp_path: Path) -> None:
+    remote, secrets = loaded_remote(tmp_path, f"ws://checkout-monitor-browsers:3000{PATH_TOKEN}")
+    assert remote.shown_url == "ws://checkout-monitor-browsers:3000/***"
+    assert PATH_TOKEN in secrets
+    shown = Redactor(secrets).text(f"connecting to ws://checkout-monitor-browsers:3000{PATH_TOKEN}")
+    assert PATH_TOKEN[1:] not in shown
+    # the path is the server's address, not a token: nothing to hide there
+    plain, none = loaded_remote(tmp_path, "ws://checkout-monitor-browsers:3000/")
+    assert (plain.shown_url, none) == ("ws://checkout-monitor-browsers:3000/", frozenset())
+
+
+class HeldBackoff:
+    """The keeper's sleep between tries: each wait noted, then held there for good, so the
+    test sees the agent in its backoff for as long as it likes."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self.waiting = asyncio.Event()
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.waiting.set()
+        await asyncio.Event().wait()
+
+
+def runs_while_reconnecting(url: str, runs: int) -> tuple[int, list[float], list[str]]:
+    """An agent's keeper for the remote browser at ``url``, which it cannot connect to:
+    started, reconnecting until its first backoff, then ``runs`` runs asking for a browser.
+    (Connect tries made, backoff waits, each run's failure.)"""
+
+    async def main() -> tuple[int, list[float], list[str]]:
+        tries = 0
+        async with async_playwright() as playwright:
+
+            async def connect(config: BrowserConfig) -> Browser:
+                nonlocal tries
+                tries += 1
+                return await launch_browser(playwright, config)
+
+            remote = RemoteBrowser(protocol=RemoteProtocol.PLAYWRIGHT, url=url)
+            backoff = HeldBackoff()
+            keeper = BrowserKeeper(connect, BrowserConfig(remote=remote), sleep=backoff)
+            await keeper.start()
+            keeper.maintain()  # the scheduler's tick: reconnecting
+            await backoff.waiting.wait()
+            failures = []
+            for _ in range(runs):
+                with pytest.raises(BrowserUnavailableError) as failed:
+                    async with keeper.lease():
+                        pass
+                failures.append(str(failed.value))
+            await keeper.close()
+            return tries, backoff.waits, failures
+
+    return asyncio.run(main())
+
+
+def test_runs_due_while_reconnecting_fail_at_once_and_only_the_backoff_knocks() -> None:
+    url = f"ws://127.0.0.1:{free_port()}/"  # nothing listens: the server is down
+    tries, waits, failures = runs_while_reconnecting(url, runs=5)
+    assert tries == 2  # at start, then the reconnect's first try: none for the 5 runs
+    assert waits == [0.5]
+    for failure in failures:
+        assert failure.startswith(f"could not connect to the remote browser at {url} ")
+        assert failure.endswith("this is not the shop's fault")
+
+
+def test_a_server_refusing_the_agent_is_logged_as_lasting_and_asked_rarely(
+    path_server: PlaywrightServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"ws://127.0.0.1:{path_server.port}/"  # the server answers on its --path only
+    with caplog.at_level(logging.ERROR, logger="checkout_monitor.browser_lifecycle"):
+        tries, waits, failures = runs_while_reconnecting(url, runs=2)
+    assert (tries, waits) == (2, [30.0])  # the longest wait at once: it will not pass soon
+    assert "the server answered 400 Bad Request" in failures[0]
+    assert "answers on that path only" in failures[0]
+    refusals = [r.getMessage() for r in caplog.records if "refuses the agent" in r.getMessage()]
+    assert len(refusals) == 2  # at start, and the reconnect's try
+    assert all("400 Bad Request" in refusal for refusal in refusals)
+
+
+def test_a_playwright_version_mismatch_is_said_whole(path_server: PlaywrightServer) -> None:
+    remote = RemoteBrowser(protocol=RemoteProtocol.PLAYWRIGHT, url=path_server.url)
+
+    async def main() -> BrowserUnavailableError:
+        async with async_playwright() as playwright:
+            with pytest.raises(PlaywrightError) as refused:  # as an agent on 1.10 would be
+                await playwright.chromium.connect(
+                    remote.url, headers={"user-agent": "Playwright/1.10.0 (x64; linux)"}
+                )
+            return connect_failure(refused.value, remote)
+
+    failure = asyncio.run(main())
+    assert failure.lasting
+    message = str(failure)
+    assert "\n" not in message
+    assert "the server answered 428 Precondition Required: Playwright version mismatch: " in message
+    assert "client version: v1.10" in message
+    assert "must be the same minor version" in message
+    assert PATH_TOKEN[1:] not in message
+
+
+def test_a_chromium_over_cdp_is_not_recycled_for_its_runs(
+    debugging_chromium: DebuggingChromium,
+) -> None:
+    """Connecting again reaches the same Chromium: a "fresh" browser would be the old one,
+    and the replaced connection (its default context listed for good) never looked idle."""
+    remote = RemoteBrowser(protocol=RemoteProtocol.CDP, url=debugging_chromium.url)
+    config = BrowserConfig(remote=remote, recycle_after_runs=1)
+
+    async def main() -> tuple[int, list[str]]:
+        tries, recycles = 0, []
+        async with async_playwright() as playwright:
+
+            async def connect(config: BrowserConfig) -> Browser:
+                nonlocal tries
+                tries += 1
+                return await launch_browser(playwright, config)
+
+            keeper = BrowserKeeper(connect, config, on_recycle=recycles.append)
+            await keeper.start()
+            contexts = ContextFactory(keeper, config, SyntheticMarking())
+            for _ in range(3):
+                context = await contexts.new_context(10.0)
+                await context.close()
+                keeper.maintain()
+            await keeper.close()
+        return tries, recycles
+
+    tries, recycles = asyncio.run(main())
+    assert (tries, recycles) == (1, [])
 
 
 def value(text: str, name: str, labels: dict[str, str]) -> float | None:

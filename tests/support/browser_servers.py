@@ -91,7 +91,7 @@ class _ProcessGroup:
 class PlaywrightServer(_ProcessGroup):
     """``playwright run-server`` on ``port`` (a free one by default) of 127.0.0.1;
     ``unsafe``: it takes the flags its clients ask for (``--unsafe``); ``path``: the only
-    path its websocket answers on (``--path``, as a secret token in it)."""
+    path it answers on (``--path``, a run-server's one form of authentication)."""
 
     def __init__(
         self, tmp: Path, port: int | None = None, *, unsafe: bool = False, path: str = "/"

@@ -6,8 +6,9 @@ connection is a crash, and connecting again its restart.
 Whoever needs a browser first after a crash relaunches it, under a lock, so a crash is
 relaunched (and counted) once however many runs meet the dead browser. Between runs the
 scheduler's tick starts it again, retrying with a growing backoff (tenacity) while it will
-not start or the browser server does not answer. A replaced browser is closed only when the
-runs still using it have ended: a run is never cut off mid-flight.
+not start or the browser server does not answer; meanwhile runs due fail at once with its
+last reason, so only that retry knocks on a recovering server. A replaced browser is closed
+only when the runs still using it have ended: a run is never cut off mid-flight.
 """
 
 from __future__ import annotations
@@ -18,15 +19,16 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from playwright.async_api import Browser
+from playwright.async_api import Browser, BrowserContext
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from checkout_monitor.browser.process_stats import chromium_roots, read_tree, tree_rss_bytes
 from checkout_monitor.browser.remote import NOT_THE_SHOP
 from checkout_monitor.config.model import BrowserConfig
+from checkout_monitor.config.remote_browser import RemoteProtocol
 from checkout_monitor.errors import BrowserUnavailableError
 
 log = logging.getLogger("checkout_monitor.browser_lifecycle")  # the name logs and filters know
@@ -38,6 +40,7 @@ _CLOSE_SECONDS = 10.0
 # a browser that will not start, or a server that does not answer, is tried again after
 # 0.5 s, 1 s, 2 s, ... up to this long between tries
 _RELAUNCH_BACKOFF_MAX_SECONDS = 30.0
+_BACKOFF = wait_exponential(multiplier=0.5, max=_RELAUNCH_BACKOFF_MAX_SECONDS)
 
 Launch = Callable[[BrowserConfig], Awaitable[Browser]]
 
@@ -58,10 +61,20 @@ class _Generation:
     over_budget: bool = False
     retired_at: float | None = None
     closed: bool = False
+    # contexts it had before any run: a Chromium reached over CDP lists its default one
+    # for good; only those the agent made tell whether runs still use it
+    found: frozenset[BrowserContext] = field(init=False, default=frozenset())
+
+    def __post_init__(self) -> None:
+        self.found = frozenset(self.browser.contexts)
+
+    @property
+    def in_use(self) -> int:
+        return sum(context not in self.found for context in self.browser.contexts)
 
     @property
     def idle(self) -> bool:
-        return self.making == 0 and not self.browser.contexts
+        return self.making == 0 and self.in_use == 0
 
 
 class BrowserKeeper:
@@ -96,6 +109,7 @@ class BrowserKeeper:
         self._background: set[asyncio.Task[None]] = set()
         self._next_memory_check = 0.0
         self._relaunching: asyncio.Task[None] | None = None
+        self._failure: BrowserUnavailableError | None = None  # the last start's, until one works
 
     def configure(self, config: BrowserConfig) -> None:
         """A reloaded config: its limits count from now on, its flags at the next launch."""
@@ -110,11 +124,17 @@ class BrowserKeeper:
         except BrowserUnavailableError as exc:
             if self._config.remote is None:
                 raise
-            log.error("%s; connecting again until it answers", exc)
+            log.error("%s%s; connecting again until it answers", _lasting(exc), exc)
 
     @contextlib.asynccontextmanager
     async def lease(self) -> AsyncIterator[Browser]:
-        """A live browser to make one new context on, counted as one run of it."""
+        """A live browser to make one new context on, counted as one run of it. While the
+        browser is being started again after a failed try, the run fails at once with that
+        try's reason (``BrowserUnavailableError``): the retry's backoff alone decides when the
+        next try comes, and no run waits out a connect that may hang."""
+        failure = self._failure
+        if failure is not None and self._relaunching is not None and not self._relaunching.done():
+            raise BrowserUnavailableError(str(failure), lasting=failure.lasting)
         generation = await self._live()
         generation.runs += 1
         generation.making += 1
@@ -168,7 +188,7 @@ class BrowserKeeper:
                     "starting a fresh browser: the current one %s; it closes when its "
                     "%d run(s) in flight end",
                     _REASON_TEXT[reason],
-                    len(current.browser.contexts),
+                    current.in_use,
                 )
                 self._on_recycle(reason)
                 self._retire(current)
@@ -181,18 +201,29 @@ class BrowserKeeper:
             return await asyncio.shield(self._launching)
 
     def _recycle_reason(self, generation: _Generation) -> RecycleReason | None:
-        """Memory first when both apply: a browser outgrowing its budget is the news."""
+        """Memory first when both apply: a browser outgrowing its budget is the news. A
+        Chromium reached over CDP is never recycled for its runs: connecting again reaches
+        the same browser process, so nothing would be fresh (a Playwright server launches
+        a new browser per connection: that one is)."""
         if generation.over_budget:
             return RecycleReason.MEMORY
+        remote = self._config.remote
+        if remote is not None and remote.protocol is RemoteProtocol.CDP:
+            return None
         if generation.runs >= self._config.recycle_after_runs:
             return RecycleReason.RUNS
         return None
 
     async def _launch(self) -> _Generation:
-        if self._config.remote is not None:  # not ours: nothing in /proc to measure
-            generation = _Generation(await self._launch_browser(self._config), None)
-        else:
-            generation = await self._launch_local()
+        try:
+            if self._config.remote is not None:  # not ours: nothing in /proc to measure
+                generation = _Generation(await self._launch_browser(self._config), None)
+            else:
+                generation = await self._launch_local()
+        except BrowserUnavailableError as exc:
+            self._failure = exc
+            raise
+        self._failure = None
         browser = generation.browser
         browser.on("disconnected", lambda _browser: self._disconnected(generation))
         self._current = generation
@@ -230,7 +261,7 @@ class BrowserKeeper:
         """Start the browser again until it starts, waiting longer after each failure; runs
         due meanwhile try too, and report why it failed."""
         retrying = AsyncRetrying(
-            wait=wait_exponential(multiplier=0.5, max=_RELAUNCH_BACKOFF_MAX_SECONDS),
+            wait=_backoff,
             retry=retry_if_exception_type(Exception),
             before_sleep=_log_failed_start,
             sleep=self._sleep,
@@ -283,13 +314,38 @@ class BrowserKeeper:
         task.add_done_callback(self._background.discard)
 
 
+def _backoff(state: RetryCallState) -> float:
+    """0.5 s, 1 s, 2 s, ... up to the most; a server that refused the agent (it will not
+    change its mind soon) is asked again only that often."""
+    if _failure_of(state) is not None and _lasting(_failure_of(state)):
+        return _RELAUNCH_BACKOFF_MAX_SECONDS
+    return float(_BACKOFF(state))
+
+
 def _log_failed_start(state: RetryCallState) -> None:
     """Every failed try is logged, with when the next one comes: a remote browser server
     may be down for minutes, and the log says the agent is on it."""
-    outcome = state.outcome
-    error = outcome.exception() if outcome is not None else None
+    error = _failure_of(state)
     wait = state.next_action.sleep if state.next_action is not None else 0.0
-    log.error("could not start the browser again: %s; trying again in %.1fs", error, wait)
+    log.error(
+        "%scould not start the browser again: %s; trying again in %.1fs",
+        _lasting(error),
+        error,
+        wait,
+    )
+
+
+def _failure_of(state: RetryCallState) -> BaseException | None:
+    outcome = state.outcome
+    return outcome.exception() if outcome is not None else None
+
+
+def _lasting(error: BaseException | None) -> str:
+    """How a log line starts when the browser server refused the agent: no amount of
+    waiting mends that (a wrong path, another Playwright version), a person has to."""
+    if isinstance(error, BrowserUnavailableError) and error.lasting:
+        return "the browser server refuses the agent, which will not pass by itself: "
+    return ""
 
 
 def _retrieve(task: asyncio.Task[_Generation]) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from playwright.async_api import BrowserContext
+from playwright.async_api import Browser, BrowserContext
 
 from checkout_monitor.browser.allowlist import HostAllowlist
 from checkout_monitor.browser.host_fence import HostGuard
@@ -28,6 +28,9 @@ from checkout_monitor.text.durations import format_duration
 StepListener = Callable[[PlannedJourney, StepResult], None]
 _CLOSE_SECONDS = 10.0
 _GRACE_SECONDS = 2.0  # for code between steps, after the steps' own deadlines
+# A step can see its connection close a moment before the browser object says so: a step
+# that failed as "closed" this long before the disconnect failed of it.
+_SEEN_FIRST_SECONDS = 2.0
 
 
 class JourneyRunner:
@@ -65,14 +68,17 @@ class JourneyRunner:
         recorder: EvidenceRecorder | None = None
         evidence: Evidence | None = None
         finished: float | None = None
+        ends: list[float] = []  # when each step was recorded, on self._clock
+        lost = _Disconnect(self._clock)
         guard = HostGuard(HostAllowlist.for_profile(planned.storefront, planned.profile))
         try:
             try:
                 async with asyncio.timeout(planned.step_timeout + _GRACE_SECONDS):
                     context = await self._contexts.new_context(planned.step_timeout, guard)
+                lost.watch(context)
                 recorder = await self._start_recorder(context, planned, trace)
-                steps, counts, broken_images = await self._run_in(context, planned, guard)
-                steps = self._blame_lost_browser(context, steps)
+                steps, counts, broken_images = await self._run_in(context, planned, guard, ends)
+                steps = await self._blame_lost_browser(lost, steps, ends)
             except TimeoutError:  # a wedged browser: the journey itself never started
                 steps.append(
                     StepResult(
@@ -93,6 +99,7 @@ class JourneyRunner:
             finished = self._clock()  # the shop's time: capturing evidence is ours
             evidence = await self._evidence(recorder, planned, attempt, steps, broken_images)
         finally:
+            lost.stop_watching()
             if context is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(context.close(), _CLOSE_SECONDS)
@@ -113,24 +120,33 @@ class JourneyRunner:
             blocked_requests=guard.blocked,
         )
 
-    def _blame_lost_browser(
-        self, context: BrowserContext, steps: list[StepResult]
+    async def _blame_lost_browser(
+        self, lost: _Disconnect, steps: list[StepResult], ends: list[float]
     ) -> list[StepResult]:
-        """A step that failed as the browser went away failed because of it, whatever it
-        saw on the way (a timeout, an element that never came): ours, not the shop's, said
-        in words that name the browser (a remote one: where it was)."""
+        """Every step that failed once the browser had gone away failed because of it,
+        whatever it saw on the way (a timeout, an element that never came): ours, not the
+        shop's, in words that name the browser (a remote one: where it was), keeping what
+        the step saw. A step that failed before the browser went, and a page the shop closed
+        itself with the browser still there, stay as they were."""
         failed = [i for i, step in enumerate(steps) if step.status is StepStatus.FAILED]
         if not failed:
             return steps
-        last = steps[failed[-1]]
-        browser = context.browser
-        # the step may see the connection close before the browser object does
-        gone = browser is None or not browser.is_connected()
-        if not gone and last.failure_kind is not FailureKind.BROWSER_CRASH:
+        saw_closed = any(steps[i].failure_kind is FailureKind.BROWSER_CRASH for i in failed)
+        at = await lost.when(wait=_SEEN_FIRST_SECONDS if saw_closed else 0.0)
+        if at is None:
             return steps
-        steps[failed[-1]] = replace(
-            last, failure_kind=FailureKind.BROWSER_CRASH, message=self._contexts.lost_browser()
-        )
+        because = self._contexts.lost_browser()
+        for i in failed:
+            step, ended = steps[i], ends[i] if i < len(ends) else at
+            closed = step.failure_kind is FailureKind.BROWSER_CRASH
+            if ended < at and not (closed and ended >= at - _SEEN_FIRST_SECONDS):
+                continue  # it failed while the browser was still there: what it saw stands
+            message = (
+                because
+                if step.message in ("", because)
+                else (f"{because}; the step saw: {step.message}")
+            )
+            steps[i] = replace(step, failure_kind=FailureKind.BROWSER_CRASH, message=message)
         return steps
 
     async def _start_recorder(
@@ -171,7 +187,7 @@ class JourneyRunner:
         return await recorder.capture(self._artifacts, planned.name, attempt, broken_images)
 
     async def _run_in(
-        self, context: BrowserContext, planned: PlannedJourney, guard: HostGuard
+        self, context: BrowserContext, planned: PlannedJourney, guard: HostGuard, ends: list[float]
     ) -> tuple[list[StepResult], dict[str, int], list[str]]:
         async with asyncio.timeout(planned.step_timeout + _GRACE_SECONDS):
             page = await context.new_page()
@@ -190,7 +206,7 @@ class JourneyRunner:
             step_timeout=planned.step_timeout,
             journey_timeout=planned.journey_timeout,
             clock=self._clock,
-            on_step=lambda step: self._notify(planned, step),
+            on_step=lambda step: self._step_ended(planned, step, ends),
             place_order=planned.config.place_order,
             refused_navigation=guard.take_refused_navigation,
         )
@@ -214,6 +230,47 @@ class JourneyRunner:
             )
         return run.steps, dict(shop.tally), shop.broken_images
 
+    def _step_ended(self, planned: PlannedJourney, step: StepResult, ends: list[float]) -> None:
+        ends.append(self._clock())
+        self._notify(planned, step)
+
     def _notify(self, planned: PlannedJourney, step: StepResult) -> None:
         if self._on_step is not None:
             self._on_step(planned, step)
+
+
+class _Disconnect:
+    """When the run's browser went away (its ``disconnected`` event), on the runner's clock:
+    what a failed step is judged by, rather than whether the browser is there afterwards."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._browser: Browser | None = None
+        self._at: float | None = None
+        self._seen = asyncio.Event()
+
+    def watch(self, context: BrowserContext) -> None:
+        browser = context.browser
+        if browser is None or not browser.is_connected():
+            self._gone(browser)
+            return
+        self._browser = browser
+        browser.on("disconnected", self._gone)
+
+    def stop_watching(self) -> None:
+        """A kept browser serves many runs: each run's listener goes with it."""
+        if self._browser is not None:
+            self._browser.remove_listener("disconnected", self._gone)
+            self._browser = None
+
+    async def when(self, *, wait: float) -> float | None:
+        """When it went; None: it is still there (``wait``: for the event to arrive)."""
+        if self._at is None and wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._seen.wait(), wait)
+        return self._at
+
+    def _gone(self, _browser: Browser | None) -> None:
+        if self._at is None:
+            self._at = self._clock()
+        self._seen.set()
