@@ -1,7 +1,8 @@
 """Alert state stays with the journey's owner: a sharded agent judges only the journeys its
-shard owns, and an alert of a journey that moved to another shard is dropped without a
-"resolved" (the journey may still be failing there), while one whose journey left the config
-still resolves. A real webhook receiver hears what the channels send."""
+shard owns; an alert of a journey that moved to another shard is dropped with what still
+waits to be sent about it, and ended with a "resolved" that says it was handed over, while
+one whose journey left the config resolves as removed. A real webhook receiver hears what
+the channels send."""
 
 from __future__ import annotations
 
@@ -114,7 +115,10 @@ def test_a_shard_judges_only_the_journeys_it_owns(tmp_path: Path) -> None:
     assert {a["journey"] for a in everyone.engine.snapshot()} == {JOURNEY, other}
 
 
-def test_an_alert_that_moved_to_another_shard_ends_here_without_a_resolved(
+HANDED_OVER = "handed over to another shard of the fleet"
+
+
+def test_an_alert_that_moved_to_another_shard_ends_here_with_a_handover(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
@@ -125,17 +129,52 @@ def test_an_alert_that_moved_to_another_shard_ends_here_without_a_resolved(
             await fire(tmp_path, receiver, clock)
             # restarted as shard ELSEWHERE of 3: the journey is still configured, not its own
             second = alerting(config(tmp_path, receiver.url), clock, Shard(ELSEWHERE, 3).owns)
-            await second.start()
-            clock.now += 60
-            second.tick()
-            await asyncio.sleep(0.3)
-            await second.stop()
-            assert [r.json["status"] for r in receiver.requests] == ["firing"]
             assert second.store.alerts == {}
             assert second.engine.snapshot() == []
+            await second.start()
+            await until(lambda: len(receiver.requests) == 2)
+            clock.now += 60
+            second.tick()  # nothing of the alert is left here to refresh or remind
+            assert second.store.count_pending("hook") == 0
+            await second.stop()
+            statuses = [r.json["status"] for r in receiver.requests]
+            assert statuses == ["firing", "resolved"]
+            ended = receiver.requests[1].json
+            assert HANDED_OVER in ended["summary"]
+            assert "new owner alerts again if it still fails" in ended["summary"]
+            assert ended["alert_id"] == receiver.requests[0].json["alert_id"]
 
     asyncio.run(scenario())
-    assert "firing alert checkout-failing/product-to-checkout is left to the shard" in caplog.text
+    assert HANDED_OVER in caplog.text
+
+
+def test_a_firing_still_queued_when_its_journey_moved_is_never_sent(tmp_path: Path) -> None:
+    """The receiver was down when the alert fired: after a restart as another shard the old
+    owner sends the handover, not the stale "firing" that could re-open the alert later."""
+
+    async def scenario() -> None:
+        with AlertReceiver(status=503, body="down") as receiver:
+            clock = ManualClock()
+            first = alerting(config(tmp_path, receiver.url), clock)
+            await first.start()
+            for _ in range(2):
+                clock.now += 60
+                first.observe(failed(JOURNEY, clock.now))
+            await until(lambda: len(receiver.requests) >= 1)
+            await first.stop()
+            assert first.store.count_pending("hook") == 1  # the firing, owed at restart
+
+            receiver.set_status(200)
+            receiver.clear()
+            second = alerting(config(tmp_path, receiver.url), clock, Shard(ELSEWHERE, 3).owns)
+            await second.start()
+            await until(lambda: len(receiver.requests) == 1)
+            await until(lambda: second.store.count_pending("hook") == 0)
+            await second.stop()
+            assert [r.json["status"] for r in receiver.requests] == ["resolved"]
+            assert HANDED_OVER in receiver.requests[0].json["summary"]
+
+    asyncio.run(scenario())
 
 
 def test_an_alert_whose_journey_left_the_config_still_resolves_on_a_shard(

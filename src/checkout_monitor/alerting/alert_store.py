@@ -133,6 +133,14 @@ class AlertStore:
                     self._outbox.setdefault(copy.key, copy)
         return len(moved)
 
+    def discard(self, alert_id: str) -> list[OutboxEntry]:
+        """Take everything that waits to be sent about one alert out of the outbox (its
+        journey moved to another shard); returns what was taken."""
+        taken = [e for e in self._outbox.values() if e.notification.alert_id == alert_id]
+        for entry in taken:
+            del self._outbox[entry.key]
+        return taken
+
     def done(self, entry: OutboxEntry) -> None:
         self._outbox.pop(entry.key, None)
         self.delivered = [*self.delivered[-(DEAD_LETTERS_KEPT * 10 - 1) :], entry.key]
