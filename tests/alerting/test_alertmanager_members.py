@@ -109,6 +109,11 @@ def alerts_posted(receiver: AlertReceiver) -> list[str]:
     return [alert["labels"]["alertname"] for r in receiver.requests for alert in r.json]
 
 
+def outbox_gauge(registry: CollectorRegistry, member: str) -> float | None:
+    labels = {"channel": "am", "member": member, "location": "test-lab"}
+    return registry.get_sample_value("checkout_alert_outbox_pending", labels)
+
+
 def states(receiver: AlertReceiver, clock: ManualClock) -> list[str]:
     """What each alert posted to the receiver said: resolved once its end has come."""
     return [
@@ -295,7 +300,8 @@ def test_a_backlog_moved_between_url_and_urls_keeps_the_newest_and_skips_what_wa
     tmp_path: Path,
 ) -> None:
     """a is down for a whole episode that b took; ``urls: [a, b]`` becomes ``url: a`` (a's
-    backlog stays a's) and back: a gets the episode's end once, b nothing again."""
+    backlog stays a's, the members' outbox series go) and back: a gets the episode's end
+    once, b nothing again."""
 
     async def scenario() -> None:
         with AlertReceiver(status=503) as a, AlertReceiver() as b:
@@ -307,8 +313,12 @@ def test_a_backlog_moved_between_url_and_urls_keeps_the_newest_and_skips_what_wa
             run(alerting, clock, ok=True)
             await until(lambda: deliveries(registry, "1", "delivered") == 2)
             assert alerting.store.count_pending(member_lane("am", a.url)) == 2
+            await until(lambda: (outbox_gauge(registry, "0") or 0) >= 1)
 
             alerting.configure(members_config(tmp_path, [a.url]))
+            # the members' series go with their lanes, or the gauge would stay stuck above 0
+            assert outbox_gauge(registry, "0") is None
+            assert outbox_gauge(registry, "1") is None
             assert alerting.store.channels_waiting() == {"am"}
             assert alerting.store.count_pending("am") == 1  # the newest word: resolved
             alerting.configure(members_config(tmp_path, [a.url, b.url]))

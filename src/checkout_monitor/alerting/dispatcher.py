@@ -78,6 +78,7 @@ class Dispatcher:
         starts."""
         self._delivery = delivery
         self._secrets = frozenset(secrets)
+        self._forget_outbox_gauges(gone=self._lanes.values(), kept=lanes.values())
         self._lanes = dict(lanes)
         for name in sorted({lane_channel(n) for n in self._store.channels_waiting() - set(lanes)}):
             log.warning(
@@ -101,6 +102,17 @@ class Dispatcher:
         for lane in [n for n in self._tasks if n not in self._lanes]:
             self._tasks.pop(lane)  # it sees its lane is gone and ends by itself
         self.kick()
+
+    def _forget_outbox_gauges(self, gone: Iterable[Channel], kept: Iterable[Channel]) -> None:
+        """A lane that is gone has no worker to update its outbox gauge: remove the series,
+        or its last value stays (and CheckoutAlertsUndelivered fires) until a restart."""
+        still = {(c.name, c.member) for c in kept}
+        for channel in gone:
+            if (channel.name, channel.member) not in still:
+                with contextlib.suppress(KeyError):  # never set
+                    self._metrics.alert_outbox.remove(
+                        channel.name, channel.member, self._metrics.location
+                    )
 
     def kick(self) -> None:
         """Something was queued: wake the workers now rather than at their next look."""
