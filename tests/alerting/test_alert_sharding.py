@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,11 @@ from prometheus_client import CollectorRegistry
 
 from checkout_monitor.agent.sharding import Shard, owner
 from checkout_monitor.alerting.service import Alerting
-from checkout_monitor.config.loader import parse_config
 from checkout_monitor.config.model import LoadedConfig
-from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.metrics.families import Metrics
-from checkout_monitor.results import JourneyResult, StepResult, StepStatus
+from checkout_monitor.results import JourneyResult
 from support.alert_receivers import AlertReceiver
+from support.alerting_support import alerting_config, failed_step, journey_result, until
 from support.manual_clock import ManualClock
 
 JOURNEY = "product-to-checkout"
@@ -31,45 +29,20 @@ ELSEWHERE = (OWNER + 1) % 3
 
 
 def config(tmp: Path, receiver_url: str, journeys: str = JOURNEY) -> LoadedConfig:
-    entries = "".join(
-        f"  - journey: product-to-checkout\n    name: {name}\n    storefront: shop\n"
-        for name in journeys.split(",")
+    """The journeys (display names, comma-separated) of the demo journey, one webhook."""
+    return alerting_config(
+        tmp,
+        journeys="".join(
+            f"- journey: product-to-checkout\n  name: {name}\n  storefront: shop\n"
+            for name in journeys.split(",")
+        ),
+        rules="- name: checkout-failing\n  failures: 2\n  of_last: 3\n",
+        channels=f"hook:\n  webhook:\n    url: {receiver_url}/hook\n",
     )
-    text = f"""
-location: test-lab
-storefronts:
-  shop:
-    extends: demo
-    base_url: http://127.0.0.1:9
-journeys:
-{entries}
-alerting:
-  state_dir: state
-  min_firing: 0s
-  min_resolved: 0s
-  rules:
-    - name: checkout-failing
-      failures: 2
-      of_last: 3
-  channels:
-    hook:
-      webhook:
-        url: {receiver_url}/hook
-"""
-    return parse_config(text, "alerting.yaml", tmp, {})
 
 
 def failed(name: str, when: float) -> JourneyResult:
-    step = StepResult("pay", StepStatus.FAILED, 0.8, FailureKind.PAYMENT_DECLINED, "declined")
-    return JourneyResult(
-        name=name,
-        journey="product-to-checkout",
-        storefront="shop",
-        location="test-lab",
-        started_at=datetime.fromtimestamp(when, UTC),
-        duration_seconds=1.2,
-        steps=(step,),
-    )
+    return journey_result(when, failed_step(message="declined"), name=name)
 
 
 def alerting(
@@ -79,14 +52,6 @@ def alerting(
     if owns is None:
         return Alerting(loaded, metrics, None, clock=clock)
     return Alerting(loaded, metrics, None, clock=clock, owns=owns)
-
-
-async def until(check: Callable[[], bool], seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("gave up waiting")
 
 
 async def fire(tmp: Path, receiver: AlertReceiver, clock: ManualClock) -> None:

@@ -12,8 +12,7 @@ import asyncio
 import json
 import logging
 import socket
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -21,12 +20,17 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from checkout_monitor.alerting.lanes import member_lane
 from checkout_monitor.alerting.service import STATE_FILE, Alerting
-from checkout_monitor.config.loader import parse_config
 from checkout_monitor.config.model import LoadedConfig
-from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.metrics.families import Metrics
-from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 from support.alert_receivers import AlertReceiver
+from support.alerting_support import (
+    FAST_DELIVERY,
+    alerting_config,
+    failed_step,
+    journey_result,
+    passed_step,
+    until,
+)
 from support.manual_clock import ManualClock
 
 RULE = "checkout-failing"
@@ -43,32 +47,12 @@ def make(
 
 def members_config(tmp: Path, members: list[str], timeout: str = "5s") -> LoadedConfig:
     where = f"url: {members[0]}" if len(members) == 1 else f"urls: [{', '.join(members)}]"
-    text = f"""
-location: test-lab
-storefronts:
-  shop:
-    extends: demo
-    base_url: http://127.0.0.1:9
-journeys:
-  - journey: product-to-checkout
-    storefront: shop
-alerting:
-  state_dir: state
-  min_firing: 0s
-  min_resolved: 0s
-  delivery:
-    initial_backoff: 100ms
-    max_backoff: 1s
-    timeout: {timeout}
-  rules:
-    - name: {RULE}
-      consecutive_failures: 2
-  channels:
-    am:
-      alertmanager:
-        {where}
-"""
-    return parse_config(text, "members.yaml", tmp, {})
+    return alerting_config(
+        tmp,
+        rules=f"- name: {RULE}\n  consecutive_failures: 2\n",
+        channels=f"am:\n  alertmanager:\n    {where}\n",
+        delivery=f"{FAST_DELIVERY}timeout: {timeout}\n",
+    )
 
 
 def fail_twice(alerting: Alerting, clock: ManualClock) -> None:
@@ -80,23 +64,7 @@ def fail_twice(alerting: Alerting, clock: ManualClock) -> None:
 def run(alerting: Alerting, clock: ManualClock, *, ok: bool) -> None:
     """One run of the journey a minute after the last; a passing run resolves the alert."""
     clock.now += 60
-    if ok:
-        step = StepResult("pay", StepStatus.PASSED, 0.5)
-    else:
-        step = StepResult(
-            "pay", StepStatus.FAILED, 0.5, FailureKind.PAYMENT_DECLINED, "card declined"
-        )
-    alerting.observe(
-        JourneyResult(
-            name="product-to-checkout",
-            journey="product-to-checkout",
-            storefront="shop",
-            location="test-lab",
-            started_at=datetime.fromtimestamp(clock.now, UTC),
-            duration_seconds=0.5,
-            steps=(step,),
-        )
-    )
+    alerting.observe(journey_result(clock.now, passed_step() if ok else failed_step()))
 
 
 def deliveries(registry: CollectorRegistry, member: str, result: str) -> float:
@@ -121,14 +89,6 @@ def states(receiver: AlertReceiver, clock: ManualClock) -> list[str]:
         for r in receiver.requests
         for alert in r.json
     ]
-
-
-async def until(check: Callable[[], bool], seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("gave up waiting")
 
 
 def test_a_member_that_never_answers_holds_back_no_other(tmp_path: Path) -> None:
@@ -188,7 +148,7 @@ def test_a_member_that_is_down_gets_its_alert_after_a_restart_and_the_other_only
             await second.start()
             await until(lambda: deliveries(registry, "0", "delivered") == 1)
             fail_twice(second, clock)  # still firing: nobody is told again
-            await asyncio.sleep(0.3)
+            assert not second.store.channels_waiting()
             await second.stop()
             assert alerts_posted(down) == [RULE]
             assert alerts_posted(up) == [RULE]
