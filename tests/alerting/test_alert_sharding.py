@@ -20,7 +20,13 @@ from checkout_monitor.config.model import LoadedConfig
 from checkout_monitor.metrics.families import Metrics
 from checkout_monitor.results import JourneyResult
 from support.alert_receivers import AlertReceiver
-from support.alerting_support import alerting_config, failed_step, journey_result, until
+from support.alerting_support import (
+    alerting_config,
+    failed_step,
+    journey_result,
+    passed_step,
+    until,
+)
 from support.manual_clock import ManualClock
 
 JOURNEY = "product-to-checkout"
@@ -43,6 +49,10 @@ def config(tmp: Path, receiver_url: str, journeys: str = JOURNEY) -> LoadedConfi
 
 def failed(name: str, when: float) -> JourneyResult:
     return journey_result(when, failed_step(message="declined"), name=name)
+
+
+def passed(name: str, when: float) -> JourneyResult:
+    return journey_result(when, passed_step(), name=name)
 
 
 def alerting(
@@ -115,7 +125,8 @@ def test_an_alert_that_moved_to_another_shard_ends_here_with_a_handover(
 
 def test_a_firing_still_queued_when_its_journey_moved_is_never_sent(tmp_path: Path) -> None:
     """The receiver was down when the alert fired: after a restart as another shard the old
-    owner sends the handover, not the stale "firing" that could re-open the alert later."""
+    owner sends neither the stale "firing" (it could re-open the alert later) nor a handover
+    for an alert the receiver never heard of."""
 
     async def scenario() -> None:
         with AlertReceiver(status=503, body="down") as receiver:
@@ -132,12 +143,11 @@ def test_a_firing_still_queued_when_its_journey_moved_is_never_sent(tmp_path: Pa
             receiver.set_status(200)
             receiver.clear()
             second = alerting(config(tmp_path, receiver.url), clock, Shard(ELSEWHERE, 3).owns)
+            # it never heard the alert fire, so it has nothing to end: nothing waits for it
+            assert second.store.count_pending("hook") == 0
             await second.start()
-            await until(lambda: len(receiver.requests) == 1)
-            await until(lambda: second.store.count_pending("hook") == 0)
             await second.stop()
-            assert [r.json["status"] for r in receiver.requests] == ["resolved"]
-            assert HANDED_OVER in receiver.requests[0].json["summary"]
+            assert receiver.requests == []
 
     asyncio.run(scenario())
 
@@ -157,5 +167,41 @@ def test_an_alert_whose_journey_left_the_config_still_resolves_on_a_shard(
             ended = receiver.requests[1].json
             assert ended["status"] == "resolved"
             assert "removed from the config" in ended["summary"]
+
+    asyncio.run(scenario())
+
+
+def test_a_resolve_still_queued_when_its_journey_moved_becomes_the_handover(
+    tmp_path: Path,
+) -> None:
+    """The receiver heard the alert fire and was down when it resolved: after the move it
+    gets the handover as the end, which says the new owner judges the journey now."""
+
+    async def scenario() -> None:
+        with AlertReceiver() as receiver:
+            clock = ManualClock()
+            first = alerting(config(tmp_path, receiver.url), clock)
+            await first.start()
+            for _ in range(2):
+                clock.now += 60
+                first.observe(failed(JOURNEY, clock.now))
+            await until(lambda: len(receiver.requests) == 1)
+            receiver.set_status(503)
+            for _ in range(2):
+                clock.now += 60
+                first.observe(passed(JOURNEY, clock.now))
+            await until(lambda: len(receiver.requests) >= 2)
+            await first.stop()
+            assert first.store.count_pending("hook") == 1  # the resolved, owed at restart
+
+            receiver.set_status(200)
+            receiver.clear()
+            second = alerting(config(tmp_path, receiver.url), clock, Shard(ELSEWHERE, 3).owns)
+            await second.start()
+            await until(lambda: len(receiver.requests) == 1)
+            await until(lambda: second.store.count_pending("hook") == 0)
+            await second.stop()
+            assert [r.json["status"] for r in receiver.requests] == ["resolved"]
+            assert HANDED_OVER in receiver.requests[0].json["summary"]
 
     asyncio.run(scenario())

@@ -211,9 +211,14 @@ class AlertEngine:
         owed = {lane_channel(e.channel) for e in dropped if e.notification.status is resolved}
         if state.status is AlertStatus.FIRING:
             owed.update(state.told)
-        if state.announced is None or not owed:
+        if state.announced is None:
             return
         fired = Notification.from_dict(state.announced)
+        # a channel none of whose receivers ever got the "firing" has nothing to end
+        unsent = {e.channel for e in dropped if e.notification.key == fired.key}
+        owed = {name for name in owed if not set(self._lanes_of(name)) <= unsent}
+        if not owed:
+            return
         notification = dataclasses.replace(
             fired,
             key=f"{fired.alert_id}/{state.episode}/handed-over",
@@ -227,6 +232,10 @@ class AlertEngine:
         )
         log.warning("ALERT %s: %s", notification.title, notification.summary)
         self._enqueue(notification, sorted(owed), now)
+
+    def _lanes_of(self, channel: str) -> list[str]:
+        config = self._channels.get(channel)
+        return lane_names(channel, config) if config is not None else []
 
     def _enqueue(self, notification: Notification, channels: Iterable[str], now: float) -> None:
         resolved = notification.status is NotificationStatus.RESOLVED
