@@ -10,9 +10,9 @@ import asyncio
 import dataclasses
 import json
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from textwrap import dedent, indent
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
@@ -22,12 +22,19 @@ from checkout_monitor.alerting.notification import Notification
 from checkout_monitor.alerting.run_history import RunRecord
 from checkout_monitor.alerting.service import Alerting
 from checkout_monitor.config.alerting import DeliveryConfig
-from checkout_monitor.config.loader import parse_config
 from checkout_monitor.config.model import LoadedConfig
 from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.metrics.families import Metrics
-from checkout_monitor.results import JourneyResult, StepResult, StepStatus
+from checkout_monitor.results import JourneyResult
 from support.alert_receivers import AlertReceiver
+from support.alerting_support import (
+    ONE_JOURNEY,
+    alerting_config,
+    failed_step,
+    journey_result,
+    passed_step,
+    until,
+)
 from support.manual_clock import ManualClock
 
 SECRET_TOKEN = "canary-hook-token-5f3a9"
@@ -41,74 +48,28 @@ def config(
     rule_extra: str = "",
     name: str = "checkout-failing",
 ) -> LoadedConfig:
-    """``extra``: more channels (indented 4); ``rule_extra``: more rule keys (indented 6)."""
-    text = f"""
-location: test-lab
-storefronts:
-  shop:
-    extends: demo
-    base_url: http://127.0.0.1:9
-journeys:
-  - journey: product-to-checkout
-    storefront: shop
-    owner: Shop team (shop@example.com)
-    runbook: https://runbooks.example.com/checkout
-alerting:
-  state_dir: state
-  min_firing: 0s
-  min_resolved: 0s
-  delivery:
-    initial_backoff: 100ms
-    max_backoff: 1s
-  rules:
-    - name: {name}
-      failures: 2
-      of_last: 3
-      resolve_below: 1
-{rule_extra}
-  channels:
-    hook:
-      webhook:
-        url: {receiver_url}/hook/${{HOOK_TOKEN}}
-        headers:
-          X-Code: ${{DISCOUNT_CODE}}
-{extra}
-"""
-    environ = {"HOOK_TOKEN": SECRET_TOKEN, "DISCOUNT_CODE": SECRET_CODE}
-    return parse_config(text, "alerting.yaml", tmp, environ)
+    """``extra``: more channels; ``rule_extra``: more keys of the rule (any indentation)."""
+    rule = f"- name: {name}\n  failures: 2\n  of_last: 3\n  resolve_below: 1\n"
+    hook = (
+        "hook:\n  webhook:\n    url: " + receiver_url + "/hook/${HOOK_TOKEN}\n"
+        "    headers:\n      X-Code: ${DISCOUNT_CODE}\n"
+    )
+    return alerting_config(
+        tmp,
+        journeys=ONE_JOURNEY + "  owner: Shop team (shop@example.com)\n"
+        "  runbook: https://runbooks.example.com/checkout\n",
+        rules=rule + indent(dedent(rule_extra), "  "),
+        channels=hook + dedent(extra),
+        environ={"HOOK_TOKEN": SECRET_TOKEN, "DISCOUNT_CODE": SECRET_CODE},
+    )
 
 
 def result(
     ok: bool, when: float, kind: FailureKind = FailureKind.DISCOUNT_REJECTED
 ) -> JourneyResult:
-    steps = [StepResult("open product page", StepStatus.PASSED, 0.4)]
-    if not ok:
-        steps.append(
-            StepResult(
-                f"apply discount {SECRET_CODE}",
-                StepStatus.FAILED,
-                0.8,
-                kind,
-                f"The shop refused {SECRET_CODE}: 'This code is not valid'",
-            )
-        )
-    return JourneyResult(
-        name="product-to-checkout",
-        journey="product-to-checkout",
-        storefront="shop",
-        location="test-lab",
-        started_at=datetime.fromtimestamp(when, UTC),
-        duration_seconds=1.2,
-        steps=tuple(steps),
-    )
-
-
-async def until(check: Callable[[], bool], seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("gave up waiting")
+    refused = f"The shop refused {SECRET_CODE}: 'This code is not valid'"
+    failure = failed_step(kind, refused, f"apply discount {SECRET_CODE}")
+    return journey_result(when, passed_step("open product page"), *([] if ok else [failure]))
 
 
 def make(
@@ -125,6 +86,10 @@ def deliveries(registry: CollectorRegistry, result: str) -> float:
         {"channel": "hook", "member": "", "result": result, "location": "test-lab"},
     )
     return value or 0.0
+
+
+def delivery_workers(channel: str) -> list[asyncio.Task[object]]:
+    return [t for t in asyncio.all_tasks() if t.get_name().startswith(f"alerts-{channel}-")]
 
 
 def feed(alerting: Alerting, clock: ManualClock, pattern: str) -> None:
@@ -150,7 +115,7 @@ def test_a_receiver_outage_delays_but_never_loses_or_doubles(
             await until(lambda: deliveries(registry, "delivered") == 1)
             feed(alerting, clock, "...")  # resolves
             await until(lambda: deliveries(registry, "delivered") == 2)
-            await asyncio.sleep(0.3)  # nothing more should come
+            assert alerting.store.count_pending("hook") == 0  # nothing more will come
             await alerting.stop()
             bodies = [r.json for r in receiver.requests if r.json]
             answered = [b for b in bodies]
@@ -192,7 +157,7 @@ def test_a_restart_keeps_the_outbox_and_the_firing_alert(tmp_path: Path) -> None
             await second.start()
             await until(lambda: deliveries(registry, "delivered") == 1)
             feed(second, clock, "x")  # still failing: the restart must not fire it again
-            await asyncio.sleep(0.3)
+            assert second.store.count_pending("hook") == 0
             assert [r.json["status"] for r in receiver.requests] == ["firing"]
             assert second.engine.snapshot()[0]["status"] == "firing"
             feed(second, clock, "...")
@@ -287,7 +252,7 @@ def test_a_resolve_goes_to_the_channels_that_heard_it_fire(tmp_path: Path) -> No
             )
             feed(alerting, clock, "...")
             await until(lambda: len(hook.requests) == 2)
-            await asyncio.sleep(0.2)
+            assert alerting.store.count_pending("other") == 0  # nothing was queued for it
             await alerting.stop()
             assert [r.json["status"] for r in hook.requests] == ["firing", "resolved"]
             assert other.requests == []  # it never heard of this alert
@@ -315,7 +280,8 @@ def test_a_reloaded_channel_takes_over_without_sending_twice(tmp_path: Path) -> 
             alerting.configure(alerting._loaded)  # a new channel object, the same name
             receiver.set_status(200)
             await until(lambda: deliveries(registry, "delivered") == 1)
-            await asyncio.sleep(1.5)  # the old worker's backoff would end by now
+            # the replaced worker ends at its next look (it backs off in steps of a second)
+            await until(lambda: len(delivery_workers("hook")) == 1)
             await alerting.stop()
             statuses = [r.json["status"] for r in receiver.requests if r.json]
             assert statuses.count("firing") - deliveries(registry, "failed") == 1

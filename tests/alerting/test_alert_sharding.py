@@ -1,14 +1,14 @@
 """Alert state stays with the journey's owner: a sharded agent judges only the journeys its
-shard owns, and an alert of a journey that moved to another shard is dropped without a
-"resolved" (the journey may still be failing there), while one whose journey left the config
-still resolves. A real webhook receiver hears what the channels send."""
+shard owns; an alert of a journey that moved to another shard is dropped with what still
+waits to be sent about it, and ended with a "resolved" that says it was handed over, while
+one whose journey left the config resolves as removed. A real webhook receiver hears what
+the channels send."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,12 +16,17 @@ from prometheus_client import CollectorRegistry
 
 from checkout_monitor.agent.sharding import Shard, owner
 from checkout_monitor.alerting.service import Alerting
-from checkout_monitor.config.loader import parse_config
 from checkout_monitor.config.model import LoadedConfig
-from checkout_monitor.failure_kinds import FailureKind
 from checkout_monitor.metrics.families import Metrics
-from checkout_monitor.results import JourneyResult, StepResult, StepStatus
+from checkout_monitor.results import JourneyResult
 from support.alert_receivers import AlertReceiver
+from support.alerting_support import (
+    alerting_config,
+    failed_step,
+    journey_result,
+    passed_step,
+    until,
+)
 from support.manual_clock import ManualClock
 
 JOURNEY = "product-to-checkout"
@@ -30,45 +35,24 @@ ELSEWHERE = (OWNER + 1) % 3
 
 
 def config(tmp: Path, receiver_url: str, journeys: str = JOURNEY) -> LoadedConfig:
-    entries = "".join(
-        f"  - journey: product-to-checkout\n    name: {name}\n    storefront: shop\n"
-        for name in journeys.split(",")
+    """The journeys (display names, comma-separated) of the demo journey, one webhook."""
+    return alerting_config(
+        tmp,
+        journeys="".join(
+            f"- journey: product-to-checkout\n  name: {name}\n  storefront: shop\n"
+            for name in journeys.split(",")
+        ),
+        rules="- name: checkout-failing\n  failures: 2\n  of_last: 3\n",
+        channels=f"hook:\n  webhook:\n    url: {receiver_url}/hook\n",
     )
-    text = f"""
-location: test-lab
-storefronts:
-  shop:
-    extends: demo
-    base_url: http://127.0.0.1:9
-journeys:
-{entries}
-alerting:
-  state_dir: state
-  min_firing: 0s
-  min_resolved: 0s
-  rules:
-    - name: checkout-failing
-      failures: 2
-      of_last: 3
-  channels:
-    hook:
-      webhook:
-        url: {receiver_url}/hook
-"""
-    return parse_config(text, "alerting.yaml", tmp, {})
 
 
 def failed(name: str, when: float) -> JourneyResult:
-    step = StepResult("pay", StepStatus.FAILED, 0.8, FailureKind.PAYMENT_DECLINED, "declined")
-    return JourneyResult(
-        name=name,
-        journey="product-to-checkout",
-        storefront="shop",
-        location="test-lab",
-        started_at=datetime.fromtimestamp(when, UTC),
-        duration_seconds=1.2,
-        steps=(step,),
-    )
+    return journey_result(when, failed_step(message="declined"), name=name)
+
+
+def passed(name: str, when: float) -> JourneyResult:
+    return journey_result(when, passed_step(), name=name)
 
 
 def alerting(
@@ -78,14 +62,6 @@ def alerting(
     if owns is None:
         return Alerting(loaded, metrics, None, clock=clock)
     return Alerting(loaded, metrics, None, clock=clock, owns=owns)
-
-
-async def until(check: Callable[[], bool], seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("gave up waiting")
 
 
 async def fire(tmp: Path, receiver: AlertReceiver, clock: ManualClock) -> None:
@@ -114,7 +90,10 @@ def test_a_shard_judges_only_the_journeys_it_owns(tmp_path: Path) -> None:
     assert {a["journey"] for a in everyone.engine.snapshot()} == {JOURNEY, other}
 
 
-def test_an_alert_that_moved_to_another_shard_ends_here_without_a_resolved(
+HANDED_OVER = "handed over to another shard of the fleet"
+
+
+def test_an_alert_that_moved_to_another_shard_ends_here_with_a_handover(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
@@ -125,17 +104,52 @@ def test_an_alert_that_moved_to_another_shard_ends_here_without_a_resolved(
             await fire(tmp_path, receiver, clock)
             # restarted as shard ELSEWHERE of 3: the journey is still configured, not its own
             second = alerting(config(tmp_path, receiver.url), clock, Shard(ELSEWHERE, 3).owns)
-            await second.start()
-            clock.now += 60
-            second.tick()
-            await asyncio.sleep(0.3)
-            await second.stop()
-            assert [r.json["status"] for r in receiver.requests] == ["firing"]
             assert second.store.alerts == {}
             assert second.engine.snapshot() == []
+            await second.start()
+            await until(lambda: len(receiver.requests) == 2)
+            clock.now += 60
+            second.tick()  # nothing of the alert is left here to refresh or remind
+            assert second.store.count_pending("hook") == 0
+            await second.stop()
+            statuses = [r.json["status"] for r in receiver.requests]
+            assert statuses == ["firing", "resolved"]
+            ended = receiver.requests[1].json
+            assert HANDED_OVER in ended["summary"]
+            assert "new owner alerts again if it still fails" in ended["summary"]
+            assert ended["alert_id"] == receiver.requests[0].json["alert_id"]
 
     asyncio.run(scenario())
-    assert "firing alert checkout-failing/product-to-checkout is left to the shard" in caplog.text
+    assert HANDED_OVER in caplog.text
+
+
+def test_a_firing_still_queued_when_its_journey_moved_is_never_sent(tmp_path: Path) -> None:
+    """The receiver was down when the alert fired: after a restart as another shard the old
+    owner sends neither the stale "firing" (it could re-open the alert later) nor a handover
+    for an alert the receiver never heard of."""
+
+    async def scenario() -> None:
+        with AlertReceiver(status=503, body="down") as receiver:
+            clock = ManualClock()
+            first = alerting(config(tmp_path, receiver.url), clock)
+            await first.start()
+            for _ in range(2):
+                clock.now += 60
+                first.observe(failed(JOURNEY, clock.now))
+            await until(lambda: len(receiver.requests) >= 1)
+            await first.stop()
+            assert first.store.count_pending("hook") == 1  # the firing, owed at restart
+
+            receiver.set_status(200)
+            receiver.clear()
+            second = alerting(config(tmp_path, receiver.url), clock, Shard(ELSEWHERE, 3).owns)
+            # it never heard the alert fire, so it has nothing to end: nothing waits for it
+            assert second.store.count_pending("hook") == 0
+            await second.start()
+            await second.stop()
+            assert receiver.requests == []
+
+    asyncio.run(scenario())
 
 
 def test_an_alert_whose_journey_left_the_config_still_resolves_on_a_shard(
@@ -153,5 +167,41 @@ def test_an_alert_whose_journey_left_the_config_still_resolves_on_a_shard(
             ended = receiver.requests[1].json
             assert ended["status"] == "resolved"
             assert "removed from the config" in ended["summary"]
+
+    asyncio.run(scenario())
+
+
+def test_a_resolve_still_queued_when_its_journey_moved_becomes_the_handover(
+    tmp_path: Path,
+) -> None:
+    """The receiver heard the alert fire and was down when it resolved: after the move it
+    gets the handover as the end, which says the new owner judges the journey now."""
+
+    async def scenario() -> None:
+        with AlertReceiver() as receiver:
+            clock = ManualClock()
+            first = alerting(config(tmp_path, receiver.url), clock)
+            await first.start()
+            for _ in range(2):
+                clock.now += 60
+                first.observe(failed(JOURNEY, clock.now))
+            await until(lambda: len(receiver.requests) == 1)
+            receiver.set_status(503)
+            for _ in range(2):
+                clock.now += 60
+                first.observe(passed(JOURNEY, clock.now))
+            await until(lambda: len(receiver.requests) >= 2)
+            await first.stop()
+            assert first.store.count_pending("hook") == 1  # the resolved, owed at restart
+
+            receiver.set_status(200)
+            receiver.clear()
+            second = alerting(config(tmp_path, receiver.url), clock, Shard(ELSEWHERE, 3).owns)
+            await second.start()
+            await until(lambda: len(receiver.requests) == 1)
+            await until(lambda: second.store.count_pending("hook") == 0)
+            await second.stop()
+            assert [r.json["status"] for r in receiver.requests] == ["resolved"]
+            assert HANDED_OVER in receiver.requests[0].json["summary"]
 
     asyncio.run(scenario())

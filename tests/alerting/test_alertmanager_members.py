@@ -12,19 +12,25 @@ import asyncio
 import json
 import logging
 import socket
-from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
+from checkout_monitor.alerting.lanes import member_lane
 from checkout_monitor.alerting.service import STATE_FILE, Alerting
-from checkout_monitor.config.loader import parse_config
-from checkout_monitor.failure_kinds import FailureKind
+from checkout_monitor.config.model import LoadedConfig
 from checkout_monitor.metrics.families import Metrics
-from checkout_monitor.results import JourneyResult, StepResult, StepStatus
 from support.alert_receivers import AlertReceiver
+from support.alerting_support import (
+    FAST_DELIVERY,
+    alerting_config,
+    failed_step,
+    journey_result,
+    passed_step,
+    until,
+)
 from support.manual_clock import ManualClock
 
 RULE = "checkout-failing"
@@ -34,35 +40,19 @@ def make(
     tmp: Path, members: list[str], clock: ManualClock, *, timeout: str = "5s"
 ) -> tuple[Alerting, CollectorRegistry]:
     """Alerting with one alertmanager channel ``am``: ``url`` for one member, else ``urls``."""
-    where = f"url: {members[0]}" if len(members) == 1 else f"urls: [{', '.join(members)}]"
-    text = f"""
-location: test-lab
-storefronts:
-  shop:
-    extends: demo
-    base_url: http://127.0.0.1:9
-journeys:
-  - journey: product-to-checkout
-    storefront: shop
-alerting:
-  state_dir: state
-  min_firing: 0s
-  min_resolved: 0s
-  delivery:
-    initial_backoff: 100ms
-    max_backoff: 1s
-    timeout: {timeout}
-  rules:
-    - name: {RULE}
-      consecutive_failures: 2
-  channels:
-    am:
-      alertmanager:
-        {where}
-"""
     registry = CollectorRegistry()
-    loaded = parse_config(text, "members.yaml", tmp, {})
+    loaded = members_config(tmp, members, timeout)
     return Alerting(loaded, Metrics(registry, "test-lab"), None, clock=clock), registry
+
+
+def members_config(tmp: Path, members: list[str], timeout: str = "5s") -> LoadedConfig:
+    where = f"url: {members[0]}" if len(members) == 1 else f"urls: [{', '.join(members)}]"
+    return alerting_config(
+        tmp,
+        rules=f"- name: {RULE}\n  consecutive_failures: 2\n",
+        channels=f"am:\n  alertmanager:\n    {where}\n",
+        delivery=f"{FAST_DELIVERY}timeout: {timeout}\n",
+    )
 
 
 def fail_twice(alerting: Alerting, clock: ManualClock) -> None:
@@ -74,23 +64,7 @@ def fail_twice(alerting: Alerting, clock: ManualClock) -> None:
 def run(alerting: Alerting, clock: ManualClock, *, ok: bool) -> None:
     """One run of the journey a minute after the last; a passing run resolves the alert."""
     clock.now += 60
-    if ok:
-        step = StepResult("pay", StepStatus.PASSED, 0.5)
-    else:
-        step = StepResult(
-            "pay", StepStatus.FAILED, 0.5, FailureKind.PAYMENT_DECLINED, "card declined"
-        )
-    alerting.observe(
-        JourneyResult(
-            name="product-to-checkout",
-            journey="product-to-checkout",
-            storefront="shop",
-            location="test-lab",
-            started_at=datetime.fromtimestamp(clock.now, UTC),
-            duration_seconds=0.5,
-            steps=(step,),
-        )
-    )
+    alerting.observe(journey_result(clock.now, passed_step() if ok else failed_step()))
 
 
 def deliveries(registry: CollectorRegistry, member: str, result: str) -> float:
@@ -103,12 +77,18 @@ def alerts_posted(receiver: AlertReceiver) -> list[str]:
     return [alert["labels"]["alertname"] for r in receiver.requests for alert in r.json]
 
 
-async def until(check: Callable[[], bool], seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("gave up waiting")
+def outbox_gauge(registry: CollectorRegistry, member: str) -> float | None:
+    labels = {"channel": "am", "member": member, "location": "test-lab"}
+    return registry.get_sample_value("checkout_alert_outbox_pending", labels)
+
+
+def states(receiver: AlertReceiver, clock: ManualClock) -> list[str]:
+    """What each alert posted to the receiver said: resolved once its end has come."""
+    return [
+        "resolved" if datetime.fromisoformat(alert["endsAt"]).timestamp() <= clock.now else "firing"
+        for r in receiver.requests
+        for alert in r.json
+    ]
 
 
 def test_a_member_that_never_answers_holds_back_no_other(tmp_path: Path) -> None:
@@ -127,8 +107,8 @@ def test_a_member_that_never_answers_holds_back_no_other(tmp_path: Path) -> None
             assert alerts_posted(answering) == [RULE]
             # the silent member is still on its first attempt, its notification waiting
             assert deliveries(registry, "0", "failed") == 0
-            assert alerting.store.count_pending("am[0]") == 1
-            assert alerting.store.count_pending("am[1]") == 0
+            assert alerting.store.count_pending(member_lane("am", silent_url)) == 1
+            assert alerting.store.count_pending(member_lane("am", answering.url)) == 0
             waiting = {"channel": "am", "member": "0", "location": "test-lab"}
             await until(
                 lambda: registry.get_sample_value("checkout_alert_outbox_pending", waiting) == 1
@@ -160,7 +140,7 @@ def test_a_member_that_is_down_gets_its_alert_after_a_restart_and_the_other_only
             await first.stop()  # the agent goes away, member 0 still owed the alert
 
             saved = json.loads((tmp_path / "state" / STATE_FILE).read_text())
-            assert [entry["channel"] for entry in saved["outbox"]] == ["am[0]"]
+            assert [entry["channel"] for entry in saved["outbox"]] == [member_lane("am", down.url)]
 
             down.set_status(200)
             down.clear()
@@ -168,7 +148,7 @@ def test_a_member_that_is_down_gets_its_alert_after_a_restart_and_the_other_only
             await second.start()
             await until(lambda: deliveries(registry, "0", "delivered") == 1)
             fail_twice(second, clock)  # still firing: nobody is told again
-            await asyncio.sleep(0.3)
+            assert not second.store.channels_waiting()
             await second.stop()
             assert alerts_posted(down) == [RULE]
             assert alerts_posted(up) == [RULE]
@@ -193,9 +173,10 @@ def test_a_member_back_after_a_whole_episode_gets_only_its_end(tmp_path: Path) -
             await until(lambda: deliveries(registry, "1", "delivered") == 1)
             run(alerting, clock, ok=True)  # resolves while member 0 is still down
             await until(lambda: deliveries(registry, "1", "delivered") == 2)
-            assert alerting.store.count_pending("am[0]") == 2
+            lane = member_lane("am", down.url)
+            assert alerting.store.count_pending(lane) == 2
             down.set_status(200)
-            await until(lambda: alerting.store.count_pending("am[0]") == 0)
+            await until(lambda: alerting.store.count_pending(lane) == 0)
             await alerting.stop()
             assert deliveries(registry, "0", "delivered") == 1
             resolved = up.requests[-1].json
@@ -227,4 +208,88 @@ def test_what_waited_for_one_alertmanager_goes_to_each_member_of_the_new_list(
             assert alerts_posted(added) == [RULE]
 
     asyncio.run(scenario())
-    assert "waiting for am go to every Alertmanager of channel 'am'" in caplog.text
+    assert "waiting for channel 'am' go to each of its Alertmanagers now" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "after",
+    [pytest.param(["a", "c"], id="removed"), pytest.param(["b", "c", "a"], id="reordered")],
+)
+def test_a_members_backlog_stays_its_own_when_urls_change(
+    tmp_path: Path, after: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Member b is down for a whole episode; then ``urls`` changes. Removed, its backlog is
+    dropped (a and c have theirs); reordered, it stays b's. Never does another member get
+    it, nor a stale "firing" (lanes are named by member, not by place in the list)."""
+
+    async def scenario() -> None:
+        with AlertReceiver() as a, AlertReceiver(status=503) as b, AlertReceiver() as c:
+            by_name = {"a": a, "b": b, "c": c}
+            clock = ManualClock()
+            alerting, registry = make(tmp_path, [a.url, b.url, c.url], clock)
+            await alerting.start()
+            fail_twice(alerting, clock)
+            await until(lambda: all(deliveries(registry, m, "delivered") == 1 for m in "02"))
+            run(alerting, clock, ok=True)
+            await until(lambda: all(deliveries(registry, m, "delivered") == 2 for m in "02"))
+            [lane] = alerting.store.channels_waiting()  # b's: the firing and the resolved
+            assert alerting.store.count_pending(lane) == 2
+
+            alerting.configure(members_config(tmp_path, [by_name[m].url for m in after]))
+            if "b" in after:  # its own backlog, and only that, waits for it
+                assert alerting.store.channels_waiting() == {lane}
+                b.set_status(200)
+                b.clear()
+                await until(lambda: not alerting.store.channels_waiting())
+            else:  # nothing waits for anyone: nothing more will be sent
+                assert not alerting.store.channels_waiting()
+            await alerting.stop()
+            for receiver in (a, c):
+                assert states(receiver, clock) == ["firing", "resolved"]
+            if "b" in after:  # back after the whole episode: its end alone
+                assert states(b, clock) == ["resolved"]
+
+    asyncio.run(scenario())
+    if "b" not in after:
+        assert "2 notification(s) waiting for an Alertmanager removed from channel 'am'" in (
+            caplog.text
+        )
+
+
+def test_a_backlog_moved_between_url_and_urls_keeps_the_newest_and_skips_what_was_taken(
+    tmp_path: Path,
+) -> None:
+    """a is down for a whole episode that b took; ``urls: [a, b]`` becomes ``url: a`` (a's
+    backlog stays a's, the members' outbox series go) and back: a gets the episode's end
+    once, b nothing again."""
+
+    async def scenario() -> None:
+        with AlertReceiver(status=503) as a, AlertReceiver() as b:
+            clock = ManualClock()
+            alerting, registry = make(tmp_path, [a.url, b.url], clock)
+            await alerting.start()
+            fail_twice(alerting, clock)
+            await until(lambda: deliveries(registry, "1", "delivered") == 1)
+            run(alerting, clock, ok=True)
+            await until(lambda: deliveries(registry, "1", "delivered") == 2)
+            assert alerting.store.count_pending(member_lane("am", a.url)) == 2
+            await until(lambda: (outbox_gauge(registry, "0") or 0) >= 1)
+
+            alerting.configure(members_config(tmp_path, [a.url]))
+            # the members' series go with their lanes, or the gauge would stay stuck above 0
+            assert outbox_gauge(registry, "0") is None
+            assert outbox_gauge(registry, "1") is None
+            assert alerting.store.channels_waiting() == {"am"}
+            assert alerting.store.count_pending("am") == 1  # the newest word: resolved
+            alerting.configure(members_config(tmp_path, [a.url, b.url]))
+            assert alerting.store.channels_waiting() == {member_lane("am", a.url)}
+            assert alerting.store.count_pending(member_lane("am", a.url)) == 1
+
+            a.set_status(200)
+            a.clear()
+            await until(lambda: not alerting.store.channels_waiting())
+            await alerting.stop()
+            assert states(a, clock) == ["resolved"]
+            assert states(b, clock) == ["firing", "resolved"]
+
+    asyncio.run(scenario())

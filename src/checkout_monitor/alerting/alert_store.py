@@ -120,18 +120,38 @@ class AlertStore:
         return False
 
     def move_waiting(self, old: str, new: list[str]) -> int:
-        """Hand what waits for a lane that is gone to the lanes that replaced it (a channel
-        whose Alertmanagers changed), each copy queued once. A lane that already waits to
-        send the same alert keeps its own, later word on it. Returns how many were waiting."""
-        moved = [e for e in list(self._outbox.values()) if e.channel == old]
-        had = {lane: {e.notification.alert_id for e in self.pending(lane)} for lane in new}
-        for entry in moved:
+        """Hand what waits for a lane that is gone to the lanes that replaced it (one
+        Alertmanager's ``url`` became ``urls``): the newest notification of each alert only
+        (Alertmanager keeps state, not a feed), never to a lane that already waits to send
+        the same alert (its own word is later) or that took this very notification.
+        Returns how many were waiting."""
+        waiting = [e for e in list(self._outbox.values()) if e.channel == old]
+        newest = {e.notification.alert_id: e for e in waiting}  # the last one queued wins
+        for entry in waiting:
             del self._outbox[entry.key]
-            for lane in new:
-                if entry.notification.alert_id not in had[lane]:
-                    copy = dataclasses.replace(entry, channel=lane)
+        for lane in new:
+            had = {e.notification.alert_id for e in self.pending(lane)}
+            for entry in newest.values():
+                copy = dataclasses.replace(entry, channel=lane)
+                if entry.notification.alert_id not in had and copy.key not in self.delivered:
                     self._outbox.setdefault(copy.key, copy)
-        return len(moved)
+        return len(waiting)
+
+    def drop_waiting(self, lane: str) -> int:
+        """Forget what waits for a lane that is gone for good (an Alertmanager removed from
+        ``urls``: the members that stay have every notification queued already)."""
+        dropped = [key for key, e in self._outbox.items() if e.channel == lane]
+        for key in dropped:
+            del self._outbox[key]
+        return len(dropped)
+
+    def discard(self, alert_id: str) -> list[OutboxEntry]:
+        """Take everything that waits to be sent about one alert out of the outbox (its
+        journey moved to another shard); returns what was taken."""
+        taken = [e for e in self._outbox.values() if e.notification.alert_id == alert_id]
+        for entry in taken:
+            del self._outbox[entry.key]
+        return taken
 
     def done(self, entry: OutboxEntry) -> None:
         self._outbox.pop(entry.key, None)

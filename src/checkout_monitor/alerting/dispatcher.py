@@ -1,6 +1,7 @@
 """Deliver the outbox: one worker per lane, in order, retried with backoff until taken.
 
-A lane is a channel, or one Alertmanager of an alertmanager channel's ``urls`` (``lanes.py``).
+A lane is a channel, or one Alertmanager of an alertmanager channel's ``urls`` (``lanes.py``);
+logs name a member by its place in ``urls``, as metrics do.
 A receiver that is down holds up only its own lane. Retries use tenacity (exponential
 backoff with jitter, capped); a notification is dropped only when the receiver rejects
 the request itself, or after ``give_up_after``, and then it is logged, counted and kept in
@@ -25,6 +26,7 @@ from tenacity import (
 from checkout_monitor.alerting.alert_store import AlertStore, OutboxEntry
 from checkout_monitor.alerting.channels.base import Channel, DeliveryError
 from checkout_monitor.alerting.channels.message_text import from_timestamp
+from checkout_monitor.alerting.lanes import lane_channel
 from checkout_monitor.config.alerting import DeliveryConfig
 from checkout_monitor.evidence.redaction import redact
 from checkout_monitor.metrics.families import Metrics
@@ -76,8 +78,9 @@ class Dispatcher:
         starts."""
         self._delivery = delivery
         self._secrets = frozenset(secrets)
+        self._forget_outbox_gauges(gone=self._lanes.values(), kept=lanes.values())
         self._lanes = dict(lanes)
-        for name in self._store.channels_waiting() - set(lanes):
+        for name in sorted({lane_channel(n) for n in self._store.channels_waiting() - set(lanes)}):
             log.warning(
                 "notifications wait in the outbox for channel %r, which the config no longer "
                 "has; they stay there until it comes back",
@@ -99,6 +102,17 @@ class Dispatcher:
         for lane in [n for n in self._tasks if n not in self._lanes]:
             self._tasks.pop(lane)  # it sees its lane is gone and ends by itself
         self.kick()
+
+    def _forget_outbox_gauges(self, gone: Iterable[Channel], kept: Iterable[Channel]) -> None:
+        """A lane that is gone has no worker to update its outbox gauge: remove the series,
+        or its last value stays (and CheckoutAlertsUndelivered fires) until a restart."""
+        still = {(c.name, c.member) for c in kept}
+        for channel in gone:
+            if (channel.name, channel.member) not in still:
+                with contextlib.suppress(KeyError):  # never set
+                    self._metrics.alert_outbox.remove(
+                        channel.name, channel.member, self._metrics.location
+                    )
 
     def kick(self) -> None:
         """Something was queued: wake the workers now rather than at their next look."""
@@ -144,7 +158,7 @@ class Dispatcher:
             except DeliveryError:
                 raise
             except Exception as exc:  # a bug: retrying would only repeat it
-                log.exception("delivering to %s failed because of a bug", lane)
+                log.exception("delivering to %s failed because of a bug", shown(channel))
                 raise DeliveryError(
                     f"internal error {type(exc).__name__}", transient=False
                 ) from None
@@ -180,7 +194,7 @@ class Dispatcher:
             log.info(
                 "alert %s not sent to %s: a newer notification of the same alert waits",
                 entry.notification.title,
-                lane,
+                shown(channel),
             )
             return
         self._store.done(entry)
@@ -189,7 +203,7 @@ class Dispatcher:
         log.info(
             "alert %s delivered to %s after %d failed attempt(s)",
             entry.notification.title,
-            lane,
+            shown(channel),
             entry.attempts,
         )
 
@@ -211,7 +225,7 @@ class Dispatcher:
         log.warning(
             "alert %s not delivered to %s (attempt %d): %s; trying again in %s",
             entry.notification.title,
-            lane,
+            shown(channel),
             entry.attempts,
             entry.last_error,
             format_duration(wait),
@@ -228,7 +242,7 @@ class Dispatcher:
         log.error(
             "alert %s NOT delivered to %s: %s (%s); it is kept under dead_letters in %s",
             entry.notification.title,
-            lane,
+            shown(channel),
             reason,
             why,
             self._store.path,
@@ -238,6 +252,12 @@ class Dispatcher:
         self._metrics.alert_deliveries.labels(
             channel.name, channel.member, result, self._metrics.location
         ).inc()
+
+
+def shown(channel: Channel) -> str:
+    """A lane as logs name it: ``pager``, or ``pager[1]`` for the second of its ``urls`` (the
+    state file names members by a hash of their URL, which tells a person nothing)."""
+    return f"{channel.name}[{channel.member}]" if channel.member else channel.name
 
 
 def _task_name(channel: Channel) -> str:

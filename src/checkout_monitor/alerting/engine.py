@@ -20,7 +20,7 @@ from checkout_monitor.alerting.alert_store import AlertStore
 from checkout_monitor.alerting.channels.message_text import from_timestamp as _utc
 from checkout_monitor.alerting.channels.message_text import human_time
 from checkout_monitor.alerting.conditions import measure
-from checkout_monitor.alerting.lanes import lane_names
+from checkout_monitor.alerting.lanes import lane_channel, lane_names
 from checkout_monitor.alerting.notification import Notification, NotificationStatus
 from checkout_monitor.alerting.run_history import RunRecord
 from checkout_monitor.alerting.state_machine import AlertState, AlertStatus, Timing, Transition
@@ -129,8 +129,9 @@ class AlertEngine:
         when they were firing before a restart: the channels that heard them fire hear the end.
 
         Alerts of a journey another shard owns (it moved away with a new shard count) are
-        dropped without a word: its owner judges it now, and a "resolved" from here would
-        end an alert that may still hold there (docs/fleet.md, "Alert state")."""
+        dropped with what still waits in the outbox for them (a stale "firing" delivered
+        later could re-open what the new owner resolved); a firing one is ended with a
+        "resolved" that says it was handed over (docs/fleet.md, "Alert state")."""
         alerting = loaded.config.alerting
         old = self._targets
         configured = {t.key for t in alert_targets(alerting, loaded.config.journeys)}
@@ -166,12 +167,7 @@ class AlertEngine:
         for key in [key for key in self._store.alerts if key not in self._targets]:
             state = self._store.alerts.pop(key)
             if key in configured:
-                if state.status is AlertStatus.FIRING:
-                    log.warning(
-                        "firing alert %s is left to the shard that now owns its journey: "
-                        "dropped here without a resolved notification",
-                        key,
-                    )
+                self._hand_over(key, state, now)
             elif state.status is AlertStatus.FIRING:
                 self._resolve_orphan(state, now)
         for key, target in old.items():
@@ -203,6 +199,43 @@ class AlertEngine:
         )
         log.warning("ALERT %s: %s", notification.title, notification.summary)
         self._enqueue(notification, state.told, now)
+
+    def _hand_over(self, key: str, state: AlertState, now: float) -> None:
+        """A journey another shard owns now: forget its alert here, and what still waits to
+        be sent about it; channels that heard it fire hear that it was handed over."""
+        dropped = self._store.discard(f"checkout-monitor/{self._location}/{key}")
+        if state.announced is not None:
+            dropped += self._store.discard(Notification.from_dict(state.announced).alert_id)
+        # a channel still owed the end of an episode gets the handover as its end instead
+        resolved = NotificationStatus.RESOLVED
+        owed = {lane_channel(e.channel) for e in dropped if e.notification.status is resolved}
+        if state.status is AlertStatus.FIRING:
+            owed.update(state.told)
+        if state.announced is None:
+            return
+        fired = Notification.from_dict(state.announced)
+        # a channel none of whose receivers ever got the "firing" has nothing to end
+        unsent = {e.channel for e in dropped if e.notification.key == fired.key}
+        owed = {name for name in owed if not set(self._lanes_of(name)) <= unsent}
+        if not owed:
+            return
+        notification = dataclasses.replace(
+            fired,
+            key=f"{fired.alert_id}/{state.episode}/handed-over",
+            status=NotificationStatus.RESOLVED,
+            ends_at=_utc(max(now, fired.starts_at.timestamp())),
+            reminder=False,
+            summary=f"{fired.journey}: alert {fired.rule} handed over to another shard of the "
+            "fleet, which runs the journey now; its new owner alerts again if it still fails.",
+            description="The agents' shard count changed and this agent no longer runs the "
+            "journey; this is not a recovery.",
+        )
+        log.warning("ALERT %s: %s", notification.title, notification.summary)
+        self._enqueue(notification, sorted(owed), now)
+
+    def _lanes_of(self, channel: str) -> list[str]:
+        config = self._channels.get(channel)
+        return lane_names(channel, config) if config is not None else []
 
     def _enqueue(self, notification: Notification, channels: Iterable[str], now: float) -> None:
         resolved = notification.status is NotificationStatus.RESOLVED

@@ -2,24 +2,35 @@
 slow holds up no other.
 
 A channel is one lane, named as the channel. An ``alertmanager`` channel with several
-``urls`` is one lane per member, ``<channel>[<index>]``, because every member must get every
-alert, each retried until it takes it. The names are what the state file's outbox keeps, so
-a restart finds each member's notifications again.
+``urls`` is one lane per member, ``<channel>[<member id>]``, because every member must get
+every alert, each retried until it takes it. The names are what the state file's outbox
+keeps, so a restart finds each member's notifications again; a member is named by its URL
+(hashed: a URL may hold a password), never by its place in the list, so removing or
+reordering one entry of ``urls`` hands no member's backlog to another.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from checkout_monitor.config.alerting import ChannelConfig
 
-_MEMBER_LANE = re.compile(r"^(?P<channel>[^\[]+)\[\d+\]$")
+_MEMBER_LANE = re.compile(r"^(?P<channel>[^\[]+)\[[^\]]+\]$")
 
 
 def lane_names(name: str, config: ChannelConfig) -> list[str]:
-    """The lanes of the channel ``name``: itself, or one per Alertmanager of its ``urls``."""
-    members = len(config.alertmanager.members) if config.alertmanager is not None else 1
-    return [name] if members == 1 else [f"{name}[{index}]" for index in range(members)]
+    """The lanes of the channel ``name``: itself, or one per Alertmanager of its ``urls``,
+    in the order of ``urls``."""
+    members = config.alertmanager.members if config.alertmanager is not None else []
+    return [name] if len(members) <= 1 else [member_lane(name, url) for url in members]
+
+
+def member_lane(name: str, url: str) -> str:
+    """The lane of one Alertmanager of the channel ``name``'s ``urls``; the same whatever its
+    place in the list (and with or without a trailing slash, as the config compares them)."""
+    digest = hashlib.sha256(url.rstrip("/").encode()).hexdigest()[:8]
+    return f"{name}[{digest}]"
 
 
 def lane_channel(lane: str) -> str:

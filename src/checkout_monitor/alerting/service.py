@@ -19,7 +19,7 @@ from checkout_monitor.alerting.channels import build_lanes
 from checkout_monitor.alerting.channels.base import Channel
 from checkout_monitor.alerting.dispatcher import Dispatcher
 from checkout_monitor.alerting.engine import AlertEngine, everything
-from checkout_monitor.alerting.lanes import lane_channel, lane_names
+from checkout_monitor.alerting.lanes import lane_channel, lane_names, member_lane
 from checkout_monitor.config.alerting import ChannelConfig
 from checkout_monitor.config.model import LoadedConfig
 from checkout_monitor.metrics.families import Metrics
@@ -106,21 +106,35 @@ class Alerting:
         self._dispatcher.configure(lanes, after.delivery, loaded.secrets)
 
     def _move_orphaned_lanes(self, lanes: dict[str, Channel]) -> None:
-        """An alertmanager channel's ``url``/``urls`` changed: what waited for a member that
-        is gone goes to each of the channel's members now, so no alert is stranded."""
-        for waiting in self.store.channels_waiting() - set(lanes):
+        """An alertmanager channel's ``url``/``urls`` changed. What waited for its one ``url``
+        goes to each member of its new ``urls`` (or stays with that Alertmanager if it is
+        still listed); what waited for a member removed from ``urls`` is dropped: every
+        notification was queued for each member, so the members that stay have their own."""
+        for waiting in sorted(self.store.channels_waiting() - set(lanes)):
             name = lane_channel(waiting)
             config = self._loaded.config.alerting.channels.get(name)
             if config is None or config.alertmanager is None:
                 continue  # the channel itself is gone: the dispatcher says so
-            moved = self.store.move_waiting(waiting, lane_names(name, config))
-            log.warning(
-                "%d notification(s) waiting for %s go to every Alertmanager of channel %r "
-                "now: its urls changed",
-                moved,
-                waiting,
-                name,
-            )
+            new = lane_names(name, config)
+            members = config.alertmanager.members
+            if waiting == name:
+                moved = self.store.move_waiting(waiting, new)
+                log.warning(
+                    "%d notification(s) waiting for channel %r go to each of its "
+                    "Alertmanagers now (the newest of each alert): its url became urls",
+                    moved,
+                    name,
+                )
+            elif len(members) == 1 and member_lane(name, members[0]) == waiting:
+                self.store.move_waiting(waiting, new)  # urls became url: that member stays
+            else:
+                dropped = self.store.drop_waiting(waiting)
+                log.warning(
+                    "%d notification(s) waiting for an Alertmanager removed from channel %r's "
+                    "urls are dropped: the members that stay have their own",
+                    dropped,
+                    name,
+                )
             self.store.save()
 
     def observe(self, result: JourneyResult) -> None:
