@@ -64,13 +64,20 @@ def alerting(
     return Alerting(loaded, metrics, None, clock=clock, owns=owns)
 
 
+def two_runs(
+    target: Alerting, clock: ManualClock, result: Callable[[str, float], JourneyResult]
+) -> None:
+    """Two runs of the journey a minute apart: what the rule needs to fire, or to resolve."""
+    for _ in range(2):
+        clock.now += 60
+        target.observe(result(JOURNEY, clock.now))
+
+
 async def fire(tmp: Path, receiver: AlertReceiver, clock: ManualClock) -> None:
     """An unsharded agent's alert for the journey fires, is delivered, and is saved."""
     first = alerting(config(tmp, receiver.url), clock)
     await first.start()
-    for _ in range(2):
-        clock.now += 60
-        first.observe(failed(JOURNEY, clock.now))
+    two_runs(first, clock, failed)
     await until(lambda: len(receiver.requests) == 1)
     await first.stop()
 
@@ -133,9 +140,7 @@ def test_a_firing_still_queued_when_its_journey_moved_is_never_sent(tmp_path: Pa
             clock = ManualClock()
             first = alerting(config(tmp_path, receiver.url), clock)
             await first.start()
-            for _ in range(2):
-                clock.now += 60
-                first.observe(failed(JOURNEY, clock.now))
+            two_runs(first, clock, failed)
             await until(lambda: len(receiver.requests) >= 1)
             await first.stop()
             assert first.store.count_pending("hook") == 1  # the firing, owed at restart
@@ -182,14 +187,10 @@ def test_a_resolve_still_queued_when_its_journey_moved_becomes_the_handover(
             clock = ManualClock()
             first = alerting(config(tmp_path, receiver.url), clock)
             await first.start()
-            for _ in range(2):
-                clock.now += 60
-                first.observe(failed(JOURNEY, clock.now))
+            two_runs(first, clock, failed)
             await until(lambda: len(receiver.requests) == 1)
             receiver.set_status(503)
-            for _ in range(2):
-                clock.now += 60
-                first.observe(passed(JOURNEY, clock.now))
+            two_runs(first, clock, passed)
             await until(lambda: len(receiver.requests) >= 2)
             await first.stop()
             assert first.store.count_pending("hook") == 1  # the resolved, owed at restart
