@@ -206,3 +206,41 @@ def test_a_resolve_still_queued_when_its_journey_moved_becomes_the_handover(
             assert HANDED_OVER in receiver.requests[0].json["summary"]
 
     asyncio.run(scenario())
+
+
+def test_alertmanager_gets_no_handover_the_new_owner_keeps_its_alert_by_labels(
+    tmp_path: Path,
+) -> None:
+    """An Alertmanager knows the alert by its labels, which the new owner posts too: a
+    handover "resolved" there could end the new owner's alert if it fired first (a rolling
+    update restarts shard 0 last). The webhook beside it still hears the handover."""
+
+    async def scenario() -> None:
+        with AlertReceiver() as hook, AlertReceiver() as alertmanager:
+            clock = ManualClock()
+
+            def both() -> LoadedConfig:
+                return alerting_config(
+                    tmp_path,
+                    journeys="- journey: product-to-checkout\n  storefront: shop\n",
+                    rules="- name: checkout-failing\n  failures: 2\n  of_last: 3\n",
+                    channels=f"hook:\n  webhook:\n    url: {hook.url}/hook\n"
+                    f"am:\n  alertmanager:\n    url: {alertmanager.url}\n",
+                )
+
+            first = alerting(both(), clock)
+            await first.start()
+            two_runs(first, clock, failed)
+            await until(lambda: len(hook.requests) == 1 and len(alertmanager.requests) >= 1)
+            await first.stop()
+            posts = len(alertmanager.requests)
+
+            second = alerting(both(), clock, Shard(ELSEWHERE, 3).owns)
+            await second.start()
+            await until(lambda: len(hook.requests) == 2)
+            await until(lambda: second.store.count_pending("am") == 0)
+            await second.stop()
+            assert HANDED_OVER in hook.requests[1].json["summary"]
+            assert len(alertmanager.requests) == posts  # nothing more: no "resolved"
+
+    asyncio.run(scenario())

@@ -293,3 +293,13 @@ def test_a_backlog_moved_between_url_and_urls_keeps_the_newest_and_skips_what_wa
             assert states(b, clock) == ["firing", "resolved"]
 
     asyncio.run(scenario())
+
+
+def test_a_members_lane_survives_a_password_rotation_and_names_no_url() -> None:
+    """Its credentials can only live in the URL: rotating them must not orphan (and so
+    drop) the member's backlog; another host or path is another member."""
+    lane = member_lane("am", "https://ops:old-secret@am-0.example:9093")
+    assert lane == member_lane("am", "https://ops:new-secret@am-0.example:9093/")
+    assert lane != member_lane("am", "https://ops:old-secret@am-1.example:9093")
+    assert lane != member_lane("am", "https://ops:old-secret@am-0.example:9093/prefix")
+    assert "secret" not in lane and "example" not in lane

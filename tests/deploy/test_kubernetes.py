@@ -100,6 +100,18 @@ def browser_container(objects: Objects) -> dict[str, Any]:
     return container
 
 
+STDOUT_DROPPED = ["sh", "-c", 'exec "$0" "$@" >/dev/null']
+
+
+def server_command(objects: Objects) -> list[str]:
+    """The browser server's command inside the wrapper that drops its stdout: run-server
+    prints its endpoint there, secret path included, which would put the token in the
+    pod's log."""
+    command: list[str] = browser_container(objects)["command"]
+    assert command[:3] == STDOUT_DROPPED, command
+    return command[3:]
+
+
 def secret_data(objects: Objects, name: str) -> dict[str, str]:
     return dict(one(objects, "Secret", name)["stringData"])
 
@@ -398,7 +410,7 @@ def test_the_browser_servers_are_the_agents_playwright(
     servers = browser_servers(with_browsers)
     container = browser_container(with_browsers)
     assert container["image"] == f"mcr.microsoft.com/playwright:v{version}-noble"
-    command = container["command"]
+    command = server_command(with_browsers)
     assert command[:4] == ["npx", "-y", f"playwright@{version}", "run-server"]
     assert command[command.index("--host") + 1] == "0.0.0.0"
     port = int(command[command.index("--port") + 1])
@@ -441,7 +453,7 @@ def test_each_agent_connects_to_a_browser_server_of_its_own(
     assert browser_servers(objects)["spec"]["replicas"] == count == (replicas or 3)
     url = yaml.safe_load(shared_config(objects)[1])["browser"]["remote"]["url"]
     service = browser_servers(objects)["spec"]["serviceName"]
-    command = browser_container(objects)["command"]
+    command = server_command(objects)
     port = command[command.index("--port") + 1]
     urls = set()
     for ordinal in range(count):
@@ -460,7 +472,7 @@ def test_the_path_token_flows_from_the_secret_to_the_servers_and_the_agents(
     """`run-server --path /<token>`, the token from the component's Secret (in neither
     manifest), and the agents' URL ends in the same token, also from that Secret."""
     (token,) = secret_data(with_browsers, BROWSERS).values()
-    command = browser_container(with_browsers)["command"]
+    command = server_command(with_browsers)
     assert token not in " ".join(command)
     server_env = pod_env(with_browsers, BROWSERS, 0)
     assert kubelet_expand(command[command.index("--path") + 1], server_env) == f"/{token}"
@@ -497,7 +509,7 @@ def test_only_the_agents_reach_the_browser_servers(with_browsers: Objects) -> No
         if peer["podSelector"]["matchLabels"].items() <= labels
     }
     assert admitted == {"checkout-monitor"}
-    command = browser_container(with_browsers)["command"]
+    command = server_command(with_browsers)
     (port,) = rule["ports"]
     assert port == {"port": int(command[command.index("--port") + 1]), "protocol": "TCP"}
 

@@ -217,6 +217,11 @@ class AlertEngine:
         # a channel none of whose receivers ever got the "firing" has nothing to end
         unsent = {e.channel for e in dropped if e.notification.key == fired.key}
         owed = {name for name in owed if not set(self._lanes_of(name)) <= unsent}
+        # Alertmanager knows the alert by its labels, which the new owner posts too: the
+        # alert goes on if the new owner finds the journey failing, and expires by itself
+        # (4 resend intervals) if not. A "resolved" from here could end the new owner's
+        # live alert if it fired first (a rolling update restarts shard 0 last).
+        owed = {name for name in owed if not self._identifies_alerts(name)}
         if not owed:
             return
         notification = dataclasses.replace(
@@ -232,6 +237,10 @@ class AlertEngine:
         )
         log.warning("ALERT %s: %s", notification.title, notification.summary)
         self._enqueue(notification, sorted(owed), now)
+
+    def _identifies_alerts(self, channel: str) -> bool:
+        config = self._channels.get(channel)
+        return config is not None and config.alertmanager is not None
 
     def _lanes_of(self, channel: str) -> list[str]:
         config = self._channels.get(channel)

@@ -112,8 +112,14 @@ class BrowserKeeper:
         self._failure: BrowserUnavailableError | None = None  # the last start's, until one works
 
     def configure(self, config: BrowserConfig) -> None:
-        """A reloaded config: its limits count from now on, its flags at the next launch."""
+        """A reloaded config: its limits count from now on, its flags at the next launch.
+        A changed ``remote`` is tried at once: the runs due meanwhile must not keep failing
+        with the old URL's refusal until its backoff (up to 30 s) runs out."""
+        changed = config.remote != self._config.remote
         self._config = config
+        if changed and self._relaunching is not None and not self._relaunching.done():
+            self._relaunching.cancel()  # the next maintain() starts one with the new setting
+            self._failure = None
 
     async def start(self) -> None:
         """Launch the first browser; a failure here (no Chromium) ends ``serve`` at once.

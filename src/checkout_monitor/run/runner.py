@@ -78,6 +78,7 @@ class JourneyRunner:
                 lost.watch(context)
                 recorder = await self._start_recorder(context, planned, trace)
                 steps, counts, broken_images = await self._run_in(context, planned, guard, ends)
+                finished = self._clock()  # before any wait below: that time is ours
                 steps = await self._blame_lost_browser(lost, steps, ends)
             except TimeoutError:  # a wedged browser: the journey itself never started
                 steps.append(
@@ -96,7 +97,8 @@ class JourneyRunner:
                     StepResult("start browser context", StepStatus.FAILED, 0.0, kind, message)
                 )
                 self._notify(planned, steps[-1])
-            finished = self._clock()  # the shop's time: capturing evidence is ours
+            if finished is None:
+                finished = self._clock()  # the shop's time: capturing evidence is ours
             evidence = await self._evidence(recorder, planned, attempt, steps, broken_images)
         finally:
             lost.stop_watching()
