@@ -62,10 +62,15 @@ def weight(shard: int, journey: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
+def _preference(journey: str) -> Callable[[int], tuple[int, int]]:
+    """How shards rank for ``journey``: by weight, the lower index on a tie (which 64 bits
+    of SHA-256 make a curiosity). The owner and its runner-up are its first two."""
+    return lambda shard: (weight(shard, journey), -shard)
+
+
 def owner(journey: str, count: int) -> int:
-    """The shard of ``count`` that runs ``journey``: the one with the highest weight (the
-    lower index on a tie, which 64 bits of SHA-256 make a curiosity)."""
-    return max(range(count), key=lambda shard: (weight(shard, journey), -shard))
+    """The shard of ``count`` that runs ``journey``: the one with the highest weight."""
+    return max(range(count), key=_preference(journey))
 
 
 def exporters(journey: str, count: int) -> tuple[int, ...]:
@@ -76,10 +81,7 @@ def exporters(journey: str, count: int) -> tuple[int, ...]:
     quadratic: 4,000 journeys on 96 agents, 770k series), and still one while any one
     agent is down, which is what ``CheckoutJourneyUncovered`` needs to see a journey that
     no live agent owns."""
-    ranked = heapq.nlargest(
-        EXPORTERS, range(count), key=lambda shard: (weight(shard, journey), -shard)
-    )
-    return tuple(ranked)
+    return tuple(heapq.nlargest(EXPORTERS, range(count), key=_preference(journey)))
 
 
 def split(journeys: Iterable[str], count: int) -> dict[int, list[str]]:

@@ -125,10 +125,8 @@ class AlertStore:
         (Alertmanager keeps state, not a feed), never to a lane that already waits to send
         the same alert (its own word is later) or that took this very notification.
         Returns how many were waiting."""
-        waiting = [e for e in list(self._outbox.values()) if e.channel == old]
+        waiting = self._take(lambda entry: entry.channel == old)
         newest = {e.notification.alert_id: e for e in waiting}  # the last one queued wins
-        for entry in waiting:
-            del self._outbox[entry.key]
         for lane in new:
             had = {e.notification.alert_id for e in self.pending(lane)}
             for entry in newest.values():
@@ -140,15 +138,16 @@ class AlertStore:
     def drop_waiting(self, lane: str) -> int:
         """Forget what waits for a lane that is gone for good (an Alertmanager removed from
         ``urls``: the members that stay have every notification queued already)."""
-        dropped = [key for key, e in self._outbox.items() if e.channel == lane]
-        for key in dropped:
-            del self._outbox[key]
-        return len(dropped)
+        return len(self._take(lambda entry: entry.channel == lane))
 
     def discard(self, alert_id: str) -> list[OutboxEntry]:
         """Take everything that waits to be sent about one alert out of the outbox (its
         journey moved to another shard); returns what was taken."""
-        taken = [e for e in self._outbox.values() if e.notification.alert_id == alert_id]
+        return self._take(lambda entry: entry.notification.alert_id == alert_id)
+
+    def _take(self, matches: Callable[[OutboxEntry], bool]) -> list[OutboxEntry]:
+        """Remove the waiting notifications ``matches`` picks, in queue order; returns them."""
+        taken = [entry for entry in self._outbox.values() if matches(entry)]
         for entry in taken:
             del self._outbox[entry.key]
         return taken

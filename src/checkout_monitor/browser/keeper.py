@@ -26,7 +26,7 @@ from playwright.async_api import Browser, BrowserContext
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from checkout_monitor.browser.process_stats import chromium_roots, read_tree, tree_rss_bytes
-from checkout_monitor.browser.remote import NOT_THE_SHOP
+from checkout_monitor.browser.remote import lost_connection
 from checkout_monitor.config.model import BrowserConfig
 from checkout_monitor.config.remote_browser import RemoteProtocol
 from checkout_monitor.errors import BrowserUnavailableError
@@ -258,10 +258,7 @@ class BrowserKeeper:
         remote = self._config.remote
         if remote is None:
             return "the browser is gone (crashed or killed); starting it again"
-        return (
-            f"lost the connection to the remote browser at {remote.shown_url}; "
-            f"reconnecting ({NOT_THE_SHOP})"
-        )
+        return lost_connection(remote, reconnecting=True)
 
     async def _relaunch_quietly(self) -> None:
         """Start the browser again until it starts, waiting longer after each failure; runs
