@@ -481,6 +481,16 @@ def status(engine: AlertEngine) -> str:
     return str(alert["status"])
 
 
+def engine_at(tmp_path: Path, clock: ManualClock) -> AlertEngine:
+    """An engine with its state under ``tmp_path``, on the test's clock at location eu-west."""
+    return AlertEngine(
+        AlertStore(tmp_path / "state" / "alerts.json", keep_seconds=3600),
+        Metrics(CollectorRegistry(), "eu-west"),
+        clock=clock,
+        monotonic=clock.monotonic,
+    )
+
+
 def tick(engine: AlertEngine, clock: ManualClock, seconds: float = 1.0) -> str:
     """Move the clock on and let the engine look, as the scheduler's tick does."""
     clock.now += seconds
@@ -496,12 +506,7 @@ def test_a_reload_keeps_a_pending_alert_waiting_and_it_fires_on_time(
     seed_week(store)
     seed_now(store, "PPFPFPFPFP")  # a 40% drop, judged at NOW
     clock = ManualClock(NOW)
-    engine = AlertEngine(
-        AlertStore(tmp_path / "state" / "alerts.json", keep_seconds=3600),
-        Metrics(CollectorRegistry(), "eu-west"),
-        clock=clock,
-        monotonic=clock.monotonic,
-    )
+    engine = engine_at(tmp_path, clock)
     engine.configure(loaded_config(tmp_path), None)
     try:
         wait_until(lambda: tick(engine, clock) == "pending", 30, "the alert pending")
@@ -573,12 +578,7 @@ def test_history_enabled_is_taken_at_start_as_the_recorder_takes_it(
         "    - name: other\n      consecutive_failures: 3\n",
     )
     clock = ManualClock(NOW)
-    engine = AlertEngine(
-        AlertStore(tmp_path / "state" / "alerts.json", keep_seconds=3600),
-        Metrics(CollectorRegistry(), "eu-west"),
-        clock=clock,
-        monotonic=clock.monotonic,
-    )
+    engine = engine_at(tmp_path, clock)
     engine.configure(parse_config(off.format(more=""), "config.yaml", tmp_path, {}), None)
     try:
         engine.configure(loaded_config(tmp_path), None)  # reloaded: on, with the rule
